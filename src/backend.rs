@@ -1,0 +1,122 @@
+//! Run-time backend selection.
+//!
+//! Burn 0.22 tensors are backend-erased: the [`Device`] value picks the backend. Which
+//! backends exist depends on the crate's Cargo features (`flex` (default), `ndarray`, `wgpu`,
+//! `cuda`); this module turns a name such as `"cpu"` or `"wgpu"` into a device, or into a
+//! clear error when that backend was not compiled in.
+
+use burn::prelude::Device;
+
+use crate::error::CycleGanError;
+
+/// The names [`device`] accepts in this build, in order of preference.
+pub fn available() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if cfg!(feature = "flex") {
+        names.push("flex");
+    }
+    if cfg!(feature = "ndarray") {
+        names.push("ndarray");
+    }
+    if cfg!(feature = "wgpu") {
+        names.push("wgpu");
+        names.push("vulkan");
+    }
+    if cfg!(feature = "cuda") {
+        names.push("cuda");
+    }
+    names
+}
+
+/// The default CPU device: Burn's pure-Rust Flex backend (or ndarray when only that is
+/// compiled in).
+///
+/// ```
+/// let device = cyclegan_burn::backend::cpu();
+/// assert!(!device.is_autodiff());
+/// ```
+#[cfg(any(feature = "flex", feature = "ndarray"))]
+pub fn cpu() -> Device {
+    #[cfg(feature = "flex")]
+    {
+        Device::flex()
+    }
+    #[cfg(not(feature = "flex"))]
+    #[allow(deprecated)]
+    {
+        Device::ndarray()
+    }
+}
+
+/// A device by backend name: `cpu` (the default CPU backend), `flex`, `ndarray`, `wgpu`,
+/// `vulkan` or `cuda` (`cuda:N` for the N-th GPU). Names are case-insensitive.
+///
+/// Only backends compiled in through Cargo features are available; anything else is a
+/// [`CycleGanError::UnknownBackend`] listing what this build has.
+///
+/// ```
+/// # #[cfg(feature = "flex")] {
+/// let device = cyclegan_burn::backend::device("cpu").unwrap();
+/// assert!(cyclegan_burn::backend::device("tpu").is_err());
+/// # }
+/// ```
+pub fn device(name: &str) -> Result<Device, CycleGanError> {
+    let lower = name.trim().to_ascii_lowercase();
+    let (kind, index) = match lower.split_once(':') {
+        Some((kind, index)) => {
+            let index = index.parse::<usize>().map_err(|_| {
+                CycleGanError::option("backend", format!("`{name}`: device index `{index}` is not a number"))
+            })?;
+            (kind.to_string(), index)
+        }
+        None => (lower.clone(), 0),
+    };
+    let unknown = || CycleGanError::UnknownBackend {
+        name: name.to_string(),
+        available: {
+            let mut names = available();
+            if cfg!(any(feature = "flex", feature = "ndarray")) {
+                names.insert(0, "cpu");
+            }
+            names.join(", ")
+        },
+    };
+    let _ = index;
+    match kind.as_str() {
+        #[cfg(any(feature = "flex", feature = "ndarray"))]
+        "cpu" => Ok(cpu()),
+        #[cfg(feature = "flex")]
+        "flex" => Ok(Device::flex()),
+        #[cfg(feature = "ndarray")]
+        #[allow(deprecated)]
+        "ndarray" => Ok(Device::ndarray()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" => Ok(Device::wgpu(burn::prelude::DeviceKind::DefaultDevice)),
+        #[cfg(feature = "wgpu")]
+        "vulkan" => Ok(Device::vulkan(burn::prelude::DeviceKind::DefaultDevice)),
+        #[cfg(feature = "cuda")]
+        "cuda" => Ok(Device::cuda(index)),
+        _ => Err(unknown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_backend_names_what_is_available() {
+        let err = device("tpu").unwrap_err().to_string();
+        assert!(err.contains("tpu"), "{err}");
+        #[cfg(feature = "flex")]
+        assert!(err.contains("flex"), "{err}");
+    }
+
+    #[cfg(feature = "flex")]
+    #[test]
+    fn cpu_names_resolve() {
+        for name in ["cpu", "CPU", "flex"] {
+            assert!(device(name).is_ok(), "{name}");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Interoperability with the official PyTorch implementation: its checkpoint key names,
+//! `.safetensors` files and `.pth` files.
+
+pub mod pytorch;
+pub mod state_dict;
+
+pub use pytorch::PytorchLayout;
+pub use state_dict::{HostTensor, StateDict};

@@ -1,0 +1,247 @@
+//! A framework-neutral state dict: named f32 tensors on the host, read from and written to
+//! `.safetensors` and `.pth` files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::CycleGanError;
+
+/// One tensor on the host: a shape and its values in row-major order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostTensor {
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// The values, row-major.
+    pub values: Vec<f32>,
+}
+
+/// Named tensors in key order, as a PyTorch `state_dict()`.
+pub type StateDict = BTreeMap<String, HostTensor>;
+
+/// Prefixes that wrappers add to every key and that are stripped on reading:
+/// `module.` (DataParallel) and `_orig_mod.` (torch.compile).
+const WRAPPER_PREFIXES: [&str; 2] = ["module.", "_orig_mod."];
+
+fn strip_wrappers(mut key: &str) -> String {
+    loop {
+        match WRAPPER_PREFIXES.iter().find(|p| key.starts_with(*p)) {
+            Some(prefix) => key = &key[prefix.len()..],
+            None => return key.to_string(),
+        }
+    }
+}
+
+/// The checkpoint format, chosen by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckpointFormat {
+    /// `.safetensors`.
+    Safetensors,
+    /// `.pth` / `.pt`: PyTorch's zip format or the legacy pre-1.6 format.
+    Pth,
+}
+
+impl CheckpointFormat {
+    /// The format of `path` by its extension.
+    pub fn of(path: &Path) -> Result<Self, CycleGanError> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("safetensors") => Ok(Self::Safetensors),
+            Some("pth") | Some("pt") => Ok(Self::Pth),
+            _ => Err(CycleGanError::checkpoint(
+                path,
+                "unknown checkpoint extension: expected .pth, .pt or .safetensors",
+            )),
+        }
+    }
+}
+
+/// Reads every floating-point tensor of a checkpoint, converted to f32, with `module.` and
+/// `_orig_mod.` prefixes stripped. Integer tensors (such as BatchNorm's
+/// `num_batches_tracked`) are skipped.
+pub fn read_state_dict(path: impl AsRef<Path>) -> Result<StateDict, CycleGanError> {
+    let path = path.as_ref();
+    if !path.is_file() {
+        return Err(CycleGanError::checkpoint(path, "file not found"));
+    }
+    match CheckpointFormat::of(path)? {
+        CheckpointFormat::Safetensors => read_safetensors(path),
+        CheckpointFormat::Pth => read_pth(path),
+    }
+}
+
+fn read_safetensors(path: &Path) -> Result<StateDict, CycleGanError> {
+    use safetensors::Dtype;
+    let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
+    let file = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| CycleGanError::checkpoint(path, format!("not a valid safetensors file: {e}")))?;
+    let mut dict = StateDict::new();
+    for (name, view) in file.iter() {
+        let data = view.data();
+        let values: Vec<f32> = match view.dtype() {
+            Dtype::F32 => data
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            Dtype::F64 => data
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
+                .collect(),
+            Dtype::F16 => data
+                .chunks_exact(2)
+                .map(|b| half_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                .collect(),
+            Dtype::BF16 => data
+                .chunks_exact(2)
+                .map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16))
+                .collect(),
+            _ => continue,
+        };
+        dict.insert(
+            strip_wrappers(name),
+            HostTensor {
+                shape: view.shape().to_vec(),
+                values,
+            },
+        );
+    }
+    Ok(dict)
+}
+
+fn read_pth(path: &Path) -> Result<StateDict, CycleGanError> {
+    use burn::store::pytorch_reader::{DType, PytorchReader};
+    let reader = PytorchReader::new(path)
+        .map_err(|e| CycleGanError::checkpoint(path, format!("not a readable PyTorch checkpoint: {e}")))?;
+    let mut dict = StateDict::new();
+    for (name, tensor) in reader.tensors() {
+        let dtype = tensor.dtype();
+        let bytes = tensor
+            .read()
+            .map_err(|e| CycleGanError::checkpoint(path, format!("tensor `{name}`: {e}")))?;
+        let values: Vec<f32> = match dtype {
+            DType::F32 => bytes
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            DType::F64 => bytes
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
+                .collect(),
+            DType::F16 => bytes
+                .chunks_exact(2)
+                .map(|b| half_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                .collect(),
+            DType::BF16 => bytes
+                .chunks_exact(2)
+                .map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16))
+                .collect(),
+            _ => continue,
+        };
+        let shape = tensor.shape().to_vec();
+        if values.len() != shape.iter().product::<usize>() {
+            return Err(CycleGanError::checkpoint(
+                path,
+                format!("tensor `{name}` has {} values for shape {shape:?}", values.len()),
+            ));
+        }
+        dict.insert(strip_wrappers(name), HostTensor { shape, values });
+    }
+    Ok(dict)
+}
+
+/// IEEE 754 half to single precision.
+fn half_to_f32(h: u16) -> f32 {
+    let sign = ((h >> 15) as u32) << 31;
+    let exp = ((h >> 10) & 0x1f) as u32;
+    let frac = (h & 0x3ff) as u32;
+    let bits = match exp {
+        0 if frac == 0 => sign,
+        0 => {
+            // Subnormal: normalise.
+            let mut e = 127 - 15 + 1;
+            let mut f = frac;
+            while f & 0x400 == 0 {
+                f <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((f & 0x3ff) << 13)
+        }
+        0x1f => sign | 0x7f80_0000 | (frac << 13),
+        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// Writes `dict` as a `.safetensors` file (f32), atomically: to a temporary file in the
+/// same folder, flushed, then renamed over `path`.
+pub fn write_safetensors(
+    path: impl AsRef<Path>,
+    dict: &StateDict,
+    metadata: Option<std::collections::HashMap<String, String>>,
+) -> Result<(), CycleGanError> {
+    use safetensors::tensor::TensorView;
+    let path = path.as_ref();
+    let bytes: Vec<(String, Vec<u8>, Vec<usize>)> = dict
+        .iter()
+        .map(|(name, t)| {
+            let raw = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (name.clone(), raw, t.shape.clone())
+        })
+        .collect();
+    let views = bytes
+        .iter()
+        .map(|(name, raw, shape)| {
+            TensorView::new(safetensors::Dtype::F32, shape.clone(), raw).map(|v| (name.clone(), v))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CycleGanError::checkpoint(path, format!("cannot serialise: {e}")))?;
+    let data = safetensors::serialize(views, metadata)
+        .map_err(|e| CycleGanError::checkpoint(path, format!("cannot serialise: {e}")))?;
+    crate::io::write_atomic(path, &data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapper_prefixes_are_stripped() {
+        assert_eq!(strip_wrappers("module.model.1.weight"), "model.1.weight");
+        assert_eq!(strip_wrappers("_orig_mod.module.model.1.weight"), "model.1.weight");
+        assert_eq!(strip_wrappers("model.1.weight"), "model.1.weight");
+    }
+
+    #[test]
+    fn half_precision_values() {
+        assert_eq!(half_to_f32(0x3c00), 1.0);
+        assert_eq!(half_to_f32(0xc000), -2.0);
+        assert_eq!(half_to_f32(0x0001), 2f32.powi(-24));
+        assert_eq!(half_to_f32(0x7bff), 65504.0);
+    }
+
+    #[test]
+    fn safetensors_round_trip() {
+        let dir = std::env::temp_dir().join(format!("cyclegan-burn-sd-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.safetensors");
+        let mut dict = StateDict::new();
+        dict.insert(
+            "model.1.weight".into(),
+            HostTensor {
+                shape: vec![2, 3],
+                values: vec![1.0, -2.5, 3.25, 0.0, f32::MIN_POSITIVE, 7.0],
+            },
+        );
+        write_safetensors(&path, &dict, None).unwrap();
+        assert_eq!(read_state_dict(&path).unwrap(), dict);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_extension_is_an_error() {
+        let err = CheckpointFormat::of(Path::new("net.ckpt")).unwrap_err().to_string();
+        assert!(err.contains("net.ckpt") && err.contains(".pth"), "{err}");
+    }
+}

@@ -1,0 +1,17 @@
+//! The networks of the official CycleGAN, layer for layer.
+
+pub mod discriminator;
+pub mod generator;
+pub mod init;
+pub mod norm;
+pub mod padding;
+
+pub use discriminator::{
+    NLayerDiscriminator, NLayerDiscriminatorConfig, PixelDiscriminator, PixelDiscriminatorConfig,
+};
+pub use generator::{
+    ResnetBlock, ResnetGenerator, ResnetGeneratorConfig, UnetGenerator, UnetGeneratorConfig,
+};
+pub use init::InitType;
+pub use norm::{Norm, NormLayer};
+pub use padding::PaddingType;

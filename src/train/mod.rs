@@ -1,0 +1,12 @@
+//! Training: the configuration of a CycleGAN, its networks, the training step with two Adam
+//! optimizers and image pools, and learning-rate schedules.
+
+pub mod config;
+pub mod nets;
+pub mod schedule;
+pub mod step;
+
+pub use config::{CycleGanConfig, DiscriminatorKind, GeneratorKind};
+pub use nets::{CycleGanNets, Discriminator, Generator};
+pub use schedule::LrPolicy;
+pub use step::{CycleGan, CycleGanGradients, StepLosses};

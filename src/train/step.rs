@@ -1,0 +1,403 @@
+//! [`CycleGan`]: the training step of the official `CycleGANModel.optimize_parameters()`.
+
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+
+use super::config::CycleGanConfig;
+use super::nets::{sub_seed, CycleGanNets};
+use crate::error::CycleGanError;
+use crate::import::pytorch::gradients_state_dict;
+use crate::import::StateDict;
+use crate::loss::{CycleLoss, GanLoss};
+use crate::pool::ImagePool;
+
+/// The nine losses of one training step, as the official `get_current_losses()` reports
+/// them (weighted: the cycle and identity terms include their lambdas).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct StepLosses {
+    /// Adversarial loss of G_A (D_A judging G_A(A)), times `lambda_gan_a`.
+    pub g_a: f32,
+    /// Adversarial loss of G_B (D_B judging G_B(B)), times `lambda_gan_b`.
+    pub g_b: f32,
+    /// A → B → A cycle loss × lambda_A.
+    pub cycle_a: f32,
+    /// B → A → B cycle loss × lambda_B.
+    pub cycle_b: f32,
+    /// Identity loss of G_A × lambda_B × lambda_identity (0 when not computed).
+    pub idt_a: f32,
+    /// Identity loss of G_B × lambda_A × lambda_identity (0 when not computed).
+    pub idt_b: f32,
+    /// The total generator loss (sum of the six above).
+    pub g: f32,
+    /// Loss of D_A: 0.5 · (real B + pooled fake B).
+    pub d_a: f32,
+    /// Loss of D_B: 0.5 · (real A + pooled fake A).
+    pub d_b: f32,
+}
+
+impl StepLosses {
+    /// `(name, value)` pairs with the official names (`G_A`, `cycle_A`, `idt_A`, `D_A`, ...).
+    pub fn named(&self) -> [(&'static str, f32); 9] {
+        [
+            ("D_A", self.d_a),
+            ("G_A", self.g_a),
+            ("cycle_A", self.cycle_a),
+            ("idt_A", self.idt_a),
+            ("D_B", self.d_b),
+            ("G_B", self.g_b),
+            ("cycle_B", self.cycle_b),
+            ("idt_B", self.idt_b),
+            ("G", self.g),
+        ]
+    }
+
+    /// Whether every loss is a finite number.
+    pub fn is_finite(&self) -> bool {
+        self.named().iter().all(|(_, v)| v.is_finite())
+    }
+}
+
+/// Gradients of one step, with the official key names, before any update: the generators'
+/// from the generator loss, the discriminators' from the discriminator loss.
+#[derive(Debug, Clone)]
+pub struct CycleGanGradients {
+    /// d loss_G / d G_A.
+    pub g_a: StateDict,
+    /// d loss_G / d G_B.
+    pub g_b: StateDict,
+    /// d (loss_D_A + loss_D_B) / d D_A.
+    pub d_a: StateDict,
+    /// d (loss_D_A + loss_D_B) / d D_B.
+    pub d_b: StateDict,
+}
+
+/// Images of the forward pass.
+struct Forward {
+    real_a: Tensor<4>,
+    real_b: Tensor<4>,
+    fake_b: Tensor<4>,
+    rec_a: Tensor<4>,
+    fake_a: Tensor<4>,
+    rec_b: Tensor<4>,
+}
+
+/// The generator-loss terms, as tensors.
+struct GeneratorTerms {
+    g_a: Tensor<1>,
+    g_b: Tensor<1>,
+    cycle_a: Tensor<1>,
+    cycle_b: Tensor<1>,
+    idt_a: Tensor<1>,
+    idt_b: Tensor<1>,
+}
+
+impl GeneratorTerms {
+    fn total(&self) -> Tensor<1> {
+        self.g_a.clone()
+            + self.g_b.clone()
+            + self.cycle_a.clone()
+            + self.cycle_b.clone()
+            + self.idt_a.clone()
+            + self.idt_b.clone()
+    }
+}
+
+/// A CycleGAN in training: the four networks on an autodiff device, one Adam optimizer over
+/// G_A + G_B and one over D_A + D_B (betas (beta1, 0.999), epsilon 1e-8 as PyTorch), and
+/// the two image pools.
+///
+/// ```
+/// # #[cfg(feature = "flex")] {
+/// use cyclegan_burn::prelude::*;
+/// use cyclegan_burn::train::GeneratorKind;
+/// let device = backend::cpu().autodiff();
+/// let config = CycleGanConfig::new()
+///     .with_net_g(GeneratorKind::Resnet6Blocks).with_ngf(4).with_ndf(4).with_pool_size(0);
+/// let mut gan = CycleGan::new(&config, &device);
+/// let real_a = Tensor::<4>::zeros([1, 3, 32, 32], &device);
+/// let real_b = Tensor::<4>::ones([1, 3, 32, 32], &device);
+/// let losses = gan.train_step(real_a, real_b);
+/// assert!(losses.is_finite());
+/// # }
+/// ```
+pub struct CycleGan {
+    config: CycleGanConfig,
+    nets: CycleGanNets,
+    optim_g: ModuleOptimizer,
+    optim_d: ModuleOptimizer,
+    pool_a: ImagePool,
+    pool_b: ImagePool,
+    gan_loss: GanLoss,
+    cycle_loss: CycleLoss,
+    learning_rate: f64,
+    device: Device,
+}
+
+impl CycleGan {
+    /// Fresh networks initialised from `config.seed`, on `device` (which should be an
+    /// autodiff device: `backend::cpu().autodiff()`).
+    ///
+    /// # Panics
+    ///
+    /// If `config` is invalid; [`try_new`](Self::try_new) returns the error instead.
+    pub fn new(config: &CycleGanConfig, device: &Device) -> Self {
+        Self::try_new(config, device).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Fresh networks, or the reason `config` is invalid.
+    pub fn try_new(config: &CycleGanConfig, device: &Device) -> Result<Self, CycleGanError> {
+        let nets = CycleGanNets::new(config, device)?;
+        Self::try_from_nets(config, nets, device)
+    }
+
+    /// Trains given networks (moved to `device`).
+    ///
+    /// # Panics
+    ///
+    /// If `config` is invalid; [`try_from_nets`](Self::try_from_nets) returns the error.
+    pub fn from_nets(config: &CycleGanConfig, nets: CycleGanNets, device: &Device) -> Self {
+        Self::try_from_nets(config, nets, device).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Trains given networks, or says why `config` is invalid.
+    pub fn try_from_nets(
+        config: &CycleGanConfig,
+        nets: CycleGanNets,
+        device: &Device,
+    ) -> Result<Self, CycleGanError> {
+        config.validate()?;
+        let adam = || {
+            AdamConfig::new()
+                .with_beta_1(config.beta1 as f32)
+                .with_beta_2(0.999)
+                .with_epsilon(1e-8)
+                .init()
+        };
+        Ok(Self {
+            config: config.clone(),
+            nets: nets.to_device(device).train(),
+            optim_g: adam(),
+            optim_d: adam(),
+            pool_a: ImagePool::new(config.pool_size, sub_seed(config.seed, 10)),
+            pool_b: ImagePool::new(config.pool_size, sub_seed(config.seed, 11)),
+            gan_loss: GanLoss::new(config.gan_mode),
+            cycle_loss: config.cycle_loss(),
+            learning_rate: config.lr,
+            device: device.clone(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CycleGanConfig {
+        &self.config
+    }
+
+    /// The networks.
+    pub fn nets(&self) -> &CycleGanNets {
+        &self.nets
+    }
+
+    /// Takes the networks out.
+    pub fn into_nets(self) -> CycleGanNets {
+        self.nets
+    }
+
+    /// The device training runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The learning rate of both optimizers.
+    pub fn learning_rate(&self) -> f64 {
+        self.learning_rate
+    }
+
+    /// Sets the learning rate of both optimizers (the official `update_learning_rate`).
+    pub fn set_learning_rate(&mut self, learning_rate: f64) {
+        self.learning_rate = learning_rate;
+    }
+
+    /// The two optimizers (generators, discriminators), e.g. to save their state.
+    pub fn optimizers(&self) -> (&ModuleOptimizer, &ModuleOptimizer) {
+        (&self.optim_g, &self.optim_d)
+    }
+
+    /// Replaces the optimizers (e.g. with states loaded from a checkpoint).
+    pub fn set_optimizers(&mut self, optim_g: ModuleOptimizer, optim_d: ModuleOptimizer) {
+        self.optim_g = optim_g;
+        self.optim_d = optim_d;
+    }
+
+    /// Checks that a pair of batches can be trained on: channel counts, sizes the networks
+    /// accept, equal batch sizes.
+    pub fn check_batch(&self, shape_a: [usize; 4], shape_b: [usize; 4]) -> Result<(), CycleGanError> {
+        self.nets.g_a.check_input(shape_a)?;
+        self.nets.g_b.check_input(shape_b)?;
+        self.nets.d_b.check_input(shape_a)?;
+        self.nets.d_a.check_input(shape_b)?;
+        if shape_a[0] != shape_b[0] {
+            return Err(CycleGanError::InvalidInputShape {
+                shape: shape_b,
+                reason: format!("batch of B has {} images, batch of A {}", shape_b[0], shape_a[0]),
+            });
+        }
+        Ok(())
+    }
+
+    fn forward(&self, real_a: Tensor<4>, real_b: Tensor<4>) -> Forward {
+        let real_a = real_a.to_device(&self.device);
+        let real_b = real_b.to_device(&self.device);
+        let fake_b = self.nets.g_a.forward(real_a.clone());
+        let rec_a = self.nets.g_b.forward(fake_b.clone());
+        let fake_a = self.nets.g_b.forward(real_b.clone());
+        let rec_b = self.nets.g_a.forward(fake_a.clone());
+        Forward {
+            real_a,
+            real_b,
+            fake_b,
+            rec_a,
+            fake_a,
+            rec_b,
+        }
+    }
+
+    fn zero(&self) -> Tensor<1> {
+        Tensor::zeros([1], &self.device)
+    }
+
+    /// The generator loss with the discriminators' parameters held constant (the official
+    /// `set_requires_grad([D_A, D_B], False)`): they receive no gradient from it.
+    fn generator_terms(&self, f: &Forward) -> GeneratorTerms {
+        let cycle = &self.cycle_loss;
+        let (idt_a, idt_b) = if cycle.uses_identity() {
+            let idt_a = self.nets.g_a.forward(f.real_b.clone());
+            let idt_b = self.nets.g_b.forward(f.real_a.clone());
+            (
+                cycle.identity_a(idt_a, f.real_b.clone()),
+                cycle.identity_b(idt_b, f.real_a.clone()),
+            )
+        } else {
+            (self.zero(), self.zero())
+        };
+        let adversarial = |weight: f64, d: &super::nets::Discriminator, fake: &Tensor<4>| {
+            if weight == 0.0 {
+                self.zero()
+            } else {
+                let frozen = d.clone().no_grad();
+                self.gan_loss.forward(frozen.forward(fake.clone()), true).mul_scalar(weight)
+            }
+        };
+        GeneratorTerms {
+            g_a: adversarial(self.config.lambda_gan_a, &self.nets.d_a, &f.fake_b),
+            g_b: adversarial(self.config.lambda_gan_b, &self.nets.d_b, &f.fake_a),
+            cycle_a: if cycle.lambda_a == 0.0 {
+                self.zero()
+            } else {
+                cycle.cycle_a(f.rec_a.clone(), f.real_a.clone())
+            },
+            cycle_b: if cycle.lambda_b == 0.0 {
+                self.zero()
+            } else {
+                cycle.cycle_b(f.rec_b.clone(), f.real_b.clone())
+            },
+            idt_a,
+            idt_b,
+        }
+    }
+
+    /// `0.5 · (GAN(D(real), real) + GAN(D(fake), fake))` with `fake` detached.
+    fn discriminator_loss(
+        &self,
+        d: &super::nets::Discriminator,
+        real: Tensor<4>,
+        fake: Tensor<4>,
+    ) -> Tensor<1> {
+        let loss_real = self.gan_loss.forward(d.forward(real), true);
+        let loss_fake = self.gan_loss.forward(d.forward(fake.detach()), false);
+        (loss_real + loss_fake).mul_scalar(0.5)
+    }
+
+    /// One official `optimize_parameters()`: forward; generator update with the
+    /// discriminators held constant; discriminator update on pooled, detached fakes made
+    /// before the generator update. Works for any batch size ≥ 1 (A and B batches of equal
+    /// size).
+    ///
+    /// # Panics
+    ///
+    /// Inside Burn if the batches do not fit the networks; programs call
+    /// [`check_batch`](Self::check_batch) first.
+    pub fn train_step(&mut self, real_a: Tensor<4>, real_b: Tensor<4>) -> StepLosses {
+        let f = self.forward(real_a, real_b);
+
+        // Generators.
+        let terms = self.generator_terms(&f);
+        let loss_g = terms.total();
+        let mut grads = loss_g.backward();
+        let grads_g_a = GradientsParams::from_module(&mut grads, &self.nets.g_a);
+        let grads_g_b = GradientsParams::from_module(&mut grads, &self.nets.g_b);
+        drop(grads);
+        let lr = self.learning_rate;
+        self.nets.g_a = self.optim_g.step(lr, self.nets.g_a.clone(), grads_g_a);
+        self.nets.g_b = self.optim_g.step(lr, self.nets.g_b.clone(), grads_g_b);
+
+        // Discriminators, on fakes from before the generator update.
+        let fake_b = self.pool_b.query(f.fake_b.clone().detach());
+        let fake_a = self.pool_a.query(f.fake_a.clone().detach());
+        let loss_d_a = self.discriminator_loss(&self.nets.d_a, f.real_b.clone(), fake_b);
+        let loss_d_b = self.discriminator_loss(&self.nets.d_b, f.real_a.clone(), fake_a);
+        let mut grads = (loss_d_a.clone() + loss_d_b.clone()).backward();
+        let grads_d_a = GradientsParams::from_module(&mut grads, &self.nets.d_a);
+        let grads_d_b = GradientsParams::from_module(&mut grads, &self.nets.d_b);
+        drop(grads);
+        self.nets.d_a = self.optim_d.step(lr, self.nets.d_a.clone(), grads_d_a);
+        self.nets.d_b = self.optim_d.step(lr, self.nets.d_b.clone(), grads_d_b);
+
+        let all = Tensor::cat(
+            vec![
+                terms.g_a, terms.g_b, terms.cycle_a, terms.cycle_b, terms.idt_a, terms.idt_b,
+                loss_g, loss_d_a, loss_d_b,
+            ]
+            .into_iter()
+            .map(|t| t.detach())
+            .collect(),
+            0,
+        );
+        let v: Vec<f32> = all
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec()
+            .expect("f32 losses");
+        StepLosses {
+            g_a: v[0],
+            g_b: v[1],
+            cycle_a: v[2],
+            cycle_b: v[3],
+            idt_a: v[4],
+            idt_b: v[5],
+            g: v[6],
+            d_a: v[7],
+            d_b: v[8],
+        }
+    }
+
+    /// The gradients the next [`train_step`](Self::train_step) would apply, without
+    /// changing anything (the image pools are bypassed: the discriminators see this step's
+    /// fakes). Useful to compare with another implementation.
+    pub fn gradients(&self, real_a: Tensor<4>, real_b: Tensor<4>) -> CycleGanGradients {
+        let f = self.forward(real_a, real_b);
+        let mut grads = self.generator_terms(&f).total().backward();
+        let grads_g_a = GradientsParams::from_module(&mut grads, &self.nets.g_a);
+        let grads_g_b = GradientsParams::from_module(&mut grads, &self.nets.g_b);
+        let loss_d = self.discriminator_loss(&self.nets.d_a, f.real_b.clone(), f.fake_b.clone())
+            + self.discriminator_loss(&self.nets.d_b, f.real_a.clone(), f.fake_a.clone());
+        let mut grads = loss_d.backward();
+        let grads_d_a = GradientsParams::from_module(&mut grads, &self.nets.d_a);
+        let grads_d_b = GradientsParams::from_module(&mut grads, &self.nets.d_b);
+        CycleGanGradients {
+            g_a: gradients_state_dict(&self.nets.g_a, &grads_g_a),
+            g_b: gradients_state_dict(&self.nets.g_b, &grads_g_b),
+            d_a: gradients_state_dict(&self.nets.d_a, &grads_d_a),
+            d_b: gradients_state_dict(&self.nets.d_b, &grads_d_b),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Helpers shared by the integration tests: the PyTorch goldens of `tests/fixtures`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use cyclegan_burn::import::state_dict::read_state_dict;
+use cyclegan_burn::import::{HostTensor, StateDict};
+use cyclegan_burn::prelude::*;
+use cyclegan_burn::train::GeneratorKind;
+
+/// `tests/fixtures/golden_small/<name>`: copied from `shared/golden/small` (PyTorch 2.15
+/// reference of the official model; see tests/fixtures/README.md).
+pub fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/golden_small")
+        .join(name)
+}
+
+pub fn golden_dict(name: &str) -> StateDict {
+    read_state_dict(golden(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn to_tensor<const D: usize>(t: &HostTensor, device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(t.values.clone(), t.shape.clone()), device)
+}
+
+pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+}
+
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+/// L2(a − b) / L2(b).
+pub fn rel_l2(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let num: f64 = a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum();
+    let den: f64 = b.iter().map(|y| (*y as f64).powi(2)).sum();
+    (num / den.max(1e-300)).sqrt()
+}
+
+/// The golden "small" configuration: resnet with 2 blocks, ngf 8; basic D, ndf 8; instance
+/// norm; pool 0.
+pub fn small_config() -> CycleGanConfig {
+    CycleGanConfig::new()
+        .with_net_g(GeneratorKind::Resnet6Blocks)
+        .with_ngf(8)
+        .with_ndf(8)
+        .with_pool_size(0)
+}
+
+pub fn small_generator(device: &Device) -> ResnetGenerator {
+    ResnetGeneratorConfig::new(3, 3)
+        .with_ngf(8)
+        .with_n_blocks(2)
+        .init_seeded(device, 0)
+}
+
+pub fn small_discriminator(device: &Device) -> NLayerDiscriminator {
+    NLayerDiscriminatorConfig::new(3).with_ndf(8).init_seeded(device, 0)
+}
+
+/// The four golden networks, loaded from the golden safetensors.
+pub fn golden_nets(device: &Device) -> cyclegan_burn::train::CycleGanNets {
+    use cyclegan_burn::train::{CycleGanNets, Discriminator, Generator};
+    let load_g = |name: &str| {
+        small_generator(device)
+            .load_pytorch(golden(name), device)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let load_d = |name: &str| {
+        small_discriminator(device)
+            .load_pytorch(golden(name), device)
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    CycleGanNets {
+        g_a: Generator::Resnet(load_g("G_A.safetensors")),
+        g_b: Generator::Resnet(load_g("G_B.safetensors")),
+        d_a: Discriminator::NLayer(load_d("D_A.safetensors")),
+        d_b: Discriminator::NLayer(load_d("D_B.safetensors")),
+    }
+}
+
+pub fn device() -> Device {
+    backend::cpu()
+}
