@@ -119,7 +119,8 @@ fn wrong_architecture_checkpoint_is_a_clear_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("G_A.safetensors"), "{err}");
-    assert!(err.contains("missing keys: model.12.conv_block.1.weight"), "{err}");
+    assert!(err.contains("missing keys: model.12.conv_block.1.weight, model.12.conv_block.1.bias"), "{err}");
+    assert!(err.contains("unexpected keys: model.12.bias, model.12.weight, model.15.bias"), "{err}");
     let g = ResnetGeneratorConfig::new(3, 3).with_ngf(16).with_n_blocks(2).init_seeded(&device, 0);
     let err = g
         .load_pytorch(common::golden("G_A.safetensors"), &device)

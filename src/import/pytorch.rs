@@ -68,25 +68,28 @@ pub trait PytorchLayout: Module + Sized {
     /// the file in errors.
     fn load_state_dict(self, dict: &StateDict, source: &Path) -> Result<Self, CycleGanError> {
         let keys = self.pytorch_keys();
-        let shapes: BTreeMap<String, Vec<usize>> = param_paths(&self).into_iter().collect();
         let mut missing = Vec::new();
         let mut wrong_shape = Vec::new();
-        for (path, key) in &keys {
+        // In the network's own layer order, so that the first entries listed are the first
+        // layers that differ.
+        for (path, shape) in param_paths(&self) {
+            let key = &keys[&path];
             match dict.get(key) {
                 None => missing.push(key.clone()),
-                Some(t) if t.shape != shapes[path] => wrong_shape.push(format!(
+                Some(t) if t.shape != shape => wrong_shape.push(format!(
                     "{key} (checkpoint {:?}, model {:?})",
-                    t.shape, shapes[path]
+                    t.shape, shape
                 )),
                 Some(_) => {}
             }
         }
         let wanted: BTreeSet<&String> = keys.values().collect();
-        let unexpected: Vec<String> = dict
+        let mut unexpected: Vec<String> = dict
             .keys()
             .filter(|k| !wanted.contains(k) && !is_ignored_key(k, &wanted))
             .cloned()
             .collect();
+        unexpected.sort_by_key(|k| natural_key(k));
         if !missing.is_empty() || !wrong_shape.is_empty() || !unexpected.is_empty() {
             return Err(CycleGanError::checkpoint(
                 source,
@@ -123,6 +126,16 @@ pub trait PytorchLayout: Module + Sized {
             )),
         }
     }
+}
+
+/// Sort key that orders `model.2` before `model.10`.
+fn natural_key(key: &str) -> Vec<(u64, String)> {
+    key.split('.')
+        .map(|part| match part.parse::<u64>() {
+            Ok(n) => (n, String::new()),
+            Err(_) => (u64::MAX, part.to_string()),
+        })
+        .collect()
 }
 
 /// Keys the official model carries but never uses: running statistics of InstanceNorm layers

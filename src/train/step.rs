@@ -175,7 +175,7 @@ impl CycleGan {
         };
         Ok(Self {
             config: config.clone(),
-            nets: nets.to_device(device).train(),
+            nets: nets.fork(device).train(),
             optim_g: adam(),
             optim_d: adam(),
             pool_a: ImagePool::new(config.pool_size, sub_seed(config.seed, 10)),
