@@ -65,7 +65,10 @@ pub fn device(name: &str) -> Result<Device, CycleGanError> {
     let (kind, index) = match lower.split_once(':') {
         Some((kind, index)) => {
             let index = index.parse::<usize>().map_err(|_| {
-                CycleGanError::option("backend", format!("`{name}`: device index `{index}` is not a number"))
+                CycleGanError::option(
+                    "backend",
+                    format!("`{name}`: device index `{index}` is not a number"),
+                )
             })?;
             (kind.to_string(), index)
         }

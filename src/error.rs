@@ -9,7 +9,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum CycleGanError {
     /// An input batch has the wrong number of channels for the network.
-    #[error("input has {found} channels but the network expects {expected} (check input_nc / output_nc)")]
+    #[error(
+        "input has {found} channels but the network expects {expected} (check input_nc / output_nc)"
+    )]
     ChannelMismatch {
         /// Channels the network was built for.
         expected: usize,

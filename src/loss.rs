@@ -62,7 +62,11 @@ impl GanLoss {
 
     /// The loss of `prediction` (any shape, raw scores) against the target "real"
     /// (`target_is_real`) or "fake", as a one-element tensor.
-    pub fn forward<const D: usize>(&self, prediction: Tensor<D>, target_is_real: bool) -> Tensor<1> {
+    pub fn forward<const D: usize>(
+        &self,
+        prediction: Tensor<D>,
+        target_is_real: bool,
+    ) -> Tensor<1> {
         let target = if target_is_real { 1.0 } else { 0.0 };
         match self.mode {
             GanMode::Lsgan => prediction.sub_scalar(target).square().mean(),
@@ -146,7 +150,10 @@ mod tests {
     use super::*;
 
     fn t(values: &[f32]) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(values.to_vec(), [1, values.len()]), &Device::flex())
+        Tensor::from_data(
+            TensorData::new(values.to_vec(), [1, values.len()]),
+            &Device::flex(),
+        )
     }
 
     fn scalar(t: Tensor<1>) -> f32 {
@@ -178,7 +185,11 @@ mod tests {
         let fake = scalar(loss.forward(t(&x), false)) as f64;
         assert!((real - bce(1.0)).abs() < 1e-5, "{real} vs {}", bce(1.0));
         // For x = 40, 1 − p underflows in f64, so compare against the exact softplus.
-        let exact_fake = x.iter().map(|&x| (1.0 + (x as f64).exp()).ln()).sum::<f64>() / 4.0;
+        let exact_fake = x
+            .iter()
+            .map(|&x| (1.0 + (x as f64).exp()).ln())
+            .sum::<f64>()
+            / 4.0;
         assert!((fake - exact_fake).abs() < 1e-4, "{fake} vs {exact_fake}");
     }
 
@@ -208,6 +219,12 @@ mod tests {
     #[test]
     fn parse_modes() {
         assert_eq!("vanilla".parse::<GanMode>().unwrap(), GanMode::Vanilla);
-        assert!("hinge".parse::<GanMode>().unwrap_err().to_string().contains("gan_mode"));
+        assert!(
+            "hinge"
+                .parse::<GanMode>()
+                .unwrap_err()
+                .to_string()
+                .contains("gan_mode")
+        );
     }
 }

@@ -2,9 +2,9 @@
 
 mod common;
 
+use cyclegan_burn::CycleGanError;
 use cyclegan_burn::import::pytorch::{param_paths, trainable_param_count};
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::CycleGanError;
 
 // Counting parameters needs no computation, so the big networks are cheap to build: their
 // weights are drawn on the host, which is the only cost.
@@ -23,7 +23,11 @@ fn resnet_parameter_counts_equal_the_official_ones() {
             .with_n_blocks(n_blocks)
             .with_norm(norm)
             .init_seeded(&device, 0);
-        assert_eq!(trainable_param_count(&g), expected, "resnet_{n_blocks}blocks/{norm}");
+        assert_eq!(
+            trainable_param_count(&g),
+            expected,
+            "resnet_{n_blocks}blocks/{norm}"
+        );
     }
 }
 
@@ -88,7 +92,11 @@ fn generator_outputs_are_in_tanh_range_and_channel_counts_follow_config() {
         .with_n_blocks(2)
         .with_init_gain(1.0)
         .init_seeded(&device, 3);
-    let x = Tensor::<4>::random([2, 1, 16, 16], burn::tensor::Distribution::Uniform(-1.0, 1.0), &device);
+    let x = Tensor::<4>::random(
+        [2, 1, 16, 16],
+        burn::tensor::Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
     let y = g.forward(x);
     assert_eq!(y.dims(), [2, 3, 16, 16]);
     let v = common::values(y);
@@ -110,8 +118,14 @@ fn unet_keeps_the_size() {
 #[test]
 fn discriminator_output_sizes() {
     let device = common::device();
-    let d = NLayerDiscriminatorConfig::new(3).with_ndf(4).init_seeded(&device, 0);
-    for ((h, w), expected) in [((256, 256), [30, 30]), ((128, 128), [14, 14]), ((256, 360), [30, 43])] {
+    let d = NLayerDiscriminatorConfig::new(3)
+        .with_ndf(4)
+        .init_seeded(&device, 0);
+    for ((h, w), expected) in [
+        ((256, 256), [30, 30]),
+        ((128, 128), [14, 14]),
+        ((256, 360), [30, 43]),
+    ] {
         assert_eq!(d.output_size(h, w), Some(expected));
         let y = d.forward(Tensor::zeros([1, 3, h, w], &device));
         assert_eq!(y.dims(), [1, 1, expected[0], expected[1]], "{h}x{w}");
@@ -122,8 +136,13 @@ fn discriminator_output_sizes() {
         .init_seeded(&device, 0);
     let y = d.forward(Tensor::zeros([1, 3, 64, 64], &device));
     assert_eq!(Some([y.dims()[2], y.dims()[3]]), d.output_size(64, 64));
-    let p = PixelDiscriminatorConfig::new(3).with_ndf(4).init_seeded(&device, 0);
-    assert_eq!(p.forward(Tensor::zeros([1, 3, 9, 7], &device)).dims(), [1, 1, 9, 7]);
+    let p = PixelDiscriminatorConfig::new(3)
+        .with_ndf(4)
+        .init_seeded(&device, 0);
+    assert_eq!(
+        p.forward(Tensor::zeros([1, 3, 9, 7], &device)).dims(),
+        [1, 1, 9, 7]
+    );
 }
 
 #[test]
@@ -141,11 +160,19 @@ fn fresh_default_generator_has_official_init_statistics() {
     }
     let n = weights.len() as f64;
     let mean = weights.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let std = (weights.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let std = (weights
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
     assert!(mean.abs() < 0.02 * 0.05, "mean {mean}");
     assert!((std / 0.02 - 1.0).abs() < 0.05, "std {std}");
     assert!(!biases.is_empty());
-    assert!(biases.iter().all(|&b| b == 0.0), "biases must start at exactly 0");
+    assert!(
+        biases.iter().all(|&b| b == 0.0),
+        "biases must start at exactly 0"
+    );
 }
 
 #[test]
@@ -168,7 +195,9 @@ fn batch_norm_weights_start_near_one() {
 #[test]
 fn same_seed_same_network() {
     let device = common::device();
-    let config = ResnetGeneratorConfig::new(3, 3).with_ngf(4).with_n_blocks(1);
+    let config = ResnetGeneratorConfig::new(3, 3)
+        .with_ngf(4)
+        .with_n_blocks(1);
     let a = config.init_seeded(&device, 5).to_state_dict();
     let b = config.init_seeded(&device, 5).to_state_dict();
     let c = config.init_seeded(&device, 6).to_state_dict();
@@ -179,53 +208,101 @@ fn same_seed_same_network() {
 #[test]
 fn inputs_of_the_wrong_channel_count_are_errors() {
     let device = common::device();
-    let g = ResnetGeneratorConfig::new(3, 3).with_ngf(4).with_n_blocks(1).init_seeded(&device, 0);
-    let err = g.try_forward(Tensor::zeros([1, 1, 32, 32], &device)).unwrap_err();
-    assert!(matches!(err, CycleGanError::ChannelMismatch { expected: 3, found: 1 }), "{err}");
-    let d = NLayerDiscriminatorConfig::new(3).with_ndf(4).init_seeded(&device, 0);
+    let g = ResnetGeneratorConfig::new(3, 3)
+        .with_ngf(4)
+        .with_n_blocks(1)
+        .init_seeded(&device, 0);
+    let err = g
+        .try_forward(Tensor::zeros([1, 1, 32, 32], &device))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CycleGanError::ChannelMismatch {
+                expected: 3,
+                found: 1
+            }
+        ),
+        "{err}"
+    );
+    let d = NLayerDiscriminatorConfig::new(3)
+        .with_ndf(4)
+        .init_seeded(&device, 0);
     assert!(matches!(
         d.check_input([1, 4, 64, 64]),
-        Err(CycleGanError::ChannelMismatch { expected: 3, found: 4 })
+        Err(CycleGanError::ChannelMismatch {
+            expected: 3,
+            found: 4
+        })
     ));
 }
 
 #[test]
 fn inputs_too_small_are_errors_not_panics() {
     let device = common::device();
-    let g = ResnetGeneratorConfig::new(3, 3).with_ngf(4).with_n_blocks(1).init_seeded(&device, 0);
+    let g = ResnetGeneratorConfig::new(3, 3)
+        .with_ngf(4)
+        .with_n_blocks(1)
+        .init_seeded(&device, 0);
     // The 7×7 stem reflects by 3, the blocks (at a quarter of the size) by 1.
-    let err = g.try_forward(Tensor::zeros([1, 3, 3, 32], &device)).unwrap_err();
+    let err = g
+        .try_forward(Tensor::zeros([1, 3, 3, 32], &device))
+        .unwrap_err();
     assert!(err.to_string().contains("at least"), "{err}");
-    assert!(g.check_input([1, 3, 4, 32]).is_err(), "4 → 1 pixel in the blocks, reflect pad 1 fails");
+    assert!(
+        g.check_input([1, 3, 4, 32]).is_err(),
+        "4 → 1 pixel in the blocks, reflect pad 1 fails"
+    );
     assert!(g.check_input([1, 3, 5, 5]).is_ok());
     assert!(g.try_forward(Tensor::zeros([1, 3, 5, 5], &device)).is_ok());
 
-    let d = NLayerDiscriminatorConfig::new(3).with_ndf(4).init_seeded(&device, 0);
+    let d = NLayerDiscriminatorConfig::new(3)
+        .with_ndf(4)
+        .init_seeded(&device, 0);
     assert!(d.check_input([1, 3, 16, 16]).is_err());
     assert!(d.check_input([1, 3, 32, 32]).is_ok());
-    assert!(d.try_forward(Tensor::zeros([1, 3, 32, 32], &device)).is_ok());
+    assert!(
+        d.try_forward(Tensor::zeros([1, 3, 32, 32], &device))
+            .is_ok()
+    );
 
-    let u = UnetGeneratorConfig::new(3, 3, 5).with_ngf(4).init_seeded(&device, 0);
+    let u = UnetGeneratorConfig::new(3, 3, 5)
+        .with_ngf(4)
+        .init_seeded(&device, 0);
     let err = u.check_input([1, 3, 48, 32]).unwrap_err().to_string();
     assert!(err.contains("multiples of 32"), "{err}");
-    assert!(UnetGeneratorConfig::new(3, 3, 4).try_init_seeded(&device, 0).is_err());
+    assert!(
+        UnetGeneratorConfig::new(3, 3, 4)
+            .try_init_seeded(&device, 0)
+            .is_err()
+    );
 }
 
 #[test]
 fn padding_types_and_dropout_build_and_run() {
     let device = common::device();
-    for padding in [PaddingType::Reflect, PaddingType::Replicate, PaddingType::Zero] {
+    for padding in [
+        PaddingType::Reflect,
+        PaddingType::Replicate,
+        PaddingType::Zero,
+    ] {
         let g = ResnetGeneratorConfig::new(3, 3)
             .with_ngf(4)
             .with_n_blocks(2)
             .with_padding(padding)
             .with_dropout(true)
             .init_seeded(&device, 0);
-        assert_eq!(g.forward(Tensor::zeros([1, 3, 12, 12], &device)).dims(), [1, 3, 12, 12]);
+        assert_eq!(
+            g.forward(Tensor::zeros([1, 3, 12, 12], &device)).dims(),
+            [1, 3, 12, 12]
+        );
         // Dropout is active only when training on an autodiff device: inference is
         // deterministic.
         let x = Tensor::<4>::ones([1, 3, 12, 12], &device);
-        assert_eq!(common::values(g.forward(x.clone())), common::values(g.forward(x)));
+        assert_eq!(
+            common::values(g.forward(x.clone())),
+            common::values(g.forward(x))
+        );
     }
 }
 
@@ -240,7 +317,16 @@ fn norm_variants_parse_and_build() {
             .with_n_blocks(1)
             .with_norm(norm)
             .init_seeded(&device, 0);
-        assert_eq!(g.forward(Tensor::zeros([2, 3, 8, 8], &device)).dims(), [2, 3, 8, 8]);
+        assert_eq!(
+            g.forward(Tensor::zeros([2, 3, 8, 8], &device)).dims(),
+            [2, 3, 8, 8]
+        );
     }
-    assert!("group".parse::<Norm>().unwrap_err().to_string().contains("--norm"));
+    assert!(
+        "group"
+            .parse::<Norm>()
+            .unwrap_err()
+            .to_string()
+            .contains("--norm")
+    );
 }

@@ -80,7 +80,11 @@ fn golden_uniform(name: &str, n: usize, scale: f32) -> Vec<f32> {
 fn golden_files_follow_the_documented_formula() {
     let dict = golden_dict("G_A.safetensors");
     let w = &dict["model.1.weight"];
-    let expected = golden_uniform("G_A/model.1.weight", w.values.len(), f32::from_bits(0x3d0de3bd));
+    let expected = golden_uniform(
+        "G_A/model.1.weight",
+        w.values.len(),
+        f32::from_bits(0x3d0de3bd),
+    );
     assert_eq!(w.values, expected);
     assert_eq!(&expected[..2], &[-0.024129903, -0.018638412]);
 }
@@ -99,7 +103,10 @@ fn pth_checkpoints_reproduce_the_golden_outputs() {
         let g = common::small_generator(&device)
             .load_pytorch(common::golden(file), &device)
             .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let diff = max_abs_diff(&values(g.forward(real_a.clone())), &expected["fake_B"].values);
+        let diff = max_abs_diff(
+            &values(g.forward(real_a.clone())),
+            &expected["fake_B"].values,
+        );
         assert!(diff <= TOLERANCE, "{file}: max abs diff {diff}");
     }
     let d = common::small_discriminator(&device)
@@ -113,22 +120,40 @@ fn pth_checkpoints_reproduce_the_golden_outputs() {
 #[test]
 fn wrong_architecture_checkpoint_is_a_clear_error() {
     let device = common::device();
-    let g = ResnetGeneratorConfig::new(3, 3).with_ngf(8).with_n_blocks(3).init_seeded(&device, 0);
+    let g = ResnetGeneratorConfig::new(3, 3)
+        .with_ngf(8)
+        .with_n_blocks(3)
+        .init_seeded(&device, 0);
     let err = g
         .load_pytorch(common::golden("G_A.safetensors"), &device)
         .unwrap_err()
         .to_string();
     assert!(err.contains("G_A.safetensors"), "{err}");
-    assert!(err.contains("missing keys: model.12.conv_block.1.weight, model.12.conv_block.1.bias"), "{err}");
-    assert!(err.contains("unexpected keys: model.12.bias, model.12.weight, model.15.bias"), "{err}");
-    let g = ResnetGeneratorConfig::new(3, 3).with_ngf(16).with_n_blocks(2).init_seeded(&device, 0);
+    assert!(
+        err.contains("missing keys: model.12.conv_block.1.weight, model.12.conv_block.1.bias"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unexpected keys: model.12.bias, model.12.weight, model.15.bias"),
+        "{err}"
+    );
+    let g = ResnetGeneratorConfig::new(3, 3)
+        .with_ngf(16)
+        .with_n_blocks(2)
+        .init_seeded(&device, 0);
     let err = g
         .load_pytorch(common::golden("G_A.safetensors"), &device)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("wrong shapes: model.1.weight (checkpoint [8, 3, 7, 7], model [16, 3, 7, 7])"), "{err}");
+    assert!(
+        err.contains("wrong shapes: model.1.weight (checkpoint [8, 3, 7, 7], model [16, 3, 7, 7])"),
+        "{err}"
+    );
     let d = common::small_discriminator(&device);
-    let err = d.load_pytorch(common::golden("G_A.safetensors"), &device).unwrap_err().to_string();
+    let err = d
+        .load_pytorch(common::golden("G_A.safetensors"), &device)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("unexpected keys"), "{err}");
 }
 
@@ -139,7 +164,10 @@ fn non_checkpoint_files_are_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     let junk = dir.join("junk.pth");
     std::fs::write(&junk, b"this is not a checkpoint").unwrap();
-    let err = common::small_generator(&device).load_pytorch(&junk, &device).unwrap_err().to_string();
+    let err = common::small_generator(&device)
+        .load_pytorch(&junk, &device)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("junk.pth"), "{err}");
     let truncated = dir.join("truncated.safetensors");
     let bytes = std::fs::read(common::golden("G_A.safetensors")).unwrap();
@@ -152,4 +180,54 @@ fn non_checkpoint_files_are_errors() {
     let missing = common::small_generator(&device).load_pytorch(dir.join("nope.pth"), &device);
     assert!(missing.unwrap_err().to_string().contains("not found"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The golden "default" configuration (resnet_9blocks, ngf 64; basic D, ndf 64; 64×64), whose
+/// weights are not stored but given by the formula: tolerance 3e-4 (golden README §6).
+#[test]
+fn default_resnet_9blocks_forward_matches_pytorch() {
+    use cyclegan_burn::import::pytorch::param_paths;
+    use cyclegan_burn::import::{HostTensor, StateDict};
+    let device = common::device();
+    let scale = f32::from_bits(0x3d0de3bd);
+    let formula = |net: &str,
+                   keys: std::collections::BTreeMap<String, String>,
+                   shapes: Vec<(String, Vec<usize>)>| {
+        let mut dict = StateDict::new();
+        for (path, shape) in shapes {
+            let key = &keys[&path];
+            let n = shape.iter().product();
+            let values = golden_uniform(&format!("{net}/{key}"), n, scale);
+            dict.insert(key.clone(), HostTensor { shape, values });
+        }
+        dict
+    };
+    let generator = |net: &str| {
+        let g = ResnetGeneratorConfig::new(3, 3).init_seeded(&device, 0);
+        let dict = formula(net, g.pytorch_keys(), param_paths(&g));
+        g.load_state_dict(&dict, std::path::Path::new(net)).unwrap()
+    };
+    let discriminator = |net: &str| {
+        let d = NLayerDiscriminatorConfig::new(3).init_seeded(&device, 0);
+        let dict = formula(net, d.pytorch_keys(), param_paths(&d));
+        d.load_state_dict(&dict, std::path::Path::new(net)).unwrap()
+    };
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden_default");
+    let read =
+        |name: &str| cyclegan_burn::import::state_dict::read_state_dict(dir.join(name)).unwrap();
+    let inputs = read("inputs.safetensors");
+    let expected = read("forward.safetensors");
+    let (g_a, g_b, d_a) = (generator("G_A"), generator("G_B"), discriminator("D_A"));
+    let real_a: Tensor<4> = to_tensor(&inputs["real_A"], &device);
+    let fake_b = g_a.forward(real_a);
+    let rec_a = g_b.forward(fake_b.clone());
+    for (name, output) in [
+        ("fake_B", fake_b.clone()),
+        ("rec_A", rec_a),
+        ("D_A_fake_B", d_a.forward(fake_b)),
+    ] {
+        let diff = max_abs_diff(&values(output), &expected[name].values);
+        assert!(diff <= 3e-4, "{name}: max abs diff {diff}");
+    }
 }

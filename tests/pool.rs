@@ -6,7 +6,10 @@ use cyclegan_burn::prelude::*;
 
 /// A batch of `n` images whose pixels all equal their id.
 fn images(ids: &[f32], device: &Device) -> Tensor<4> {
-    let values: Vec<f32> = ids.iter().flat_map(|&id| std::iter::repeat_n(id, 3 * 2 * 2)).collect();
+    let values: Vec<f32> = ids
+        .iter()
+        .flat_map(|&id| std::iter::repeat_n(id, 3 * 2 * 2))
+        .collect();
     Tensor::from_data(TensorData::new(values, [ids.len(), 3, 2, 2]), device)
 }
 
@@ -20,8 +23,14 @@ fn ids(t: Tensor<4>) -> Vec<f32> {
 fn fill_phase_returns_the_inputs() {
     let device = common::device();
     let mut pool = ImagePool::new(5, 0);
-    assert_eq!(ids(pool.query(images(&[1.0, 2.0, 3.0], &device))), vec![1.0, 2.0, 3.0]);
-    assert_eq!(ids(pool.query(images(&[4.0, 5.0], &device))), vec![4.0, 5.0]);
+    assert_eq!(
+        ids(pool.query(images(&[1.0, 2.0, 3.0], &device))),
+        vec![1.0, 2.0, 3.0]
+    );
+    assert_eq!(
+        ids(pool.query(images(&[4.0, 5.0], &device))),
+        vec![4.0, 5.0]
+    );
     assert_eq!(pool.len(), 5);
 }
 
@@ -46,7 +55,10 @@ fn after_filling_half_of_the_returns_are_swapped() {
     }
     let share = swapped as f64 / queries as f64;
     assert!((share - 0.5).abs() <= 0.02, "swapped share {share}");
-    assert!(seen_ids.len() > 1000, "stored images are returned from random slots");
+    assert!(
+        seen_ids.len() > 1000,
+        "stored images are returned from random slots"
+    );
     assert_eq!(pool.len(), size);
 }
 
@@ -71,7 +83,10 @@ fn size_zero_passes_through() {
     let device = common::device();
     let mut pool = ImagePool::new(0, 0);
     for _ in 0..3 {
-        assert_eq!(ids(pool.query(images(&[7.0, 8.0], &device))), vec![7.0, 8.0]);
+        assert_eq!(
+            ids(pool.query(images(&[7.0, 8.0], &device))),
+            vec![7.0, 8.0]
+        );
     }
     assert!(pool.is_empty());
 }

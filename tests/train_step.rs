@@ -17,7 +17,10 @@ fn golden_gan(device: &Device) -> CycleGan {
 
 fn golden_inputs(device: &Device) -> (Tensor<4>, Tensor<4>) {
     let inputs = golden_dict("inputs.safetensors");
-    (to_tensor(&inputs["real_A"], device), to_tensor(&inputs["real_B"], device))
+    (
+        to_tensor(&inputs["real_A"], device),
+        to_tensor(&inputs["real_B"], device),
+    )
 }
 
 fn check_losses(losses: &StepLosses, step: &str, tolerance: f64) {
@@ -36,7 +39,10 @@ fn check_losses(losses: &StepLosses, step: &str, tolerance: f64) {
     for (name, got) in pairs {
         let reference = expected[&format!("{step}.{name}")].values[0] as f64;
         let rel = ((got as f64 - reference) / reference).abs();
-        assert!(rel <= tolerance, "{step}.{name}: {got} vs {reference} (rel {rel:.2e})");
+        assert!(
+            rel <= tolerance,
+            "{step}.{name}: {got} vs {reference} (rel {rel:.2e})"
+        );
     }
 }
 
@@ -78,7 +84,10 @@ fn check_gradients(net: &str, got: &StateDict, expected: &StateDict) {
         assert_eq!(grad.shape, reference.shape, "{net}.{key}");
         if is_pre_norm_bias(net, key) {
             let max = grad.values.iter().map(|v| v.abs()).fold(0.0, f32::max);
-            assert!(max <= 1e-4, "{net}.{key}: pre-norm bias gradient {max} should be ~0");
+            assert!(
+                max <= 1e-4,
+                "{net}.{key}: pre-norm bias gradient {max} should be ~0"
+            );
         } else {
             let rel = rel_l2(&grad.values, &reference.values);
             assert!(rel <= 1e-4, "{net}.{key}: relative L2 {rel:.2e}");
@@ -122,7 +131,11 @@ fn weights_after_one_adam_step_match_pytorch() {
             if is_pre_norm_bias(net, key) {
                 // Moves by a random amount of at most lr: compare with the start only.
                 for (v, v0) in tensor.values.iter().zip(&before[key].values) {
-                    assert!((v - v0).abs() <= LR * 1.001, "{net}.{key}: moved {}", v - v0);
+                    assert!(
+                        (v - v0).abs() <= LR * 1.001,
+                        "{net}.{key}: moved {}",
+                        v - v0
+                    );
                 }
                 continue;
             }
@@ -131,7 +144,10 @@ fn weights_after_one_adam_step_match_pytorch() {
                 let diff = (v - r).abs();
                 if diff > 1e-6 {
                     outliers += 1;
-                    assert!(diff <= 2.0 * LR * 1.001, "{net}.{key}: diff {diff} beyond 2·lr");
+                    assert!(
+                        diff <= 2.0 * LR * 1.001,
+                        "{net}.{key}: diff {diff} beyond 2·lr"
+                    );
                 }
             }
         }
@@ -195,8 +211,16 @@ fn batches_larger_than_one_train() {
     let device = common::device().autodiff();
     let config = common::small_config().with_pool_size(3);
     let mut gan = CycleGan::from_nets(&config, golden_nets(&device), &device);
-    let a = Tensor::<4>::random([2, 3, 32, 32], burn::tensor::Distribution::Uniform(-1.0, 1.0), &device);
-    let b = Tensor::<4>::random([2, 3, 32, 32], burn::tensor::Distribution::Uniform(-1.0, 1.0), &device);
+    let a = Tensor::<4>::random(
+        [2, 3, 32, 32],
+        burn::tensor::Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
+    let b = Tensor::<4>::random(
+        [2, 3, 32, 32],
+        burn::tensor::Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
     gan.check_batch(a.dims(), b.dims()).unwrap();
     for _ in 0..3 {
         assert!(gan.train_step(a.clone(), b.clone()).is_finite());
@@ -209,10 +233,46 @@ fn batches_larger_than_one_train() {
 fn invalid_configs_are_refused() {
     let device = common::device().autodiff();
     let config = common::small_config().with_output_nc(1);
-    let err = CycleGan::try_new(&config, &device).err().unwrap().to_string();
+    let err = CycleGan::try_new(&config, &device)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(err.contains("lambda_identity"), "{err}");
-    let config = common::small_config().with_output_nc(1).with_lambda_identity(0.0);
+    let config = common::small_config()
+        .with_output_nc(1)
+        .with_lambda_identity(0.0);
     assert!(CycleGan::try_new(&config, &device).is_ok());
     let config = common::small_config().with_beta1(1.5);
     assert!(CycleGan::try_new(&config, &device).is_err());
+}
+
+#[test]
+fn losses_fall_over_200_steps_on_a_fixed_pair_of_domains() {
+    use cyclegan_burn::data::image::rgb_to_tensor;
+    use cyclegan_burn::data::{Domain, StripeShapes};
+    let device = common::device().autodiff();
+    let data = StripeShapes::train(32, 4);
+    let batch = |domain, i| rgb_to_tensor(&data.image(domain, i), &device).unsqueeze_dim::<4>(0);
+    let a: Vec<Tensor<4>> = (0..4).map(|i| batch(Domain::A, i)).collect();
+    let b: Vec<Tensor<4>> = (0..4).map(|i| batch(Domain::B, i)).collect();
+    let config = common::small_config().with_seed(1);
+    let mut gan = CycleGan::new(&config, &device);
+    let mut cycle = Vec::new();
+    let mut total = Vec::new();
+    for step in 0..200 {
+        let losses = gan.train_step(a[step % 4].clone(), b[(step * 3 + 1) % 4].clone());
+        assert!(losses.is_finite(), "step {step}: {losses:?}");
+        cycle.push(losses.cycle_a + losses.cycle_b);
+        total.push(losses.g);
+    }
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let (first, last) = (mean(&cycle[..20]), mean(&cycle[180..]));
+    assert!(
+        last <= 0.5 * first,
+        "cycle loss {first} → {last}: should at least halve"
+    );
+    assert!(
+        mean(&total[180..]) < mean(&total[..20]),
+        "generator loss should fall"
+    );
 }

@@ -86,7 +86,11 @@ mod tests {
         let device = Device::flex();
         let mut image = RgbImage::new(5, 3);
         for (i, p) in image.pixels_mut().enumerate() {
-            p.0 = [(i * 17 % 256) as u8, (i * 91 % 256) as u8, 255 - (i * 13 % 256) as u8];
+            p.0 = [
+                (i * 17 % 256) as u8,
+                (i * 91 % 256) as u8,
+                255 - (i * 13 % 256) as u8,
+            ];
         }
         let t = rgb_to_tensor(&image, &device);
         assert_eq!(t.dims(), [3, 3, 5]);

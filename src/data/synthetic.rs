@@ -63,7 +63,9 @@ impl Object {
         match self.shape {
             Shape::Ellipse => (u / self.a).powi(2) + (v / self.b).powi(2) <= 1.0,
             Shape::Rectangle => u.abs() <= self.a && v.abs() <= self.b,
-            Shape::Triangle => u.abs() <= self.a && v.abs() <= self.b * (self.a - u) / (2.0 * self.a),
+            Shape::Triangle => {
+                u.abs() <= self.a && v.abs() <= self.b * (self.a - u) / (2.0 * self.a)
+            }
         }
     }
 }
@@ -113,10 +115,18 @@ impl Latent {
                 let bottom = corner(ix, iy + 1) * (1.0 - tx) + corner(ix + 1, iy + 1) * tx;
                 let value = 0.12 * (top * (1.0 - ty) + bottom * ty);
                 let shade = gradient * along + value;
-                background.push([base[0] + shade * 0.6, base[1] + shade, base[2] + shade * 0.5]);
+                background.push([
+                    base[0] + shade * 0.6,
+                    base[1] + shade,
+                    base[2] + shade * 0.5,
+                ]);
             }
         }
-        let count = if size >= 64 { rng.random_range(1..=3) } else { 1 };
+        let count = if size >= 64 {
+            rng.random_range(1..=3)
+        } else {
+            1
+        };
         let objects = (0..count)
             .map(|_| Object {
                 shape: match rng.random_range(0..3) {
@@ -124,7 +134,10 @@ impl Latent {
                     1 => Shape::Rectangle,
                     _ => Shape::Triangle,
                 },
-                center: [rng.random_range(0.3..0.7) * s, rng.random_range(0.3..0.7) * s],
+                center: [
+                    rng.random_range(0.3..0.7) * s,
+                    rng.random_range(0.3..0.7) * s,
+                ],
                 a: rng.random_range(0.18..0.32) * s,
                 b: rng.random_range(0.10..0.20) * s,
                 angle: rng.random_range(0.0..std::f64::consts::PI),
@@ -345,9 +358,15 @@ mod tests {
         for (x, y, m) in item.mask.enumerate_pixels() {
             let p = item.a.get_pixel(x, y).0;
             if m.0[0] == 255 {
-                assert!(p[0] > p[1], "({x},{y}) inside the mask is not the object: {p:?}");
+                assert!(
+                    p[0] > p[1],
+                    "({x},{y}) inside the mask is not the object: {p:?}"
+                );
             } else {
-                assert!(p[1] > p[0], "({x},{y}) outside the mask is not background: {p:?}");
+                assert!(
+                    p[1] > p[0],
+                    "({x},{y}) outside the mask is not background: {p:?}"
+                );
             }
         }
     }
@@ -355,7 +374,8 @@ mod tests {
     #[test]
     fn train_domains_come_from_disjoint_latents() {
         let data = StripeShapes::train(32, 100);
-        let seeds_a: std::collections::HashSet<u64> = (0..100).map(|i| data.seed(Domain::A, i)).collect();
+        let seeds_a: std::collections::HashSet<u64> =
+            (0..100).map(|i| data.seed(Domain::A, i)).collect();
         assert!((0..100).all(|i| !seeds_a.contains(&data.seed(Domain::B, i))));
         let test = StripeShapes::test(32, 100);
         assert!((0..100).all(|i| !seeds_a.contains(&test.seed(Domain::A, i))));
@@ -372,8 +392,18 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("stripeshapes-export-{}", std::process::id()));
         StripeShapes::train(32, 3).export(&dir).unwrap();
         StripeShapes::test(32, 2).export(&dir).unwrap();
-        for (folder, n) in [("trainA", 3), ("trainB", 3), ("testA", 2), ("testB", 2), ("testMask", 2)] {
-            assert_eq!(std::fs::read_dir(dir.join(folder)).unwrap().count(), n, "{folder}");
+        for (folder, n) in [
+            ("trainA", 3),
+            ("trainB", 3),
+            ("testA", 2),
+            ("testB", 2),
+            ("testMask", 2),
+        ] {
+            assert_eq!(
+                std::fs::read_dir(dir.join(folder)).unwrap().count(),
+                n,
+                "{folder}"
+            );
         }
         let back = image::open(dir.join("trainB/00001.png")).unwrap().to_rgb8();
         assert_eq!(back, StripeShapes::train(32, 3).image(Domain::B, 1));

@@ -11,7 +11,7 @@ use std::path::Path;
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 
-use super::state_dict::{read_state_dict, write_safetensors, HostTensor, StateDict};
+use super::state_dict::{HostTensor, StateDict, read_state_dict, write_safetensors};
 use crate::error::CycleGanError;
 use crate::model::discriminator::{NLayerDiscriminator, PixelDiscriminator};
 use crate::model::generator::{ResnetGenerator, UnetGenerator, UnetRole};
@@ -96,8 +96,10 @@ pub trait PytorchLayout: Module + Sized {
                 mismatch_message(&missing, &unexpected, &wrong_shape),
             ));
         }
-        let by_path: BTreeMap<String, &HostTensor> =
-            keys.iter().map(|(path, key)| (path.clone(), &dict[key])).collect();
+        let by_path: BTreeMap<String, &HostTensor> = keys
+            .iter()
+            .map(|(path, key)| (path.clone(), &dict[key]))
+            .collect();
         let mut loader = Loader {
             path: PathTracker::default(),
             tensors: by_path,
@@ -155,7 +157,12 @@ fn is_ignored_key(key: &str, wanted: &BTreeSet<&String>) -> bool {
 fn mismatch_message(missing: &[String], unexpected: &[String], wrong_shape: &[String]) -> String {
     const SHOW: usize = 5;
     let list = |items: &[String]| {
-        let mut s = items.iter().take(SHOW).cloned().collect::<Vec<_>>().join(", ");
+        let mut s = items
+            .iter()
+            .take(SHOW)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
         if items.len() > SHOW {
             s.push_str(&format!(", ... ({} in all)", items.len()));
         }
@@ -176,15 +183,21 @@ fn mismatch_message(missing: &[String], unexpected: &[String], wrong_shape: &[St
     let hint = if all.iter().any(|k| k.contains("conv_block.6.weight"))
         && unexpected.iter().any(|k| k.contains("conv_block.6"))
     {
-        Some("the checkpoint has the dropout layout (second conv at conv_block.6): build the generator with dropout")
+        Some(
+            "the checkpoint has the dropout layout (second conv at conv_block.6): build the generator with dropout",
+        )
     } else if missing.iter().any(|k| k.contains("conv_block.6")) {
-        Some("the network has dropout but the checkpoint does not: build it without dropout (--no_dropout)")
+        Some(
+            "the network has dropout but the checkpoint does not: build it without dropout (--no_dropout)",
+        )
     } else if unexpected.iter().any(|k| k.ends_with("running_mean"))
         || missing.iter().any(|k| k.ends_with("running_mean"))
     {
         Some("the norm layers differ (batch vs instance): check --norm")
     } else if !wrong_shape.is_empty() {
-        Some("the layer sizes differ: check ngf/ndf, input_nc/output_nc and the number of blocks or layers")
+        Some(
+            "the layer sizes differ: check ngf/ndf, input_nc/output_nc and the number of blocks or layers",
+        )
     } else if !unexpected.is_empty() || !missing.is_empty() {
         Some("the architectures differ: check netG/netD, n_blocks or n_layers_D and --norm")
     } else {
@@ -235,7 +248,8 @@ impl ModuleVisitor for ShapeCollector {
         self.path.exit();
     }
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.out.push((self.path.current(), param.lazy_shape().dims::<D>().to_vec()));
+        self.out
+            .push((self.path.current(), param.lazy_shape().dims::<D>().to_vec()));
     }
 }
 
@@ -280,7 +294,8 @@ impl ModuleVisitor for Collector {
             .convert::<f32>()
             .try_to_vec::<f32>()
             .expect("f32 data");
-        self.out.insert(self.path.current(), HostTensor { shape, values });
+        self.out
+            .insert(self.path.current(), HostTensor { shape, values });
     }
 }
 
@@ -338,8 +353,14 @@ impl PytorchLayout for ResnetGenerator {
             layers.push((format!("blocks.{b}.norm2"), format!("{base}.{}", conv2 + 1)));
         }
         for i in 0..self.up.len() {
-            layers.push((format!("up.{i}.conv"), format!("model.{}", 10 + n_blocks + 3 * i)));
-            layers.push((format!("up.{i}.norm"), format!("model.{}", 11 + n_blocks + 3 * i)));
+            layers.push((
+                format!("up.{i}.conv"),
+                format!("model.{}", 10 + n_blocks + 3 * i),
+            ));
+            layers.push((
+                format!("up.{i}.norm"),
+                format!("model.{}", 11 + n_blocks + 3 * i),
+            ));
         }
         layers.push(("head".into(), format!("model.{}", 17 + n_blocks)));
         layers
@@ -353,17 +374,25 @@ impl PytorchLayout for NLayerDiscriminator {
             layers.push((format!("layers.{j}.conv"), format!("model.{}", 2 + 3 * j)));
             layers.push((format!("layers.{j}.norm"), format!("model.{}", 3 + 3 * j)));
         }
-        layers.push(("last".into(), format!("model.{}", 2 + 3 * self.layers.len())));
+        layers.push((
+            "last".into(),
+            format!("model.{}", 2 + 3 * self.layers.len()),
+        ));
         layers
     }
 }
 
 impl PytorchLayout for PixelDiscriminator {
     fn pytorch_layers(&self) -> Vec<(String, String)> {
-        [("first", "net.0"), ("middle.conv", "net.2"), ("middle.norm", "net.3"), ("last", "net.5")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        [
+            ("first", "net.0"),
+            ("middle.conv", "net.2"),
+            ("middle.norm", "net.3"),
+            ("last", "net.5"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
     }
 }
 
@@ -386,7 +415,11 @@ impl PytorchLayout for UnetGenerator {
                 layers.push((format!("blocks.{d}.{field}"), format!("{prefix}.{index}")));
             }
             // The next level is this level's submodule: index 1 at the outermost level, 3 inside.
-            let sub = if block.role == UnetRole::Outermost { 1 } else { 3 };
+            let sub = if block.role == UnetRole::Outermost {
+                1
+            } else {
+                3
+            };
             prefix = format!("{prefix}.{sub}.model");
         }
         // Identity norms have no parameters, so they need no names.
@@ -415,7 +448,8 @@ impl ModuleVisitor for GradientCollector<'_> {
                 .convert::<f32>()
                 .try_to_vec::<f32>()
                 .expect("f32 data");
-            self.out.insert(self.path.current(), HostTensor { shape, values });
+            self.out
+                .insert(self.path.current(), HostTensor { shape, values });
         }
     }
 }

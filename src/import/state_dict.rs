@@ -75,8 +75,9 @@ pub fn read_state_dict(path: impl AsRef<Path>) -> Result<StateDict, CycleGanErro
 fn read_safetensors(path: &Path) -> Result<StateDict, CycleGanError> {
     use safetensors::Dtype;
     let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
-    let file = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| CycleGanError::checkpoint(path, format!("not a valid safetensors file: {e}")))?;
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| {
+        CycleGanError::checkpoint(path, format!("not a valid safetensors file: {e}"))
+    })?;
     let mut dict = StateDict::new();
     for (name, view) in file.iter() {
         let data = view.data();
@@ -112,8 +113,9 @@ fn read_safetensors(path: &Path) -> Result<StateDict, CycleGanError> {
 
 fn read_pth(path: &Path) -> Result<StateDict, CycleGanError> {
     use burn::store::pytorch_reader::{DType, PytorchReader};
-    let reader = PytorchReader::new(path)
-        .map_err(|e| CycleGanError::checkpoint(path, format!("not a readable PyTorch checkpoint: {e}")))?;
+    let reader = PytorchReader::new(path).map_err(|e| {
+        CycleGanError::checkpoint(path, format!("not a readable PyTorch checkpoint: {e}"))
+    })?;
     let mut dict = StateDict::new();
     for (name, tensor) in reader.tensors() {
         let dtype = tensor.dtype();
@@ -143,7 +145,10 @@ fn read_pth(path: &Path) -> Result<StateDict, CycleGanError> {
         if values.len() != shape.iter().product::<usize>() {
             return Err(CycleGanError::checkpoint(
                 path,
-                format!("tensor `{name}` has {} values for shape {shape:?}", values.len()),
+                format!(
+                    "tensor `{name}` has {} values for shape {shape:?}",
+                    values.len()
+                ),
             ));
         }
         dict.insert(strip_wrappers(name), HostTensor { shape, values });
@@ -209,7 +214,10 @@ mod tests {
     #[test]
     fn wrapper_prefixes_are_stripped() {
         assert_eq!(strip_wrappers("module.model.1.weight"), "model.1.weight");
-        assert_eq!(strip_wrappers("_orig_mod.module.model.1.weight"), "model.1.weight");
+        assert_eq!(
+            strip_wrappers("_orig_mod.module.model.1.weight"),
+            "model.1.weight"
+        );
         assert_eq!(strip_wrappers("model.1.weight"), "model.1.weight");
     }
 
@@ -241,7 +249,9 @@ mod tests {
 
     #[test]
     fn unknown_extension_is_an_error() {
-        let err = CheckpointFormat::of(Path::new("net.ckpt")).unwrap_err().to_string();
+        let err = CheckpointFormat::of(Path::new("net.ckpt"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("net.ckpt") && err.contains(".pth"), "{err}");
     }
 }

@@ -14,8 +14,8 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation::leaky_relu;
 
-use super::generator::{check_channels, ConvNorm};
-use super::init::{random_seed, InitType, WeightInit};
+use super::generator::{ConvNorm, check_channels};
+use super::init::{InitType, WeightInit, random_seed};
 use super::norm::Norm;
 use crate::error::CycleGanError;
 

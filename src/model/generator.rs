@@ -19,9 +19,9 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, relu, tanh};
 
-use super::init::{random_seed, InitType, WeightInit};
+use super::init::{InitType, WeightInit, random_seed};
 use super::norm::{Norm, NormLayer};
-use super::padding::{pad2d, reflect_pad2d, PaddingType};
+use super::padding::{PaddingType, pad2d, reflect_pad2d};
 use crate::error::CycleGanError;
 
 /// A convolution followed by a norm layer (the activation is applied by the owner).
@@ -141,7 +141,16 @@ impl ResnetGeneratorConfig {
             .collect();
         let channels = ngf * 4;
         let blocks = (0..self.n_blocks)
-            .map(|_| ResnetBlock::new(channels, self.norm, self.dropout, self.padding, &mut weights, device))
+            .map(|_| {
+                ResnetBlock::new(
+                    channels,
+                    self.norm,
+                    self.dropout,
+                    self.padding,
+                    &mut weights,
+                    device,
+                )
+            })
             .collect();
         let up = (0..2)
             .map(|i| {
@@ -216,7 +225,9 @@ impl ResnetBlock {
         if let Some(dropout) = &self.dropout {
             y = dropout.forward(y);
         }
-        let y = self.norm2.forward(self.conv2.forward(pad2d(y, 1, self.padding)));
+        let y = self
+            .norm2
+            .forward(self.conv2.forward(pad2d(y, 1, self.padding)));
         x + y
     }
 }
@@ -360,11 +371,16 @@ impl UnetGeneratorConfig {
     ///
     /// If `num_downs < 5`.
     pub fn init_seeded(&self, device: &Device, seed: u64) -> UnetGenerator {
-        self.try_init_seeded(device, seed).unwrap_or_else(|e| panic!("{e}"))
+        self.try_init_seeded(device, seed)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Builds the generator, or says why the configuration is invalid.
-    pub fn try_init_seeded(&self, device: &Device, seed: u64) -> Result<UnetGenerator, CycleGanError> {
+    pub fn try_init_seeded(
+        &self,
+        device: &Device,
+        seed: u64,
+    ) -> Result<UnetGenerator, CycleGanError> {
         if self.num_downs < 5 {
             return Err(CycleGanError::option(
                 "netG",
@@ -386,7 +402,16 @@ impl UnetGeneratorConfig {
         let blocks = levels
             .into_iter()
             .map(|(outer, inner, input, role)| {
-                UnetBlock::new(outer, inner, input, role, self.norm, self.dropout, &mut weights, device)
+                UnetBlock::new(
+                    outer,
+                    inner,
+                    input,
+                    role,
+                    self.norm,
+                    self.dropout,
+                    &mut weights,
+                    device,
+                )
             })
             .collect();
         Ok(UnetGenerator {
@@ -457,7 +482,8 @@ impl UnetBlock {
             UnetRole::Outermost => Norm::None.init(outer_nc, weights, device),
             _ => norm.init(outer_nc, weights, device),
         };
-        let dropout = (dropout && role == UnetRole::MiddleWithDropout).then(|| DropoutConfig::new(0.5).init());
+        let dropout = (dropout && role == UnetRole::MiddleWithDropout)
+            .then(|| DropoutConfig::new(0.5).init());
         Self {
             down_conv,
             down_norm,
@@ -501,7 +527,9 @@ impl UnetGenerator {
                 Tensor::cat(vec![x, y], 1)
             }
             UnetRole::Middle | UnetRole::MiddleWithDropout => {
-                let y = block.down_norm.forward(block.down_conv.forward(leaky_relu(x.clone(), 0.2)));
+                let y = block
+                    .down_norm
+                    .forward(block.down_conv.forward(leaky_relu(x.clone(), 0.2)));
                 let y = self.level(index + 1, y);
                 let mut y = block.up_norm.forward(block.up_conv.forward(relu(y)));
                 if let Some(dropout) = &block.dropout {

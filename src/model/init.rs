@@ -6,8 +6,8 @@
 //! and independent of the order in which Burn's lazy parameters are first touched.
 
 use burn::module::Param;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -121,7 +121,11 @@ impl WeightInit {
     fn orthogonal(&mut self, rows: usize, cols: usize) -> Vec<f32> {
         // Work on a tall m × n matrix (m ≥ n), column-major, then transpose back if needed.
         let transposed = rows < cols;
-        let (m, n) = if transposed { (cols, rows) } else { (rows, cols) };
+        let (m, n) = if transposed {
+            (cols, rows)
+        } else {
+            (rows, cols)
+        };
         let mut columns: Vec<Vec<f64>> = (0..n)
             .map(|_| (0..m).map(|_| self.standard_normal()).collect())
             .collect();
@@ -134,13 +138,22 @@ impl WeightInit {
                 let dot: f64 = q.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
                 v.iter_mut().zip(q).for_each(|(x, qi)| *x -= dot * qi);
             }
-            let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+            let norm = v
+                .iter()
+                .map(|x| x * x)
+                .sum::<f64>()
+                .sqrt()
+                .max(f64::MIN_POSITIVE);
             v.iter_mut().for_each(|x| *x /= norm);
         }
         let mut out = vec![0f32; rows * cols];
         for r in 0..rows {
             for c in 0..cols {
-                let value = if transposed { columns[r][c] } else { columns[c][r] };
+                let value = if transposed {
+                    columns[r][c]
+                } else {
+                    columns[c][r]
+                };
                 out[r * cols + c] = (value * self.gain) as f32;
             }
         }
@@ -167,7 +180,9 @@ impl WeightInit {
     ) -> Conv2d {
         let mut conv = Conv2dConfig::new([cin, cout], [kernel, kernel])
             .with_stride([stride, stride])
-            .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
             .with_bias(bias)
             .init(device);
         conv.weight = self.param4([cout, cin, kernel, kernel], device);
@@ -203,7 +218,10 @@ impl WeightInit {
     /// A BatchNorm weight (gamma): N(1, gain), as the official `init_weights`.
     pub fn batch_norm_gamma(&mut self, channels: usize, device: &Device) -> Param<Tensor<1>> {
         let values = self.normal_vec(channels, 1.0, self.gain);
-        Param::from_tensor(Tensor::from_data(TensorData::new(values, [channels]), device))
+        Param::from_tensor(Tensor::from_data(
+            TensorData::new(values, [channels]),
+            device,
+        ))
     }
 }
 
@@ -219,7 +237,11 @@ mod tests {
     fn mean_std(values: &[f32]) -> (f64, f64) {
         let n = values.len() as f64;
         let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+        let var = values
+            .iter()
+            .map(|&v| (v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
         (mean, var.sqrt())
     }
 
@@ -237,15 +259,22 @@ mod tests {
         let values = WeightInit::new(InitType::Xavier, 0.02, 2).weight_values(shape);
         let expected = 0.02 * (2.0f64 / ((64 + 128) * 9) as f64).sqrt();
         let (_, std) = mean_std(&values);
-        assert!((std / expected - 1.0).abs() < 0.05, "xavier std {std} vs {expected}");
+        assert!(
+            (std / expected - 1.0).abs() < 0.05,
+            "xavier std {std} vs {expected}"
+        );
 
         let values = WeightInit::new(InitType::Kaiming, 0.02, 3).weight_values(shape);
         let expected = (2.0f64 / (64.0 * 9.0)).sqrt();
         let (_, std) = mean_std(&values);
-        assert!((std / expected - 1.0).abs() < 0.05, "kaiming std {std} vs {expected}");
+        assert!(
+            (std / expected - 1.0).abs() < 0.05,
+            "kaiming std {std} vs {expected}"
+        );
     }
 
     #[test]
+    #[allow(clippy::type_complexity)]
     fn orthogonal_rows_are_orthonormal_times_gain() {
         for (rows, cols) in [(8usize, 27usize), (27, 8)] {
             let gain = 0.5;
@@ -279,6 +308,9 @@ mod tests {
     fn parse_names() {
         assert_eq!("xavier".parse::<InitType>().unwrap(), InitType::Xavier);
         let err = "uniform".parse::<InitType>().unwrap_err().to_string();
-        assert!(err.contains("init_type") && err.contains("uniform"), "{err}");
+        assert!(
+            err.contains("init_type") && err.contains("uniform"),
+            "{err}"
+        );
     }
 }

@@ -33,7 +33,9 @@ impl std::str::FromStr for GeneratorKind {
             "unet_256" => Ok(Self::Unet256),
             other => Err(CycleGanError::option(
                 "netG",
-                format!("`{other}` is not one of resnet_9blocks, resnet_6blocks, unet_128, unet_256"),
+                format!(
+                    "`{other}` is not one of resnet_9blocks, resnet_6blocks, unet_128, unet_256"
+                ),
             )),
         }
     }

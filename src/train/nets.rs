@@ -92,6 +92,7 @@ impl PytorchLayout for Generator {
 
 /// Either discriminator architecture.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Discriminator {
     /// A PatchGAN.
     NLayer(NLayerDiscriminator),
@@ -101,7 +102,12 @@ pub enum Discriminator {
 
 impl Discriminator {
     /// Builds the discriminator `config.net_d` for `input_nc`-channel images.
-    pub fn from_config(config: &CycleGanConfig, input_nc: usize, device: &Device, seed: u64) -> Self {
+    pub fn from_config(
+        config: &CycleGanConfig,
+        input_nc: usize,
+        device: &Device,
+        seed: u64,
+    ) -> Self {
         let n_layers = |n| {
             NLayerDiscriminatorConfig::new(input_nc)
                 .with_ndf(config.ndf)
@@ -179,8 +185,20 @@ impl CycleGanNets {
         config.validate()?;
         let seed = config.seed;
         Ok(Self {
-            g_a: Generator::from_config(config, config.input_nc, config.output_nc, device, sub_seed(seed, 0))?,
-            g_b: Generator::from_config(config, config.output_nc, config.input_nc, device, sub_seed(seed, 1))?,
+            g_a: Generator::from_config(
+                config,
+                config.input_nc,
+                config.output_nc,
+                device,
+                sub_seed(seed, 0),
+            )?,
+            g_b: Generator::from_config(
+                config,
+                config.output_nc,
+                config.input_nc,
+                device,
+                sub_seed(seed, 1),
+            )?,
             d_a: Discriminator::from_config(config, config.output_nc, device, sub_seed(seed, 2)),
             d_b: Discriminator::from_config(config, config.input_nc, device, sub_seed(seed, 3)),
         })

@@ -55,7 +55,10 @@ impl LrPolicy {
             }),
             "step" => {
                 if lr_decay_iters == 0 {
-                    return Err(CycleGanError::option("lr_decay_iters", "must be at least 1"));
+                    return Err(CycleGanError::option(
+                        "lr_decay_iters",
+                        "must be at least 1",
+                    ));
                 }
                 Ok(LrPolicy::Step { lr_decay_iters })
             }
@@ -176,7 +179,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(LrPolicy::from_name("constant", 1, 1, 1).unwrap(), LrPolicy::Constant);
+        assert_eq!(
+            LrPolicy::from_name("constant", 1, 1, 1).unwrap(),
+            LrPolicy::Constant
+        );
         let err = LrPolicy::from_name("exp", 1, 1, 1).unwrap_err().to_string();
         assert!(err.contains("lr_policy") && err.contains("exp"));
     }

@@ -4,10 +4,10 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
 use super::config::CycleGanConfig;
-use super::nets::{sub_seed, CycleGanNets};
+use super::nets::{CycleGanNets, sub_seed};
 use crate::error::CycleGanError;
-use crate::import::pytorch::gradients_state_dict;
 use crate::import::StateDict;
+use crate::import::pytorch::gradients_state_dict;
 use crate::loss::{CycleLoss, GanLoss};
 use crate::pool::ImagePool;
 
@@ -230,7 +230,11 @@ impl CycleGan {
 
     /// Checks that a pair of batches can be trained on: channel counts, sizes the networks
     /// accept, equal batch sizes.
-    pub fn check_batch(&self, shape_a: [usize; 4], shape_b: [usize; 4]) -> Result<(), CycleGanError> {
+    pub fn check_batch(
+        &self,
+        shape_a: [usize; 4],
+        shape_b: [usize; 4],
+    ) -> Result<(), CycleGanError> {
         self.nets.g_a.check_input(shape_a)?;
         self.nets.g_b.check_input(shape_b)?;
         self.nets.d_b.check_input(shape_a)?;
@@ -238,7 +242,10 @@ impl CycleGan {
         if shape_a[0] != shape_b[0] {
             return Err(CycleGanError::InvalidInputShape {
                 shape: shape_b,
-                reason: format!("batch of B has {} images, batch of A {}", shape_b[0], shape_a[0]),
+                reason: format!(
+                    "batch of B has {} images, batch of A {}",
+                    shape_b[0], shape_a[0]
+                ),
             });
         }
         Ok(())
@@ -284,7 +291,9 @@ impl CycleGan {
                 self.zero()
             } else {
                 let frozen = d.clone().no_grad();
-                self.gan_loss.forward(frozen.forward(fake.clone()), true).mul_scalar(weight)
+                self.gan_loss
+                    .forward(frozen.forward(fake.clone()), true)
+                    .mul_scalar(weight)
             }
         };
         GeneratorTerms {
@@ -354,8 +363,15 @@ impl CycleGan {
 
         let all = Tensor::cat(
             vec![
-                terms.g_a, terms.g_b, terms.cycle_a, terms.cycle_b, terms.idt_a, terms.idt_b,
-                loss_g, loss_d_a, loss_d_b,
+                terms.g_a,
+                terms.g_b,
+                terms.cycle_a,
+                terms.cycle_b,
+                terms.idt_a,
+                terms.idt_b,
+                loss_g,
+                loss_d_a,
+                loss_d_b,
             ]
             .into_iter()
             .map(|t| t.detach())

@@ -30,7 +30,10 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 /// L2(a − b) / L2(b).
@@ -59,7 +62,9 @@ pub fn small_generator(device: &Device) -> ResnetGenerator {
 }
 
 pub fn small_discriminator(device: &Device) -> NLayerDiscriminator {
-    NLayerDiscriminatorConfig::new(3).with_ndf(8).init_seeded(device, 0)
+    NLayerDiscriminatorConfig::new(3)
+        .with_ndf(8)
+        .init_seeded(device, 0)
 }
 
 /// The four golden networks, loaded from the golden safetensors.
