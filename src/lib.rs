@@ -29,6 +29,7 @@ pub mod loss;
 pub mod model;
 pub mod pool;
 pub mod train;
+pub mod translate;
 
 pub use error::{CycleGanError, Result};
 

@@ -1,6 +1,13 @@
-//! Data: image ↔ tensor conversion and the embedded StripeShapes dataset.
+//! Data: unaligned image folders with the official transforms, the embedded StripeShapes
+//! dataset, image ↔ tensor conversion and batching.
 
+pub mod batch;
+pub mod folder;
 pub mod image;
 pub mod synthetic;
+pub mod transform;
 
+pub use batch::{data_loader, CycleGanBatch, CycleGanBatcher};
+pub use folder::{DatasetOptions, Direction, ImageSource, UnalignedDataset, UnalignedItem};
 pub use synthetic::{Domain, StripeShapes};
+pub use transform::{Preprocess, TransformOptions};

@@ -1,6 +1,8 @@
 //! Interoperability with the official PyTorch implementation: its checkpoint key names,
 //! `.safetensors` files and `.pth` files.
 
+pub mod detect;
+pub mod pth;
 pub mod pytorch;
 pub mod state_dict;
 

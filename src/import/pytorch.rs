@@ -115,23 +115,24 @@ pub trait PytorchLayout: Module + Sized {
         self.load_state_dict(&dict, path)
     }
 
-    /// Saves the weights under the official key names. Only `.safetensors` is written here.
+    /// Saves the weights under the official key names and layouts, as `.pth` (PyTorch's zip
+    /// format, loadable with `torch.load` + `load_state_dict(strict=True)`) or
+    /// `.safetensors`, by extension. Written atomically.
     fn save_pytorch(&self, path: impl AsRef<Path>) -> Result<(), CycleGanError> {
         let path = path.as_ref();
         match super::state_dict::CheckpointFormat::of(path)? {
             super::state_dict::CheckpointFormat::Safetensors => {
                 write_safetensors(path, &self.to_state_dict(), None)
             }
-            super::state_dict::CheckpointFormat::Pth => Err(CycleGanError::checkpoint(
-                path,
-                "writing .pth is not supported; save as .safetensors",
-            )),
+            super::state_dict::CheckpointFormat::Pth => {
+                super::pth::write_pth(path, &self.to_state_dict(), 0)
+            }
         }
     }
 }
 
 /// Sort key that orders `model.2` before `model.10`.
-fn natural_key(key: &str) -> Vec<(u64, String)> {
+pub(crate) fn natural_key(key: &str) -> Vec<(u64, String)> {
     key.split('.')
         .map(|part| match part.parse::<u64>() {
             Ok(n) => (n, String::new()),

@@ -26,8 +26,15 @@ fn strip_wrappers(mut key: &str) -> String {
     loop {
         match WRAPPER_PREFIXES.iter().find(|p| key.starts_with(*p)) {
             Some(prefix) => key = &key[prefix.len()..],
-            None => return key.to_string(),
+            None => break,
         }
+    }
+    // Community ports name the residual Sequential `block` instead of `conv_block`.
+    match key.strip_prefix("model.").and_then(|r| r.split_once('.')) {
+        Some((index, rest)) if index.parse::<usize>().is_ok() && rest.starts_with("block.") => {
+            format!("model.{index}.conv_{rest}")
+        }
+        _ => key.to_string(),
     }
 }
 
@@ -219,6 +226,7 @@ mod tests {
             "model.1.weight"
         );
         assert_eq!(strip_wrappers("model.1.weight"), "model.1.weight");
+        assert_eq!(strip_wrappers("model.10.block.1.weight"), "model.10.conv_block.1.weight");
     }
 
     #[test]

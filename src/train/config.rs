@@ -94,7 +94,7 @@ impl std::fmt::Display for DiscriminatorKind {
 /// official default: `resnet_9blocks`, `basic` D, instance norm, LSGAN, lambda_A = lambda_B
 /// = 10, lambda_identity = 0.5, pool 50, Adam lr 2e-4 with beta1 0.5, linear policy 100 +
 /// 100 epochs.
-#[derive(Config, Debug)]
+#[derive(Config, Debug, PartialEq)]
 pub struct CycleGanConfig {
     /// Channels of domain A images (`--input_nc`). Default: 3.
     #[config(default = 3)]

@@ -1,8 +1,11 @@
 //! Training: the configuration of a CycleGAN, its networks, the training step with two Adam
 //! optimizers and image pools, and learning-rate schedules.
 
+pub mod checkpoint;
 pub mod config;
 pub mod nets;
+pub mod report;
+pub mod run;
 pub mod schedule;
 pub mod step;
 
@@ -10,3 +13,5 @@ pub use config::{CycleGanConfig, DiscriminatorKind, GeneratorKind};
 pub use nets::{CycleGanNets, Discriminator, Generator};
 pub use schedule::LrPolicy;
 pub use step::{CycleGan, CycleGanGradients, StepLosses};
+pub use checkpoint::{Checkpointer, TrainerState};
+pub use run::{train, RunOptions, RunSummary};

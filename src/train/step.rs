@@ -202,6 +202,11 @@ impl CycleGan {
         self.nets
     }
 
+    /// Takes the networks and the two optimizers (generators, discriminators) out.
+    pub fn into_parts(self) -> (CycleGanNets, ModuleOptimizer, ModuleOptimizer) {
+        (self.nets, self.optim_g, self.optim_d)
+    }
+
     /// The device training runs on.
     pub fn device(&self) -> &Device {
         &self.device
@@ -415,5 +420,31 @@ impl CycleGan {
             d_a: gradients_state_dict(&self.nets.d_a, &grads_d_a),
             d_b: gradients_state_dict(&self.nets.d_b, &grads_d_b),
         }
+    }
+}
+
+impl CycleGan {
+    /// The official visuals for a batch, computed without autodiff: real_A, fake_B, rec_A,
+    /// idt_B, real_B, fake_A, rec_B, idt_A (identity images only when input and output
+    /// channels agree).
+    pub fn visuals(&self, real_a: Tensor<4>, real_b: Tensor<4>) -> Vec<(&'static str, Tensor<4>)> {
+        let nets = self.nets.valid();
+        let device = self.device.clone().without_autodiff();
+        let real_a = real_a.detach().without_autodiff().to_device(&device);
+        let real_b = real_b.detach().without_autodiff().to_device(&device);
+        let fake_b = nets.g_a.forward(real_a.clone());
+        let rec_a = nets.g_b.forward(fake_b.clone());
+        let fake_a = nets.g_b.forward(real_b.clone());
+        let rec_b = nets.g_a.forward(fake_a.clone());
+        let mut visuals = vec![("real_A", real_a.clone()), ("fake_B", fake_b), ("rec_A", rec_a)];
+        let same_channels = self.config.input_nc == self.config.output_nc;
+        if same_channels {
+            visuals.push(("idt_B", nets.g_b.forward(real_a)));
+        }
+        visuals.extend([("real_B", real_b.clone()), ("fake_A", fake_a), ("rec_B", rec_b)]);
+        if same_channels {
+            visuals.push(("idt_A", nets.g_a.forward(real_b)));
+        }
+        visuals
     }
 }

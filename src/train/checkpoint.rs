@@ -1,0 +1,191 @@
+//! Checkpoints that survive crashes.
+//!
+//! A save under a label (`latest`, or an epoch number) writes two things into the run
+//! folder:
+//!
+//! * `<label>_net_{G_A,G_B,D_A,D_B}.safetensors`: the weights under the official key names,
+//!   each file written to a temporary name, synced and renamed;
+//! * `resume_<label>/`: everything an exact resume needs (the four nets with Burn's
+//!   parameter ids, both Adam states, the trainer state), written as a whole into
+//!   `resume_<label>.tmp/` and then swapped in, so that a crash at any moment leaves either
+//!   the previous complete bundle or the new one.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::optim::AdamConfig;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use serde::{Deserialize, Serialize};
+
+use super::config::CycleGanConfig;
+use super::nets::CycleGanNets;
+use super::step::CycleGan;
+use crate::error::CycleGanError;
+use crate::import::PytorchLayout;
+use crate::io::write_atomic;
+
+/// Where training stands, saved with every checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainerState {
+    /// The last completed epoch (counted from 1).
+    pub epoch: usize,
+    /// Training images seen so far (the official `total_iters`).
+    pub total_iters: usize,
+    /// The learning rate in use at the end of that epoch.
+    pub learning_rate: f64,
+    /// The configuration the networks were built with.
+    pub config: CycleGanConfig,
+}
+
+/// Saves and loads checkpoints in one run folder (`<checkpoints_dir>/<name>`).
+#[derive(Debug, Clone)]
+pub struct Checkpointer {
+    dir: PathBuf,
+}
+
+fn record_error(path: &Path, e: impl std::fmt::Display) -> CycleGanError {
+    CycleGanError::checkpoint(path, e.to_string())
+}
+
+impl Checkpointer {
+    /// A checkpointer writing into `dir`, created if needed; fails early if it is not
+    /// writable.
+    pub fn new(dir: impl Into<PathBuf>) -> Result<Self, CycleGanError> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|e| CycleGanError::io(&dir, e))?;
+        let probe = dir.join(format!(".write-test-{}", std::process::id()));
+        std::fs::write(&probe, b"ok").map_err(|e| CycleGanError::io(&dir, e))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(Self { dir })
+    }
+
+    /// The run folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn bundle(&self, label: &str) -> PathBuf {
+        self.dir.join(format!("resume_{label}"))
+    }
+
+    /// The official-named weight file of one network (`G_A`, `G_B`, `D_A`, `D_B`).
+    pub fn net_path(&self, label: &str, net: &str) -> PathBuf {
+        self.dir.join(format!("{label}_net_{net}.safetensors"))
+    }
+
+    /// Saves `gan` and `state` under `label`.
+    pub fn save(&self, gan: &CycleGan, label: &str, state: &TrainerState) -> Result<(), CycleGanError> {
+        let nets = gan.nets();
+        for (name, dict) in [
+            ("G_A", nets.g_a.to_state_dict()),
+            ("G_B", nets.g_b.to_state_dict()),
+            ("D_A", nets.d_a.to_state_dict()),
+            ("D_B", nets.d_b.to_state_dict()),
+        ] {
+            crate::import::state_dict::write_safetensors(self.net_path(label, name), &dict, None)?;
+        }
+
+        let bundle = self.bundle(label);
+        let tmp = self.dir.join(format!("resume_{label}.tmp"));
+        let old = self.dir.join(format!("resume_{label}.old"));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(|e| CycleGanError::io(&tmp, e))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(|e| CycleGanError::io(&tmp, e))?;
+        let nets_path = tmp.join("nets.bpk");
+        let bytes = nets
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| record_error(&nets_path, e))?;
+        write_atomic(&nets_path, &bytes)?;
+        let (optim_g, optim_d) = gan.optimizers();
+        for (name, optim) in [("optim_G.bpk", optim_g), ("optim_D.bpk", optim_d)] {
+            let path = tmp.join(name);
+            let bytes = optim.into_bytes().map_err(|e| record_error(&path, e))?;
+            write_atomic(&path, &bytes)?;
+        }
+        let state_path = tmp.join("state.json");
+        let json = serde_json::to_vec_pretty(state).map_err(|e| record_error(&state_path, e))?;
+        write_atomic(&state_path, &json)?;
+        sync_dir(&tmp);
+
+        // Swap: bundle → old, tmp → bundle, drop old. `load` falls back to `old` if a crash
+        // lands between the two renames.
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| CycleGanError::io(&old, e))?;
+        }
+        if bundle.exists() {
+            std::fs::rename(&bundle, &old).map_err(|e| CycleGanError::io(&bundle, e))?;
+        }
+        std::fs::rename(&tmp, &bundle).map_err(|e| CycleGanError::io(&bundle, e))?;
+        sync_dir(&self.dir);
+        if old.exists() {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        Ok(())
+    }
+
+    /// Whether a complete resume bundle exists under `label`.
+    pub fn exists(&self, label: &str) -> bool {
+        self.complete_bundle(label).is_some()
+    }
+
+    fn complete_bundle(&self, label: &str) -> Option<PathBuf> {
+        let candidates = [self.bundle(label), self.dir.join(format!("resume_{label}.old"))];
+        candidates.into_iter().find(|dir| {
+            ["nets.bpk", "optim_G.bpk", "optim_D.bpk", "state.json"]
+                .iter()
+                .all(|f| dir.join(f).is_file())
+        })
+    }
+
+    /// The trainer state saved under `label`.
+    pub fn state(&self, label: &str) -> Result<TrainerState, CycleGanError> {
+        let bundle = self.complete_bundle(label).ok_or_else(|| {
+            CycleGanError::checkpoint(self.bundle(label), "nothing to resume: no complete checkpoint here")
+        })?;
+        let path = bundle.join("state.json");
+        let bytes = std::fs::read(&path).map_err(|e| CycleGanError::io(&path, e))?;
+        serde_json::from_slice(&bytes).map_err(|e| record_error(&path, e))
+    }
+
+    /// Restores a [`CycleGan`] exactly as saved under `label` (weights, Adam moments and
+    /// step counts, learning rate), on `device`.
+    pub fn load(&self, label: &str, device: &Device) -> Result<(CycleGan, TrainerState), CycleGanError> {
+        let state = self.state(label)?;
+        let bundle = self.complete_bundle(label).expect("checked by state()");
+        let config = &state.config;
+        let nets_path = bundle.join("nets.bpk");
+        let read = |path: &Path| std::fs::read(path).map_err(|e| CycleGanError::io(path, e));
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&nets_path)?))
+            .map_err(|e| record_error(&nets_path, e))?;
+        let nets = CycleGanNets::new(config, device)?
+            .try_load_record(record)
+            .map_err(|e| record_error(&nets_path, e))?;
+        let mut gan = CycleGan::try_from_nets(config, nets, device)?;
+        let adam = || {
+            AdamConfig::new()
+                .with_beta_1(config.beta1 as f32)
+                .with_beta_2(0.999)
+                .with_epsilon(1e-8)
+                .init()
+        };
+        let load_optim = |name: &str| {
+            let path = bundle.join(name);
+            adam()
+                .from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&path)?))
+                .map_err(|e| record_error(&path, e))
+        };
+        gan.set_optimizers(load_optim("optim_G.bpk")?, load_optim("optim_D.bpk")?);
+        gan.set_learning_rate(state.learning_rate);
+        Ok((gan, state))
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(file) = std::fs::File::open(dir) {
+        let _ = file.sync_all();
+    }
+}

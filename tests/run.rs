@@ -1,0 +1,187 @@
+//! Whole training runs through the library: checkpoints, exact resume, report, errors.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
+use cyclegan_burn::prelude::*;
+use cyclegan_burn::train::{train, Checkpointer, GeneratorKind, RunOptions};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cyclegan-burn-run-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn tiny_config() -> CycleGanConfig {
+    CycleGanConfig::new()
+        .with_net_g(GeneratorKind::Resnet6Blocks)
+        .with_ngf(4)
+        .with_ndf(4)
+        .with_pool_size(0)
+        .with_seed(3)
+}
+
+fn stripes() -> Arc<UnalignedDataset> {
+    let options = DatasetOptions {
+        transform: TransformOptions {
+            preprocess: Preprocess::None,
+            ..Default::default()
+        },
+        seed: 5,
+        ..Default::default()
+    };
+    Arc::new(UnalignedDataset::stripe_shapes(32, 6, options).unwrap())
+}
+
+fn run_options(dir: &std::path::Path, name: &str) -> RunOptions {
+    RunOptions {
+        name: name.into(),
+        checkpoints_dir: dir.to_path_buf(),
+        n_epochs: 2,
+        n_epochs_decay: 2,
+        batch_size: 2,
+        num_threads: 2,
+        print_freq: 4,
+        display_freq: 4,
+        save_epoch_freq: 2,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn resumed_run_equals_an_uninterrupted_one() {
+    let dir = temp_dir("resume");
+    let device = common::device().autodiff();
+    let config = tiny_config();
+
+    // Uninterrupted: three epochs.
+    let straight = RunOptions {
+        stop_after_epoch: Some(3),
+        ..run_options(&dir, "straight")
+    };
+    let summary = train(&config, stripes(), &straight, &device).unwrap();
+    assert_eq!((summary.last_epoch, summary.total_iters), (3, 18));
+    // Linear policy with n_epochs 2, decay 2: epoch 3 runs at lr · (1 − 1/3).
+    assert!((summary.learning_rate - 2e-4 * (2.0 / 3.0)).abs() < 1e-12);
+
+    // Two epochs, then a resume for the third.
+    let first = RunOptions {
+        stop_after_epoch: Some(2),
+        ..run_options(&dir, "resumed")
+    };
+    train(&config, stripes(), &first, &device).unwrap();
+    let checkpoints = Checkpointer::new(dir.join("resumed")).unwrap();
+    let state = checkpoints.state("latest").unwrap();
+    assert_eq!((state.epoch, state.total_iters), (2, 12));
+    assert!(checkpoints.exists("2"), "save_epoch_freq 2 keeps epoch 2");
+    let second = RunOptions {
+        continue_train: true,
+        stop_after_epoch: Some(3),
+        ..run_options(&dir, "resumed")
+    };
+    let resumed = train(&config, stripes(), &second, &device).unwrap();
+    assert_eq!((resumed.last_epoch, resumed.total_iters), (3, 18));
+    assert_eq!(resumed.learning_rate, summary.learning_rate);
+
+    // Same weights and the same Adam moments: the resumed run is the uninterrupted one.
+    let (a, state_a) = Checkpointer::new(dir.join("straight")).unwrap().load("latest", &device).unwrap();
+    let (b, state_b) = checkpoints.load("latest", &device).unwrap();
+    assert_eq!(state_a, state_b);
+    for (x, y) in [
+        (a.nets().g_a.to_state_dict(), b.nets().g_a.to_state_dict()),
+        (a.nets().d_b.to_state_dict(), b.nets().d_b.to_state_dict()),
+    ] {
+        assert_eq!(x, y, "weights after epoch 3 differ");
+    }
+    assert_eq!(
+        a.optimizers().0.into_bytes().unwrap().to_vec().len(),
+        b.optimizers().0.into_bytes().unwrap().to_vec().len()
+    );
+    // One more identical step from both proves the Adam moments agree too.
+    let (mut a, mut b) = (a, b);
+    let x = Tensor::<4>::ones([1, 3, 32, 32], &device);
+    let la = a.train_step(x.clone(), x.clone() * 0.5);
+    let lb = b.train_step(x.clone(), x * 0.5);
+    assert_eq!(la, lb);
+    assert_eq!(a.nets().g_b.to_state_dict(), b.nets().g_b.to_state_dict());
+
+    // The run folder has what the official code writes, and the report.
+    let run = dir.join("resumed");
+    for file in ["latest_net_G_A.safetensors", "2_net_D_B.safetensors", "loss_log.txt", "web/index.html"] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    let log = std::fs::read_to_string(run.join("loss_log.txt")).unwrap();
+    assert!(log.contains("(epoch: 3, iters: "), "{log}");
+    assert!(log.contains("D_A: ") && log.contains("cycle_B: "), "{log}");
+    let html = std::fs::read_to_string(run.join("web/index.html")).unwrap();
+    assert!(html.contains("epoch [3]") && html.contains("epoch [1]") && html.contains("<svg"));
+    assert!(run.join("web/images/epoch003_fake_B.png").is_file());
+    // The official-named weights load into a fresh generator.
+    let g = ResnetGeneratorConfig::new(3, 3)
+        .with_ngf(4)
+        .with_n_blocks(6)
+        .init_seeded(&common::device(), 0)
+        .load_pytorch(run.join("latest_net_G_A.safetensors"), &common::device())
+        .unwrap();
+    assert_eq!(g.to_state_dict(), b.nets().g_a.to_state_dict());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn continue_train_with_nothing_to_resume_is_an_error() {
+    let dir = temp_dir("nothing");
+    let options = RunOptions {
+        continue_train: true,
+        ..run_options(&dir, "empty")
+    };
+    let err = train(&tiny_config(), stripes(), &options, &common::device().autodiff())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("nothing to resume"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unwritable_checkpoint_dir_is_an_error() {
+    let dir = temp_dir("unwritable");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A file where the run folder should be.
+    std::fs::write(dir.join("blocked"), b"file").unwrap();
+    let options = RunOptions {
+        checkpoints_dir: dir.join("blocked"),
+        ..run_options(&dir, "x")
+    };
+    let err = train(&tiny_config(), stripes(), &options, &common::device().autodiff())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("blocked"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn divergence_stops_with_the_iteration_and_keeps_the_checkpoint() {
+    let dir = temp_dir("diverge");
+    let device = common::device().autodiff();
+    let good = RunOptions {
+        stop_after_epoch: Some(1),
+        ..run_options(&dir, "run")
+    };
+    train(&tiny_config(), stripes(), &good, &device).unwrap();
+    let before = std::fs::read(dir.join("run/latest_net_G_A.safetensors")).unwrap();
+    // An absurd learning rate on the resumed run makes the losses overflow in epoch 2.
+    let config = tiny_config().with_lr(1e30);
+    let diverging = RunOptions {
+        continue_train: true,
+        stop_after_epoch: Some(4),
+        ..run_options(&dir, "run")
+    };
+    let err = train(&config, stripes(), &diverging, &device).unwrap_err().to_string();
+    assert!(err.contains("iteration") && err.contains("not finite"), "{err}");
+    assert_eq!(before, std::fs::read(dir.join("run/latest_net_G_A.safetensors")).unwrap());
+    let state = Checkpointer::new(dir.join("run")).unwrap().state("latest").unwrap();
+    assert_eq!(state.epoch, 1, "the last good checkpoint is still the resume point");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
