@@ -9,7 +9,7 @@ use burn::data::dataset::Dataset;
 use cyclegan_burn::data::folder::{list_images, load_rgb};
 use cyclegan_burn::data::transform::{luma, resize_bicubic};
 use cyclegan_burn::data::{
-    data_loader, DatasetOptions, Direction, Preprocess, TransformOptions, UnalignedDataset,
+    DataLoader, DatasetOptions, Direction, Preprocess, TransformOptions, UnalignedDataset,
 };
 use image::RgbImage;
 
@@ -166,8 +166,18 @@ fn loader_batches_with_paths_and_several_workers() {
     };
     let data = Arc::new(UnalignedDataset::new(&root.0, options).unwrap());
     let device = common::device();
-    let loader = data_loader(data, 4, 2, &device);
+    let loader = DataLoader::new(data.clone(), 4, 2, &device);
+    assert_eq!(loader.num_batches(), 2);
     let batches: Vec<_> = loader.iter().map(|b| b.unwrap()).collect();
+    // The same batches in the same order with any number of workers.
+    for workers in [0, 1, 3] {
+        let again: Vec<_> = DataLoader::new(data.clone(), 4, workers, &device).iter().map(|b| b.unwrap()).collect();
+        for (x, y) in batches.iter().zip(&again) {
+            assert_eq!(x.paths_a, y.paths_a);
+            assert_eq!(x.paths_b, y.paths_b);
+            assert_eq!(common::values(x.real_a.clone()), common::values(y.real_a.clone()));
+        }
+    }
     assert_eq!(batches.len(), 2);
     assert_eq!(batches[0].real_a.dims(), [4, 3, 4, 4]);
     assert_eq!(batches[1].real_b.dims(), [2, 3, 4, 4]);
@@ -209,6 +219,10 @@ fn errors_name_the_path() {
     assert!(err.contains("a01.png") && err.contains("empty"), "{err}");
     let err = data.get(0).unwrap_err().to_string();
     assert!(err.contains("a00.png"), "{err}");
+    // Through the loader with workers, the error surfaces with the file name.
+    let shared = Arc::new(data);
+    let results: Vec<_> = DataLoader::new(shared, 1, 2, &common::device()).iter().collect();
+    assert!(results.iter().any(|r| r.as_ref().is_err_and(|e| e.to_string().contains("a0"))));
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -257,7 +271,7 @@ fn stripe_shapes_dataset_feeds_the_loader() {
         ..Default::default()
     };
     let data = Arc::new(UnalignedDataset::stripe_shapes(32, 8, options).unwrap());
-    let loader = data_loader(data, 2, 0, &common::device());
+    let loader = DataLoader::new(data, 2, 0, &common::device());
     let batch = loader.iter().next().unwrap().unwrap();
     assert_eq!(batch.real_a.dims(), [2, 3, 32, 32]);
 }

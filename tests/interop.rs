@@ -85,7 +85,7 @@ fn unet_and_discriminators_round_trip_with_official_keys() {
             "model.model.1.model.1.weight",
             "model.model.1.model.5.weight",
             "model.model.1.model.3.model.3.model.3.model.3.model.1.weight",
-            "model.model.1.model.3.model.3.model.3.model.3.model.4.weight",
+            "model.model.1.model.3.model.3.model.3.model.3.model.3.weight",
         ],
     );
     let unet_batch = UnetGeneratorConfig::new(3, 3, 5).with_ngf(2).with_norm(Norm::Batch);

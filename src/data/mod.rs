@@ -7,7 +7,7 @@ pub mod image;
 pub mod synthetic;
 pub mod transform;
 
-pub use batch::{data_loader, CycleGanBatch, CycleGanBatcher};
+pub use batch::{CycleGanBatch, CycleGanBatcher, DataLoader};
 pub use folder::{DatasetOptions, Direction, ImageSource, UnalignedDataset, UnalignedItem};
 pub use synthetic::{Domain, StripeShapes};
 pub use transform::{Preprocess, TransformOptions};

@@ -17,6 +17,11 @@ fn shape<'a>(dict: &'a StateDict, key: &str) -> Option<&'a [usize]> {
     dict.get(key).map(|t| t.shape.as_slice())
 }
 
+/// Whether `key` holds a conv weight (4-D), not a norm weight (1-D).
+fn is_conv(dict: &StateDict, key: &str) -> bool {
+    shape(dict, key).is_some_and(|s| s.len() == 4)
+}
+
 /// The norm implied by a conv at `conv` followed by a norm at `norm`: instance norms come
 /// with conv biases (the official rule), batch norms with running statistics and no bias.
 fn detect_norm(dict: &StateDict, conv: &str, norm: &str) -> Norm {
@@ -56,10 +61,10 @@ pub fn detect_resnet_generator(dict: &StateDict) -> Result<ResnetGeneratorConfig
         .ok_or_else(|| format!("no output conv at {head}"))?[0];
     let (padding, dropout) = if n_blocks == 0 {
         (PaddingType::Reflect, false)
-    } else if dict.contains_key("model.10.conv_block.0.weight") {
-        (PaddingType::Zero, dict.contains_key("model.10.conv_block.4.weight"))
+    } else if is_conv(dict, "model.10.conv_block.0.weight") {
+        (PaddingType::Zero, is_conv(dict, "model.10.conv_block.4.weight"))
     } else {
-        (PaddingType::Reflect, dict.contains_key("model.10.conv_block.6.weight"))
+        (PaddingType::Reflect, is_conv(dict, "model.10.conv_block.6.weight"))
     };
     Ok(ResnetGeneratorConfig::new(input_nc, output_nc)
         .with_ngf(ngf)

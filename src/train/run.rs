@@ -14,7 +14,7 @@ use super::config::CycleGanConfig;
 use super::report::Report;
 use super::schedule::LrPolicy;
 use super::step::{CycleGan, StepLosses};
-use crate::data::{data_loader, UnalignedDataset};
+use crate::data::{DataLoader, UnalignedDataset};
 use crate::error::CycleGanError;
 
 /// What a run does besides the training step (the official `train.py` options).
@@ -167,7 +167,7 @@ pub fn train(
         .stop_after_epoch
         .map_or(total_epochs, |stop| stop.min(total_epochs));
     let mut report = Report::new(&run_dir, &options.name)?;
-    let loader = data_loader(dataset.clone(), options.batch_size, options.num_threads, device);
+    let loader = DataLoader::new(dataset.clone(), options.batch_size, options.num_threads, device);
     let mut last_epoch_losses = StepLosses::default();
     if first_epoch > last_epoch {
         first_epoch = last_epoch + 1;
@@ -195,10 +195,7 @@ pub fn train(
         let mut data_start = Instant::now();
         let mut visual_batch = None;
         for batch in loader.iter() {
-            let batch = batch.map_err(|e| CycleGanError::Data {
-                path: dataset.options().phase.clone().into(),
-                message: e.to_string(),
-            })?;
+            let batch = batch?;
             data_time = data_start.elapsed().as_secs_f64();
             gan.check_batch(batch.real_a.dims(), batch.real_b.dims())?;
             let n = batch.real_a.dims()[0];
