@@ -13,15 +13,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use cyclegan_burn::CycleGanError;
 use cyclegan_burn::backend;
-use cyclegan_burn::data::{DatasetOptions, Direction, Preprocess, TransformOptions, UnalignedDataset};
+use cyclegan_burn::data::{
+    DatasetOptions, Direction, Preprocess, TransformOptions, UnalignedDataset,
+};
 use cyclegan_burn::loss::GanMode;
 use cyclegan_burn::model::{InitType, Norm};
 use cyclegan_burn::train::report::write_options;
 use cyclegan_burn::train::{
-    train, CycleGanConfig, DiscriminatorKind, GeneratorKind, LrPolicy, RunOptions,
+    CycleGanConfig, DiscriminatorKind, GeneratorKind, LrPolicy, RunOptions, train,
 };
-use cyclegan_burn::CycleGanError;
 
 /// Train a CycleGAN (options and defaults of the official train.py; without --dataroot,
 /// the embedded StripeShapes data with a small, fast preset).
@@ -94,7 +96,7 @@ struct Options {
     /// Then crop to this size [default: 256; StripeShapes: 32].
     #[arg(long)]
     crop_size: Option<usize>,
-    /// At most this many images per domain [StripeShapes: 400].
+    /// At most this many images per domain [StripeShapes: 200].
     #[arg(long)]
     max_dataset_size: Option<usize>,
     /// resize_and_crop | crop | scale_width | scale_width_and_crop | none [StripeShapes: none].
@@ -171,11 +173,17 @@ struct Plan {
 
 fn plan(o: &Options) -> Result<Plan, CycleGanError> {
     let stripes = o.dataroot.is_none();
-    let pick = |value: Option<usize>, official: usize, preset: usize| value.unwrap_or(if stripes { preset } else { official });
+    let pick = |value: Option<usize>, official: usize, preset: usize| {
+        value.unwrap_or(if stripes { preset } else { official })
+    };
     let net_g: GeneratorKind = o
         .net_g
         .as_deref()
-        .unwrap_or(if stripes { "resnet_6blocks" } else { "resnet_9blocks" })
+        .unwrap_or(if stripes {
+            "resnet_6blocks"
+        } else {
+            "resnet_9blocks"
+        })
         .parse()?;
     let net_d: DiscriminatorKind = o.net_d.parse()?;
     let n_epochs = pick(o.n_epochs, 100, 3);
@@ -199,7 +207,12 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         .with_lambda_a(o.lambda_a)
         .with_lambda_b(o.lambda_b)
         .with_lambda_identity(o.lambda_identity)
-        .with_lr_policy(LrPolicy::from_name(&o.lr_policy, n_epochs, n_epochs_decay, o.lr_decay_iters)?)
+        .with_lr_policy(LrPolicy::from_name(
+            &o.lr_policy,
+            n_epochs,
+            n_epochs_decay,
+            o.lr_decay_iters,
+        )?)
         .with_seed(o.seed);
     config.validate()?;
     let preprocess: Preprocess = o
@@ -210,14 +223,18 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
     if o.batch_size > 1 && matches!(preprocess, Preprocess::None | Preprocess::ScaleWidth) {
         return Err(CycleGanError::option(
             "batch_size",
-            format!("--preprocess {preprocess} keeps image sizes, which may differ: use --batch_size 1"),
+            format!(
+                "--preprocess {preprocess} keeps image sizes, which may differ: use --batch_size 1"
+            ),
         ));
     }
     let data_options = DatasetOptions {
         phase: "train".into(),
         direction: o.direction.parse::<Direction>()?,
         serial_batches: o.serial_batches,
-        max_dataset_size: o.max_dataset_size.unwrap_or(if stripes { 400 } else { usize::MAX }),
+        max_dataset_size: o
+            .max_dataset_size
+            .unwrap_or(if stripes { 200 } else { usize::MAX }),
         input_nc: o.input_nc,
         output_nc: o.output_nc,
         transform: TransformOptions {

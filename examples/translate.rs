@@ -15,13 +15,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use cyclegan_burn::CycleGanError;
 use cyclegan_burn::backend;
 use cyclegan_burn::data::folder::{is_image_file, list_images, load_rgb};
 use cyclegan_burn::data::image::save_rgb;
 use cyclegan_burn::model::{NLayerDiscriminator, ResnetGenerator};
 use cyclegan_burn::train::Generator;
 use cyclegan_burn::translate::translate_rgb;
-use cyclegan_burn::CycleGanError;
 
 /// Translate images at full resolution with a trained CycleGAN generator.
 #[derive(Parser, Debug)]
@@ -59,26 +59,53 @@ struct Options {
     backend: String,
 }
 
-fn generator(o: &Options, device: &burn::prelude::Device) -> Result<(Generator, PathBuf), CycleGanError> {
+fn generator(
+    o: &Options,
+    device: &burn::prelude::Device,
+) -> Result<(Generator, PathBuf), CycleGanError> {
     let file = match (&o.model, &o.run) {
         (Some(model), _) => model.clone(),
         (None, Some(run)) => {
             let net = match o.direction.as_str() {
                 "AtoB" => "G_A",
                 "BtoA" => "G_B",
-                other => return Err(CycleGanError::option("direction", format!("`{other}` is not AtoB or BtoA"))),
+                other => {
+                    return Err(CycleGanError::option(
+                        "direction",
+                        format!("`{other}` is not AtoB or BtoA"),
+                    ));
+                }
             };
-            let candidates = ["safetensors", "pth"].map(|ext| run.join(format!("{}_net_{net}.{ext}", o.epoch)));
-            candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-                CycleGanError::checkpoint(&candidates[0], "not found in the run folder (check --run and --epoch)")
-            })?
+            let candidates =
+                ["safetensors", "pth"].map(|ext| run.join(format!("{}_net_{net}.{ext}", o.epoch)));
+            candidates
+                .iter()
+                .find(|p| p.is_file())
+                .cloned()
+                .ok_or_else(|| {
+                    CycleGanError::checkpoint(
+                        &candidates[0],
+                        "not found in the run folder (check --run and --epoch)",
+                    )
+                })?
         }
-        (None, None) => return Err(CycleGanError::option("model", "give --model FILE or --run FOLDER")),
+        (None, None) => {
+            return Err(CycleGanError::option(
+                "model",
+                "give --model FILE or --run FOLDER",
+            ));
+        }
     };
     if NLayerDiscriminator::from_pytorch(&file, device).is_ok() {
-        return Err(CycleGanError::checkpoint(&file, "this is a discriminator, not a generator"));
+        return Err(CycleGanError::checkpoint(
+            &file,
+            "this is a discriminator, not a generator",
+        ));
     }
-    Ok((Generator::Resnet(ResnetGenerator::from_pytorch(&file, device)?), file))
+    Ok((
+        Generator::Resnet(ResnetGenerator::from_pytorch(&file, device)?),
+        file,
+    ))
 }
 
 fn inputs(o: &Options) -> Result<Vec<PathBuf>, CycleGanError> {
@@ -97,7 +124,12 @@ fn inputs(o: &Options) -> Result<Vec<PathBuf>, CycleGanError> {
             let side = if o.direction == "BtoA" { "B" } else { "A" };
             list_images(&root.join(format!("{}{side}", o.phase)), usize::MAX)?
         }
-        (None, None) => return Err(CycleGanError::option("input", "give --input PATH or --dataroot FOLDER")),
+        (None, None) => {
+            return Err(CycleGanError::option(
+                "input",
+                "give --input PATH or --dataroot FOLDER",
+            ));
+        }
     };
     if let Some(n) = o.num_test {
         paths.truncate(n);
@@ -116,14 +148,17 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     for (i, path) in paths.iter().enumerate() {
         let image = load_rgb(path)?;
         let output = translate_rgb(&generator, &image, &device)?;
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| i.to_string());
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| i.to_string());
         let real = format!("{stem}_real.png");
         let fake = format!("{stem}_fake.png");
         save_rgb(&image, images_dir.join(&real))?;
         save_rgb(&output, images_dir.join(&fake))?;
-        let _ = write!(
+        let _ = writeln!(
             rows,
-            "<tr><td>{stem}</td><td><img src=\"images/{real}\"></td><td><img src=\"images/{fake}\"></td></tr>\n"
+            "<tr><td>{stem}</td><td><img src=\"images/{real}\"></td><td><img src=\"images/{fake}\"></td></tr>"
         );
         bar.inc(1);
     }

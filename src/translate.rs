@@ -20,11 +20,18 @@ pub fn size_multiple(generator: &Generator) -> usize {
 /// where it is too small to reflect) on the right and bottom up to the generator's size
 /// multiple, translated, and cropped back, so the output has the input's exact size.
 /// Greyscale generators (1 input channel) get the image's luma.
-pub fn translate_rgb(generator: &Generator, image: &RgbImage, device: &Device) -> Result<RgbImage, CycleGanError> {
+pub fn translate_rgb(
+    generator: &Generator,
+    image: &RgbImage,
+    device: &Device,
+) -> Result<RgbImage, CycleGanError> {
     let (w, h) = image.dimensions();
     let (w, h) = (w as usize, h as usize);
     let multiple = size_multiple(generator);
-    let (padded_w, padded_h) = (w.div_ceil(multiple) * multiple, h.div_ceil(multiple) * multiple);
+    let (padded_w, padded_h) = (
+        w.div_ceil(multiple) * multiple,
+        h.div_ceil(multiple) * multiple,
+    );
     let mut x = rgb_to_tensor(image, device).unsqueeze_dim::<4>(0);
     let input_nc = match generator {
         Generator::Resnet(g) => g.input_nc,

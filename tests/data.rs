@@ -17,7 +17,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("cyclegan-burn-data-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("cyclegan-burn-data-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir)
@@ -33,7 +34,9 @@ impl Drop for TempDir {
 /// An image whose every pixel is `(id, id, id)` at `size²`.
 fn write_image(path: &Path, id: u8, size: u32) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    RgbImage::from_pixel(size, size, image::Rgb([id, id, id])).save(path).unwrap();
+    RgbImage::from_pixel(size, size, image::Rgb([id, id, id]))
+        .save(path)
+        .unwrap();
 }
 
 fn fixture_root(name: &str, n_a: u8, n_b: u8) -> TempDir {
@@ -65,20 +68,50 @@ fn id_of(values: &[f32]) -> u8 {
 #[test]
 fn listing_is_recursive_sorted_and_filtered_by_extension() {
     let dir = TempDir::new("listing");
-    for name in ["b.png", "a.JPG", "sub/c.jpeg", "sub/deeper/d.bmp", "e.tiff", "f.PPM"] {
+    for name in [
+        "b.png",
+        "a.JPG",
+        "sub/c.jpeg",
+        "sub/deeper/d.bmp",
+        "e.tiff",
+        "f.PPM",
+    ] {
         write_image(&dir.0.join("x").join(name.to_lowercase()), 1, 4);
         if name != name.to_lowercase() {
-            std::fs::rename(dir.0.join("x").join(name.to_lowercase()), dir.0.join("x").join(name)).unwrap();
+            std::fs::rename(
+                dir.0.join("x").join(name.to_lowercase()),
+                dir.0.join("x").join(name),
+            )
+            .unwrap();
         }
     }
     std::fs::write(dir.0.join("x/notes.txt"), "not an image").unwrap();
-    std::fs::write(dir.0.join("x/mixed.Png"), "mixed case is not an official extension").unwrap();
+    std::fs::write(
+        dir.0.join("x/mixed.Png"),
+        "mixed case is not an official extension",
+    )
+    .unwrap();
     let found = list_images(&dir.0.join("x"), usize::MAX).unwrap();
     let names: Vec<String> = found
         .iter()
-        .map(|p| p.strip_prefix(dir.0.join("x")).unwrap().to_string_lossy().into_owned())
+        .map(|p| {
+            p.strip_prefix(dir.0.join("x"))
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
-    assert_eq!(names, ["a.JPG", "b.png", "e.tiff", "f.PPM", "sub/c.jpeg", "sub/deeper/d.bmp"]);
+    assert_eq!(
+        names,
+        [
+            "a.JPG",
+            "b.png",
+            "e.tiff",
+            "f.PPM",
+            "sub/c.jpeg",
+            "sub/deeper/d.bmp"
+        ]
+    );
     assert_eq!(list_images(&dir.0.join("x"), 2).unwrap().len(), 2);
 }
 
@@ -116,7 +149,11 @@ fn random_pairing_covers_b_and_is_seeded() {
         }
         orders.insert(ids_a.clone());
         ids_a.sort();
-        assert_eq!(ids_a, [0, 0, 1, 1, 2, 3], "each index once per epoch, A = index mod |A|");
+        assert_eq!(
+            ids_a,
+            [0, 0, 1, 1, 2, 3],
+            "each index once per epoch, A = index mod |A|"
+        );
     }
     assert!(orders.len() > 5, "the order is shuffled per epoch");
     assert_eq!(seen.len(), 6, "every B image gets drawn");
@@ -137,7 +174,11 @@ fn max_dataset_size_and_direction() {
     let data = UnalignedDataset::new(&root.0, options).unwrap();
     assert_eq!((data.len_a(), data.len_b()), (2, 2));
     let item = data.get(1).unwrap();
-    assert_eq!(id_of(&item.a.values), 101, "BtoA: the model's A comes from trainB");
+    assert_eq!(
+        id_of(&item.a.values),
+        101,
+        "BtoA: the model's A comes from trainB"
+    );
     assert_eq!(id_of(&item.b.values), 1);
 }
 
@@ -148,7 +189,10 @@ fn greyscale_domains_get_one_channel() {
         input_nc: 1,
         ..no_transform()
     };
-    let item = UnalignedDataset::new(&root.0, options).unwrap().get(0).unwrap();
+    let item = UnalignedDataset::new(&root.0, options)
+        .unwrap()
+        .get(0)
+        .unwrap();
     assert_eq!(item.a.shape, [1, 8, 8]);
     assert_eq!(item.b.shape, [3, 8, 8]);
 }
@@ -171,11 +215,17 @@ fn loader_batches_with_paths_and_several_workers() {
     let batches: Vec<_> = loader.iter().map(|b| b.unwrap()).collect();
     // The same batches in the same order with any number of workers.
     for workers in [0, 1, 3] {
-        let again: Vec<_> = DataLoader::new(data.clone(), 4, workers, &device).iter().map(|b| b.unwrap()).collect();
+        let again: Vec<_> = DataLoader::new(data.clone(), 4, workers, &device)
+            .iter()
+            .map(|b| b.unwrap())
+            .collect();
         for (x, y) in batches.iter().zip(&again) {
             assert_eq!(x.paths_a, y.paths_a);
             assert_eq!(x.paths_b, y.paths_b);
-            assert_eq!(common::values(x.real_a.clone()), common::values(y.real_a.clone()));
+            assert_eq!(
+                common::values(x.real_a.clone()),
+                common::values(y.real_a.clone())
+            );
         }
     }
     assert_eq!(batches.len(), 2);
@@ -183,7 +233,13 @@ fn loader_batches_with_paths_and_several_workers() {
     assert_eq!(batches[1].real_b.dims(), [2, 3, 4, 4]);
     let mut ids: Vec<u8> = batches
         .iter()
-        .flat_map(|b| b.paths_a.iter().map(|p| p.file_name().unwrap().to_string_lossy()[1..3].parse::<u8>().unwrap()))
+        .flat_map(|b| {
+            b.paths_a.iter().map(|p| {
+                p.file_name().unwrap().to_string_lossy()[1..3]
+                    .parse::<u8>()
+                    .unwrap()
+            })
+        })
         .collect();
     ids.sort();
     assert_eq!(ids, [0, 1, 2, 3, 4, 5], "each A image once per epoch");
@@ -192,13 +248,17 @@ fn loader_batches_with_paths_and_several_workers() {
 #[test]
 fn errors_name_the_path() {
     let root = fixture_root("errors", 2, 2);
-    let err = UnalignedDataset::new(root.0.join("nope"), no_transform()).unwrap_err().to_string();
+    let err = UnalignedDataset::new(root.0.join("nope"), no_transform())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("nope") && err.contains("dataroot"), "{err}");
     let options = DatasetOptions {
         phase: "test".into(),
         ..no_transform()
     };
-    let err = UnalignedDataset::new(&root.0, options).unwrap_err().to_string();
+    let err = UnalignedDataset::new(&root.0, options)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("testA") && err.contains("phase"), "{err}");
     std::fs::create_dir_all(root.0.join("emptyA")).unwrap();
     std::fs::create_dir_all(root.0.join("emptyB")).unwrap();
@@ -206,13 +266,22 @@ fn errors_name_the_path() {
         phase: "empty".into(),
         ..no_transform()
     };
-    let err = UnalignedDataset::new(&root.0, options).unwrap_err().to_string();
+    let err = UnalignedDataset::new(&root.0, options)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("emptyA") && err.contains("no images"), "{err}");
 
     // A corrupt and an empty file are reported by name, not dropped.
     std::fs::write(root.0.join("trainA/a00.png"), b"\x89PNG\r\n\x1a\n garbage").unwrap();
     std::fs::write(root.0.join("trainA/a01.png"), b"").unwrap();
-    let data = UnalignedDataset::new(&root.0, DatasetOptions { serial_batches: true, ..no_transform() }).unwrap();
+    let data = UnalignedDataset::new(
+        &root.0,
+        DatasetOptions {
+            serial_batches: true,
+            ..no_transform()
+        },
+    )
+    .unwrap();
     let err = data.try_get(0).unwrap_err().to_string();
     assert!(err.contains("a00.png") && err.contains("decode"), "{err}");
     let err = data.try_get(1).unwrap_err().to_string();
@@ -221,12 +290,20 @@ fn errors_name_the_path() {
     assert!(err.contains("a00.png"), "{err}");
     // Through the loader with workers, the error surfaces with the file name.
     let shared = Arc::new(data);
-    let results: Vec<_> = DataLoader::new(shared, 1, 2, &common::device()).iter().collect();
-    assert!(results.iter().any(|r| r.as_ref().is_err_and(|e| e.to_string().contains("a0"))));
+    let results: Vec<_> = DataLoader::new(shared, 1, 2, &common::device())
+        .iter()
+        .collect();
+    assert!(
+        results
+            .iter()
+            .any(|r| r.as_ref().is_err_and(|e| e.to_string().contains("a0")))
+    );
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/transform").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/transform")
+        .join(name)
 }
 
 fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{train, Checkpointer, GeneratorKind, RunOptions};
+use cyclegan_burn::train::{Checkpointer, GeneratorKind, RunOptions, train};
 
 /// Training runs here are compared bit for bit and write into temporary folders: the tests of
 /// this file take turns.
@@ -96,14 +96,33 @@ fn resumed_run_equals_an_uninterrupted_one() {
     assert_eq!(resumed.learning_rate, summary.learning_rate);
 
     // Same weights and the same Adam moments: the resumed run is the uninterrupted one.
-    let (a, state_a) = Checkpointer::new(dir.join("straight")).unwrap().load("latest", &device).unwrap();
+    let (a, state_a) = Checkpointer::new(dir.join("straight"))
+        .unwrap()
+        .load("latest", &device)
+        .unwrap();
     let (b, state_b) = checkpoints.load("latest", &device).unwrap();
     assert_eq!(state_a, state_b);
     for (net, x, y) in [
-        ("G_A", a.nets().g_a.to_state_dict(), b.nets().g_a.to_state_dict()),
-        ("G_B", a.nets().g_b.to_state_dict(), b.nets().g_b.to_state_dict()),
-        ("D_A", a.nets().d_a.to_state_dict(), b.nets().d_a.to_state_dict()),
-        ("D_B", a.nets().d_b.to_state_dict(), b.nets().d_b.to_state_dict()),
+        (
+            "G_A",
+            a.nets().g_a.to_state_dict(),
+            b.nets().g_a.to_state_dict(),
+        ),
+        (
+            "G_B",
+            a.nets().g_b.to_state_dict(),
+            b.nets().g_b.to_state_dict(),
+        ),
+        (
+            "D_A",
+            a.nets().d_a.to_state_dict(),
+            b.nets().d_a.to_state_dict(),
+        ),
+        (
+            "D_B",
+            a.nets().d_b.to_state_dict(),
+            b.nets().d_b.to_state_dict(),
+        ),
     ] {
         for (key, t) in &x {
             assert_eq!(t, &y[key], "{net}.{key} differs after epoch 3");
@@ -120,7 +139,12 @@ fn resumed_run_equals_an_uninterrupted_one() {
 
     // The run folder has what the official code writes, and the report.
     let run = dir.join("resumed");
-    for file in ["latest_net_G_A.safetensors", "2_net_D_B.safetensors", "loss_log.txt", "web/index.html"] {
+    for file in [
+        "latest_net_G_A.safetensors",
+        "2_net_D_B.safetensors",
+        "loss_log.txt",
+        "web/index.html",
+    ] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
     let log = std::fs::read_to_string(run.join("loss_log.txt")).unwrap();
@@ -148,9 +172,14 @@ fn continue_train_with_nothing_to_resume_is_an_error() {
         continue_train: true,
         ..run_options(&dir, "empty")
     };
-    let err = train(&tiny_config(), stripes(), &options, &common::device().autodiff())
-        .unwrap_err()
-        .to_string();
+    let err = train(
+        &tiny_config(),
+        stripes(),
+        &options,
+        &common::device().autodiff(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("nothing to resume"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -166,9 +195,14 @@ fn unwritable_checkpoint_dir_is_an_error() {
         checkpoints_dir: dir.join("blocked"),
         ..run_options(&dir, "x")
     };
-    let err = train(&tiny_config(), stripes(), &options, &common::device().autodiff())
-        .unwrap_err()
-        .to_string();
+    let err = train(
+        &tiny_config(),
+        stripes(),
+        &options,
+        &common::device().autodiff(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("blocked"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -191,10 +225,24 @@ fn divergence_stops_with_the_iteration_and_keeps_the_checkpoint() {
         stop_after_epoch: Some(4),
         ..run_options(&dir, "run")
     };
-    let err = train(&config, stripes(), &diverging, &device).unwrap_err().to_string();
-    assert!(err.contains("iteration") && err.contains("not finite"), "{err}");
-    assert_eq!(before, std::fs::read(dir.join("run/latest_net_G_A.safetensors")).unwrap());
-    let state = Checkpointer::new(dir.join("run")).unwrap().state("latest").unwrap();
-    assert_eq!(state.epoch, 1, "the last good checkpoint is still the resume point");
+    let err = train(&config, stripes(), &diverging, &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("iteration") && err.contains("not finite"),
+        "{err}"
+    );
+    assert_eq!(
+        before,
+        std::fs::read(dir.join("run/latest_net_G_A.safetensors")).unwrap()
+    );
+    let state = Checkpointer::new(dir.join("run"))
+        .unwrap()
+        .state("latest")
+        .unwrap();
+    assert_eq!(
+        state.epoch, 1,
+        "the last good checkpoint is still the resume point"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
@@ -34,7 +34,8 @@ fn stack(images: Vec<&ImageItem>, device: &Device) -> Tensor<4> {
     let [c, h, w] = images[0].shape;
     for image in &images {
         assert_eq!(
-            image.shape, images[0].shape,
+            image.shape,
+            images[0].shape,
             "images of one batch must share a size ({} vs {}); use batch_size 1 with preprocess none/scale_width",
             image.path.display(),
             images[0].path.display()
@@ -79,7 +80,12 @@ const PREFETCH_PER_WORKER: usize = 2;
 
 impl DataLoader {
     /// A loader over `dataset`.
-    pub fn new(dataset: Arc<UnalignedDataset>, batch_size: usize, num_workers: usize, device: &Device) -> Self {
+    pub fn new(
+        dataset: Arc<UnalignedDataset>,
+        batch_size: usize,
+        num_workers: usize,
+        device: &Device,
+    ) -> Self {
         Self {
             dataset,
             batch_size: batch_size.max(1),
@@ -106,25 +112,30 @@ impl DataLoader {
         let (sender, receiver) = mpsc::channel();
         let workers = (0..self.num_workers)
             .map(|_| {
-                let (dataset, shared, sender) = (self.dataset.clone(), shared.clone(), sender.clone());
-                let (batch_size, window) = (self.batch_size, self.num_workers * PREFETCH_PER_WORKER);
-                std::thread::spawn(move || loop {
-                    let index = shared.next.fetch_add(1, Ordering::SeqCst);
-                    if index >= n_batches || shared.stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    {
-                        let mut consumed = shared.consumed.lock().expect("loader lock");
-                        while index >= *consumed + window && !shared.stop.load(Ordering::SeqCst) {
-                            consumed = shared.advanced.wait(consumed).expect("loader lock");
+                let (dataset, shared, sender) =
+                    (self.dataset.clone(), shared.clone(), sender.clone());
+                let (batch_size, window) =
+                    (self.batch_size, self.num_workers * PREFETCH_PER_WORKER);
+                std::thread::spawn(move || {
+                    loop {
+                        let index = shared.next.fetch_add(1, Ordering::SeqCst);
+                        if index >= n_batches || shared.stop.load(Ordering::SeqCst) {
+                            return;
                         }
-                    }
-                    if shared.stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let items = load_batch(&dataset, index, batch_size);
-                    if sender.send((index, items)).is_err() {
-                        return;
+                        {
+                            let mut consumed = shared.consumed.lock().expect("loader lock");
+                            while index >= *consumed + window && !shared.stop.load(Ordering::SeqCst)
+                            {
+                                consumed = shared.advanced.wait(consumed).expect("loader lock");
+                            }
+                        }
+                        if shared.stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let items = load_batch(&dataset, index, batch_size);
+                        if sender.send((index, items)).is_err() {
+                            return;
+                        }
                     }
                 })
             })
@@ -142,7 +153,11 @@ impl DataLoader {
     }
 }
 
-fn load_batch(dataset: &UnalignedDataset, index: usize, batch_size: usize) -> Result<Vec<UnalignedItem>, CycleGanError> {
+fn load_batch(
+    dataset: &UnalignedDataset,
+    index: usize,
+    batch_size: usize,
+) -> Result<Vec<UnalignedItem>, CycleGanError> {
     let start = index * batch_size;
     let end = (start + batch_size).min(dataset.len());
     (start..end).map(|i| dataset.try_get(i)).collect()
@@ -191,7 +206,10 @@ impl Iterator for BatchIter {
                     }
                     Err(_) => {
                         self.failed = true;
-                        return Some(Err(CycleGanError::option("num_threads", "a data loader thread stopped")));
+                        return Some(Err(CycleGanError::option(
+                            "num_threads",
+                            "a data loader thread stopped",
+                        )));
                     }
                 }
             }

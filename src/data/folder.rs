@@ -2,8 +2,8 @@
 //! `UnalignedDataset` does (`<root>/<phase>A`, `<root>/<phase>B`).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use burn::data::dataset::{Dataset, DatasetError};
 use image::RgbImage;
@@ -137,9 +137,10 @@ impl ImageSource {
     pub fn path(&self, index: usize) -> PathBuf {
         match self {
             ImageSource::Files(paths) => paths[index].clone(),
-            ImageSource::StripeShapes(data, domain) => {
-                PathBuf::from(format!("stripeshapes{}/{domain:?}/{index:05}.png", data.size))
-            }
+            ImageSource::StripeShapes(data, domain) => PathBuf::from(format!(
+                "stripeshapes{}/{domain:?}/{index:05}.png",
+                data.size
+            )),
         }
     }
 
@@ -253,7 +254,11 @@ impl UnalignedDataset {
 
     /// The StripeShapes training split (`len` images per domain at `size²`) with the given
     /// options (use `Preprocess::None` to keep the native size).
-    pub fn stripe_shapes(size: usize, len: usize, options: DatasetOptions) -> Result<Self, CycleGanError> {
+    pub fn stripe_shapes(
+        size: usize,
+        len: usize,
+        options: DatasetOptions,
+    ) -> Result<Self, CycleGanError> {
         let data = StripeShapes::train(size, len);
         Self::from_sources(
             ImageSource::StripeShapes(data, Domain::A),
@@ -274,7 +279,10 @@ impl UnalignedDataset {
             Direction::BtoA => (source_b, source_a),
         };
         if source_a.is_empty() || source_b.is_empty() {
-            return Err(CycleGanError::option("max_dataset_size", "leaves no images"));
+            return Err(CycleGanError::option(
+                "max_dataset_size",
+                "leaves no images",
+            ));
         }
         let dataset = Self {
             source_a,
@@ -296,7 +304,9 @@ impl UnalignedDataset {
         let n = self.len_a().max(self.len_b());
         let mut order: Vec<usize> = (0..n).collect();
         if !self.options.serial_batches {
-            let mut rng = StdRng::seed_from_u64(self.options.seed ^ epoch.wrapping_mul(0xA076_1D64_78BD_642F));
+            let mut rng = StdRng::seed_from_u64(
+                self.options.seed ^ epoch.wrapping_mul(0xA076_1D64_78BD_642F),
+            );
             for i in (1..n).rev() {
                 order.swap(i, rng.random_range(0..=i));
             }

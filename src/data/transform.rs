@@ -1,8 +1,8 @@
 //! The official `get_transform`: resize / crop / scale-width, random horizontal flip,
 //! greyscale, to [−1, 1].
 
-use image::imageops::{self, FilterType};
 use image::RgbImage;
+use image::imageops::{self, FilterType};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +38,9 @@ impl std::str::FromStr for Preprocess {
             "none" => Ok(Self::None),
             other => Err(CycleGanError::option(
                 "preprocess",
-                format!("`{other}` is not one of resize_and_crop, crop, scale_width, scale_width_and_crop, none"),
+                format!(
+                    "`{other}` is not one of resize_and_crop, crop, scale_width, scale_width_and_crop, none"
+                ),
             )),
         }
     }
@@ -59,7 +61,10 @@ impl std::fmt::Display for Preprocess {
 impl Preprocess {
     /// Whether a random crop follows.
     pub fn crops(self) -> bool {
-        matches!(self, Self::ResizeAndCrop | Self::Crop | Self::ScaleWidthAndCrop)
+        matches!(
+            self,
+            Self::ResizeAndCrop | Self::Crop | Self::ScaleWidthAndCrop
+        )
     }
 }
 
@@ -113,7 +118,8 @@ pub fn resize_bicubic(image: &RgbImage, width: u32, height: u32) -> RgbImage {
 /// PIL's `convert("L")`: `(19595 R + 38470 G + 7471 B + 2^15) >> 16`, i.e.
 /// 0.299 R + 0.587 G + 0.114 B rounded.
 pub fn luma(pixel: [u8; 3]) -> u8 {
-    ((19595 * pixel[0] as u32 + 38470 * pixel[1] as u32 + 7471 * pixel[2] as u32 + 0x8000) >> 16) as u8
+    ((19595 * pixel[0] as u32 + 38470 * pixel[1] as u32 + 7471 * pixel[2] as u32 + 0x8000) >> 16)
+        as u8
 }
 
 /// What happened to one image, for logging and tests.
@@ -133,7 +139,10 @@ impl TransformOptions {
         if self.channels != 1 && self.channels != 3 {
             return Err(CycleGanError::option(
                 "input_nc",
-                format!("images can be loaded with 1 or 3 channels, not {}", self.channels),
+                format!(
+                    "images can be loaded with 1 or 3 channels, not {}",
+                    self.channels
+                ),
             ));
         }
         if self.preprocess.crops() && self.crop_size == 0 {
@@ -149,7 +158,10 @@ impl TransformOptions {
         if self.preprocess == Preprocess::ResizeAndCrop && self.load_size < self.crop_size {
             return Err(CycleGanError::option(
                 "load_size",
-                format!("load_size {} is smaller than crop_size {}", self.load_size, self.crop_size),
+                format!(
+                    "load_size {} is smaller than crop_size {}",
+                    self.load_size, self.crop_size
+                ),
             ));
         }
         Ok(())
@@ -220,7 +232,10 @@ impl TransformOptions {
     /// (greyscale with [`luma`] when `channels` is 1).
     pub fn to_chw(&self, image: &RgbImage) -> Vec<f32> {
         if self.channels == 1 {
-            image.pixels().map(|p| luma(p.0) as f32 / 127.5 - 1.0).collect()
+            image
+                .pixels()
+                .map(|p| luma(p.0) as f32 / 127.5 - 1.0)
+                .collect()
         } else {
             super::image::rgb_to_chw(image)
         }
@@ -245,7 +260,13 @@ mod tests {
     }
 
     fn gradient(w: u32, h: u32) -> RgbImage {
-        RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, ((x + y) % 256) as u8]))
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([
+                (x * 7 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x + y) % 256) as u8,
+            ])
+        })
     }
 
     #[test]
@@ -283,7 +304,10 @@ mod tests {
             .apply(&gradient(32, 80), &mut rng, "small.jpg".as_ref())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("small.jpg") && err.contains("crop_size 64"), "{err}");
+        assert!(
+            err.contains("small.jpg") && err.contains("crop_size 64"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -308,10 +332,14 @@ mod tests {
             no_flip: true,
             ..Default::default()
         };
-        let (out, applied) = none.apply(&gradient(250, 10), &mut rng, "x".as_ref()).unwrap();
+        let (out, applied) = none
+            .apply(&gradient(250, 10), &mut rng, "x".as_ref())
+            .unwrap();
         assert_eq!(out.dimensions(), (248, 8));
         assert!(applied.resized_to_multiple);
-        let (out, applied) = none.apply(&gradient(64, 32), &mut rng, "x".as_ref()).unwrap();
+        let (out, applied) = none
+            .apply(&gradient(64, 32), &mut rng, "x".as_ref())
+            .unwrap();
         assert_eq!(out.dimensions(), (64, 32));
         assert!(!applied.resized_to_multiple);
         let scale = TransformOptions {
@@ -321,15 +349,38 @@ mod tests {
             no_flip: true,
             channels: 3,
         };
-        let (out, _) = scale.apply(&gradient(128, 96), &mut rng, "x".as_ref()).unwrap();
+        let (out, _) = scale
+            .apply(&gradient(128, 96), &mut rng, "x".as_ref())
+            .unwrap();
         assert_eq!(out.dimensions(), (64, 48));
     }
 
     #[test]
     fn option_checks() {
-        assert!(TransformOptions { load_size: 100, crop_size: 128, ..Default::default() }.validate().is_err());
-        assert!(TransformOptions { channels: 2, ..Default::default() }.validate().is_err());
+        assert!(
+            TransformOptions {
+                load_size: 100,
+                crop_size: 128,
+                ..Default::default()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            TransformOptions {
+                channels: 2,
+                ..Default::default()
+            }
+            .validate()
+            .is_err()
+        );
         assert!(TransformOptions::default().validate().is_ok());
-        assert!("zoom".parse::<Preprocess>().unwrap_err().to_string().contains("preprocess"));
+        assert!(
+            "zoom"
+                .parse::<Preprocess>()
+                .unwrap_err()
+                .to_string()
+                .contains("preprocess")
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use burn::prelude::*;
 
 use super::pytorch::PytorchLayout;
-use super::state_dict::{read_state_dict, StateDict};
+use super::state_dict::{StateDict, read_state_dict};
 use crate::error::CycleGanError;
 use crate::model::{
     NLayerDiscriminator, NLayerDiscriminatorConfig, Norm, PaddingType, ResnetGenerator,
@@ -48,7 +48,8 @@ pub fn detect_resnet_generator(dict: &StateDict) -> Result<ResnetGeneratorConfig
         .filter_map(|k| {
             let rest = k.strip_prefix("model.")?;
             let (index, rest) = rest.split_once('.')?;
-            rest.starts_with("conv_block.").then(|| index.parse().ok())?
+            rest.starts_with("conv_block.")
+                .then(|| index.parse().ok())?
         })
         .collect();
     let n_blocks = blocks.len();
@@ -62,9 +63,15 @@ pub fn detect_resnet_generator(dict: &StateDict) -> Result<ResnetGeneratorConfig
     let (padding, dropout) = if n_blocks == 0 {
         (PaddingType::Reflect, false)
     } else if is_conv(dict, "model.10.conv_block.0.weight") {
-        (PaddingType::Zero, is_conv(dict, "model.10.conv_block.4.weight"))
+        (
+            PaddingType::Zero,
+            is_conv(dict, "model.10.conv_block.4.weight"),
+        )
     } else {
-        (PaddingType::Reflect, is_conv(dict, "model.10.conv_block.6.weight"))
+        (
+            PaddingType::Reflect,
+            is_conv(dict, "model.10.conv_block.6.weight"),
+        )
     };
     Ok(ResnetGeneratorConfig::new(input_nc, output_nc)
         .with_ngf(ngf)
@@ -85,7 +92,10 @@ pub fn detect_n_layer_discriminator(dict: &StateDict) -> Result<NLayerDiscrimina
     while dict.contains_key(&format!("model.{}.weight", 2 + 3 * convs)) {
         convs += 1;
     }
-    let last = shape(dict, &format!("model.{}.weight", 2 + 3 * convs.saturating_sub(1)));
+    let last = shape(
+        dict,
+        &format!("model.{}.weight", 2 + 3 * convs.saturating_sub(1)),
+    );
     if convs < 2 || last.map(|s| s[0]) != Some(1) {
         return Err("not a PatchGAN discriminator: no final 1-channel conv".into());
     }
@@ -101,7 +111,8 @@ impl ResnetGenerator {
     pub fn from_pytorch(path: impl AsRef<Path>, device: &Device) -> Result<Self, CycleGanError> {
         let path = path.as_ref();
         let dict = read_state_dict(path)?;
-        let config = detect_resnet_generator(&dict).map_err(|m| CycleGanError::checkpoint(path, m))?;
+        let config =
+            detect_resnet_generator(&dict).map_err(|m| CycleGanError::checkpoint(path, m))?;
         config.init_seeded(device, 0).load_state_dict(&dict, path)
     }
 }

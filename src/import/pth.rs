@@ -5,8 +5,8 @@
 use std::io::{Cursor, Write};
 use std::path::Path;
 
-use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
+use zip::write::SimpleFileOptions;
 
 use super::state_dict::StateDict;
 use crate::error::CycleGanError;
@@ -35,7 +35,8 @@ struct Pickler {
 impl Pickler {
     fn global(&mut self, module: &str, name: &str) {
         self.out.push(op::GLOBAL);
-        self.out.extend_from_slice(format!("{module}\n{name}\n").as_bytes());
+        self.out
+            .extend_from_slice(format!("{module}\n{name}\n").as_bytes());
     }
 
     fn string(&mut self, s: &str) {
@@ -108,7 +109,9 @@ pub enum PthValue<'a> {
 
 /// The bytes of a `.pth` file holding `entries` in order.
 pub fn pth_bytes(archive: &str, entries: &[(String, PthValue<'_>)]) -> Result<Vec<u8>, String> {
-    let mut pickler = Pickler { out: vec![op::PROTO, 2] };
+    let mut pickler = Pickler {
+        out: vec![op::PROTO, 2],
+    };
     pickler.empty_ordered_dict();
     pickler.out.push(op::MARK);
     for (index, (name, value)) in entries.iter().enumerate() {
@@ -127,19 +130,23 @@ pub fn pth_bytes(archive: &str, entries: &[(String, PthValue<'_>)]) -> Result<Ve
         .compression_method(CompressionMethod::Stored)
         .with_alignment(64);
     let err = |e: zip::result::ZipError| e.to_string();
-    zip.start_file(format!("{archive}/data.pkl"), options).map_err(err)?;
+    zip.start_file(format!("{archive}/data.pkl"), options)
+        .map_err(err)?;
     zip.write_all(&pickler.out).map_err(|e| e.to_string())?;
-    zip.start_file(format!("{archive}/byteorder"), options).map_err(err)?;
+    zip.start_file(format!("{archive}/byteorder"), options)
+        .map_err(err)?;
     zip.write_all(b"little").map_err(|e| e.to_string())?;
     for (index, (_, value)) in entries.iter().enumerate() {
-        zip.start_file(format!("{archive}/data/{index}"), options).map_err(err)?;
+        zip.start_file(format!("{archive}/data/{index}"), options)
+            .map_err(err)?;
         let bytes: Vec<u8> = match value {
             PthValue::F32(_, values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
             PthValue::I64(_, values) => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
         };
         zip.write_all(&bytes).map_err(|e| e.to_string())?;
     }
-    zip.start_file(format!("{archive}/version"), options).map_err(err)?;
+    zip.start_file(format!("{archive}/version"), options)
+        .map_err(err)?;
     zip.write_all(b"3\n").map_err(|e| e.to_string())?;
     Ok(zip.finish().map_err(err)?.into_inner())
 }

@@ -23,11 +23,8 @@ pub type StateDict = BTreeMap<String, HostTensor>;
 const WRAPPER_PREFIXES: [&str; 2] = ["module.", "_orig_mod."];
 
 fn strip_wrappers(mut key: &str) -> String {
-    loop {
-        match WRAPPER_PREFIXES.iter().find(|p| key.starts_with(*p)) {
-            Some(prefix) => key = &key[prefix.len()..],
-            None => break,
-        }
+    while let Some(prefix) = WRAPPER_PREFIXES.iter().find(|p| key.starts_with(*p)) {
+        key = &key[prefix.len()..];
     }
     // Community ports name the residual Sequential `block` instead of `conv_block`.
     match key.strip_prefix("model.").and_then(|r| r.split_once('.')) {
@@ -226,7 +223,10 @@ mod tests {
             "model.1.weight"
         );
         assert_eq!(strip_wrappers("model.1.weight"), "model.1.weight");
-        assert_eq!(strip_wrappers("model.10.block.1.weight"), "model.10.conv_block.1.weight");
+        assert_eq!(
+            strip_wrappers("model.10.block.1.weight"),
+            "model.10.conv_block.1.weight"
+        );
     }
 
     #[test]

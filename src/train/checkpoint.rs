@@ -75,7 +75,12 @@ impl Checkpointer {
     }
 
     /// Saves `gan` and `state` under `label`.
-    pub fn save(&self, gan: &CycleGan, label: &str, state: &TrainerState) -> Result<(), CycleGanError> {
+    pub fn save(
+        &self,
+        gan: &CycleGan,
+        label: &str,
+        state: &TrainerState,
+    ) -> Result<(), CycleGanError> {
         let nets = gan.nets();
         for (name, dict) in [
             ("G_A", nets.g_a.to_state_dict()),
@@ -133,7 +138,10 @@ impl Checkpointer {
     }
 
     fn complete_bundle(&self, label: &str) -> Option<PathBuf> {
-        let candidates = [self.bundle(label), self.dir.join(format!("resume_{label}.old"))];
+        let candidates = [
+            self.bundle(label),
+            self.dir.join(format!("resume_{label}.old")),
+        ];
         candidates.into_iter().find(|dir| {
             ["nets.bpk", "optim_G.bpk", "optim_D.bpk", "state.json"]
                 .iter()
@@ -144,7 +152,10 @@ impl Checkpointer {
     /// The trainer state saved under `label`.
     pub fn state(&self, label: &str) -> Result<TrainerState, CycleGanError> {
         let bundle = self.complete_bundle(label).ok_or_else(|| {
-            CycleGanError::checkpoint(self.bundle(label), "nothing to resume: no complete checkpoint here")
+            CycleGanError::checkpoint(
+                self.bundle(label),
+                "nothing to resume: no complete checkpoint here",
+            )
         })?;
         let path = bundle.join("state.json");
         let bytes = std::fs::read(&path).map_err(|e| CycleGanError::io(&path, e))?;
@@ -153,14 +164,19 @@ impl Checkpointer {
 
     /// Restores a [`CycleGan`] exactly as saved under `label` (weights, Adam moments and
     /// step counts, learning rate), on `device`.
-    pub fn load(&self, label: &str, device: &Device) -> Result<(CycleGan, TrainerState), CycleGanError> {
+    pub fn load(
+        &self,
+        label: &str,
+        device: &Device,
+    ) -> Result<(CycleGan, TrainerState), CycleGanError> {
         let state = self.state(label)?;
         let bundle = self.complete_bundle(label).expect("checked by state()");
         let config = &state.config;
         let nets_path = bundle.join("nets.bpk");
         let read = |path: &Path| std::fs::read(path).map_err(|e| CycleGanError::io(path, e));
-        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&nets_path)?))
-            .map_err(|e| record_error(&nets_path, e))?;
+        let record =
+            ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&nets_path)?))
+                .map_err(|e| record_error(&nets_path, e))?;
         let nets = CycleGanNets::new(config, device)?
             .try_load_record(record)
             .map_err(|e| record_error(&nets_path, e))?;

@@ -9,9 +9,9 @@ pub mod run;
 pub mod schedule;
 pub mod step;
 
+pub use checkpoint::{Checkpointer, TrainerState};
 pub use config::{CycleGanConfig, DiscriminatorKind, GeneratorKind};
 pub use nets::{CycleGanNets, Discriminator, Generator};
+pub use run::{RunOptions, RunSummary, train};
 pub use schedule::LrPolicy;
 pub use step::{CycleGan, CycleGanGradients, StepLosses};
-pub use checkpoint::{Checkpointer, TrainerState};
-pub use run::{train, RunOptions, RunSummary};

@@ -13,7 +13,9 @@ use crate::error::CycleGanError;
 use crate::io::write_atomic;
 
 /// The visuals of the official CycleGAN, in its display order.
-pub const VISUAL_NAMES: [&str; 8] = ["real_A", "fake_B", "rec_A", "idt_B", "real_B", "fake_A", "rec_B", "idt_A"];
+pub const VISUAL_NAMES: [&str; 8] = [
+    "real_A", "fake_B", "rec_A", "idt_B", "real_B", "fake_A", "rec_B", "idt_A",
+];
 
 /// One point of the loss history.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -80,12 +82,20 @@ impl Report {
             .append(true)
             .open(&path)
             .map_err(|e| CycleGanError::io(&path, e))?;
-        file.write_all(text.as_bytes()).map_err(|e| CycleGanError::io(&path, e))
+        file.write_all(text.as_bytes())
+            .map_err(|e| CycleGanError::io(&path, e))
     }
 
     /// The official line: `(epoch: E, iters: I, time: T, data: D) D_A: x G_A: x ...`.
-    pub fn log_line(epoch: usize, iters: usize, time: f64, data: f64, losses: &StepLosses) -> String {
-        let mut line = format!("(epoch: {epoch}, iters: {iters}, time: {time:.3}, data: {data:.3}) ");
+    pub fn log_line(
+        epoch: usize,
+        iters: usize,
+        time: f64,
+        data: f64,
+        losses: &StepLosses,
+    ) -> String {
+        let mut line =
+            format!("(epoch: {epoch}, iters: {iters}, time: {time:.3}, data: {data:.3}) ");
         for (name, value) in losses.named() {
             let _ = write!(line, "{name}: {value:.3} ");
         }
@@ -111,11 +121,21 @@ impl Report {
     }
 
     /// Saves one image per visual (first image of each batch) for `epoch`.
-    pub fn save_visuals(&mut self, epoch: usize, visuals: &[(&str, Tensor<4>)]) -> Result<(), CycleGanError> {
+    pub fn save_visuals(
+        &mut self,
+        epoch: usize,
+        visuals: &[(&str, Tensor<4>)],
+    ) -> Result<(), CycleGanError> {
         for (name, tensor) in visuals {
             let [_, c, h, w] = tensor.dims();
-            let first = tensor.clone().slice(s![0..1, 0..c, 0..h, 0..w]).squeeze_dim::<3>(0);
-            let path = self.dir.join("web/images").join(format!("epoch{epoch:03}_{name}.png"));
+            let first = tensor
+                .clone()
+                .slice(s![0..1, 0..c, 0..h, 0..w])
+                .squeeze_dim::<3>(0);
+            let path = self
+                .dir
+                .join("web/images")
+                .join(format!("epoch{epoch:03}_{name}.png"));
             save_rgb(&tensor_to_rgb(first)?, &path)?;
         }
         if !self.epochs.contains(&epoch) {
@@ -126,7 +146,8 @@ impl Report {
 
     /// Rewrites `web/index.html` (and `web/losses.json`).
     pub fn write_html(&self) -> Result<(), CycleGanError> {
-        let json = serde_json::to_vec(&self.history).map_err(|e| CycleGanError::option("report", e.to_string()))?;
+        let json = serde_json::to_vec(&self.history)
+            .map_err(|e| CycleGanError::option("report", e.to_string()))?;
         write_atomic(self.dir.join("web/losses.json"), &json)?;
         let mut html = String::new();
         let _ = write!(
@@ -156,7 +177,9 @@ impl Report {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// A line chart of every loss against the epoch, as inline SVG.
@@ -165,13 +188,18 @@ fn loss_plot_svg(history: &[LossPoint]) -> String {
     const H: f64 = 320.0;
     const PAD: f64 = 45.0;
     const COLORS: [&str; 9] = [
-        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf",
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+        "#17becf",
     ];
     if history.is_empty() {
         return "<p>No losses logged yet.</p>".into();
     }
     let x_min = history.first().map(|p| p.epoch).unwrap_or(0.0);
-    let x_max = history.last().map(|p| p.epoch).unwrap_or(1.0).max(x_min + 1e-9);
+    let x_max = history
+        .last()
+        .map(|p| p.epoch)
+        .unwrap_or(1.0)
+        .max(x_min + 1e-9);
     let y_max = history
         .iter()
         .flat_map(|p| p.losses.named().map(|(_, v)| v as f64))
@@ -203,7 +231,13 @@ fn loss_plot_svg(history: &[LossPoint]) -> String {
         PAD - 4.0,
         H - PAD + 4.0,
     );
-    for (k, name) in history[0].losses.named().iter().map(|(n, _)| *n).enumerate() {
+    for (k, name) in history[0]
+        .losses
+        .named()
+        .iter()
+        .map(|(n, _)| *n)
+        .enumerate()
+    {
         let points: Vec<String> = history
             .iter()
             .map(|p| (p.epoch, p.losses.named()[k].1 as f64))
@@ -237,7 +271,10 @@ fn unix_time_string() -> String {
 }
 
 /// Writes the options as the official `train_opt.txt`: one `name: value` line per option.
-pub fn write_options(path: impl AsRef<Path>, options: &[(String, String)]) -> Result<(), CycleGanError> {
+pub fn write_options(
+    path: impl AsRef<Path>,
+    options: &[(String, String)],
+) -> Result<(), CycleGanError> {
     let mut text = String::from("----------------- Options ---------------\n");
     for (name, value) in options {
         let _ = writeln!(text, "{name:>25}: {value:<30}");

@@ -137,10 +137,20 @@ pub fn train(
     let (mut gan, mut first_epoch, mut total_iters) = if options.continue_train {
         let (gan, state) = checkpointer.load(&options.epoch, device)?;
         let saved = &state.config;
-        let same_networks = (saved.input_nc, saved.output_nc, saved.ngf, saved.ndf, saved.n_layers_d)
-            == (config.input_nc, config.output_nc, config.ngf, config.ndf, config.n_layers_d)
-            && (saved.net_g, saved.net_d, saved.norm, saved.dropout)
-                == (config.net_g, config.net_d, config.norm, config.dropout);
+        let same_networks = (
+            saved.input_nc,
+            saved.output_nc,
+            saved.ngf,
+            saved.ndf,
+            saved.n_layers_d,
+        ) == (
+            config.input_nc,
+            config.output_nc,
+            config.ngf,
+            config.ndf,
+            config.n_layers_d,
+        ) && (saved.net_g, saved.net_d, saved.norm, saved.dropout)
+            == (config.net_g, config.net_d, config.norm, config.dropout);
         if !same_networks {
             return Err(CycleGanError::option(
                 "continue_train",
@@ -161,13 +171,22 @@ pub fn train(
         gan.set_optimizers(optim_g, optim_d);
         (gan, state.epoch + 1, state.total_iters)
     } else {
-        (CycleGan::try_new(config, device)?, options.epoch_count.max(1), 0)
+        (
+            CycleGan::try_new(config, device)?,
+            options.epoch_count.max(1),
+            0,
+        )
     };
     let last_epoch = options
         .stop_after_epoch
         .map_or(total_epochs, |stop| stop.min(total_epochs));
     let mut report = Report::new(&run_dir, &options.name)?;
-    let loader = DataLoader::new(dataset.clone(), options.batch_size, options.num_threads, device);
+    let loader = DataLoader::new(
+        dataset.clone(),
+        options.batch_size,
+        options.num_threads,
+        device,
+    );
     let mut last_epoch_losses = StepLosses::default();
     if first_epoch > last_epoch {
         first_epoch = last_epoch + 1;
@@ -221,7 +240,14 @@ pub fn train(
             if crossed(options.print_freq) {
                 let time = step_start.elapsed().as_secs_f64() / n as f64;
                 let fraction = epoch_iter as f64 / dataset.len().max(1) as f64;
-                report.log_losses(epoch, fraction, epoch_iter, time, data_time, &mean(&since_print))?;
+                report.log_losses(
+                    epoch,
+                    fraction,
+                    epoch_iter,
+                    time,
+                    data_time,
+                    &mean(&since_print),
+                )?;
                 since_print.clear();
             }
             if crossed(options.display_freq) || visual_batch.is_none() {

@@ -436,12 +436,20 @@ impl CycleGan {
         let rec_a = nets.g_b.forward(fake_b.clone());
         let fake_a = nets.g_b.forward(real_b.clone());
         let rec_b = nets.g_a.forward(fake_a.clone());
-        let mut visuals = vec![("real_A", real_a.clone()), ("fake_B", fake_b), ("rec_A", rec_a)];
+        let mut visuals = vec![
+            ("real_A", real_a.clone()),
+            ("fake_B", fake_b),
+            ("rec_A", rec_a),
+        ];
         let same_channels = self.config.input_nc == self.config.output_nc;
         if same_channels {
             visuals.push(("idt_B", nets.g_b.forward(real_a)));
         }
-        visuals.extend([("real_B", real_b.clone()), ("fake_A", fake_a), ("rec_B", rec_b)]);
+        visuals.extend([
+            ("real_B", real_b.clone()),
+            ("fake_A", fake_a),
+            ("rec_B", rec_b),
+        ]);
         if same_channels {
             visuals.push(("idt_A", nets.g_a.forward(real_b)));
         }
