@@ -352,3 +352,43 @@ fn stripe_shapes_dataset_feeds_the_loader() {
     let batch = loader.iter().next().unwrap().unwrap();
     assert_eq!(batch.real_a.dims(), [2, 3, 32, 32]);
 }
+
+#[test]
+fn every_image_kind_is_converted_to_rgb() {
+    let dir = TempDir::new("kinds");
+    let grey = image::GrayImage::from_pixel(4, 4, image::Luma([200]));
+    grey.save(dir.0.join("grey.png")).unwrap();
+    let rgba = image::RgbaImage::from_pixel(4, 4, image::Rgba([10, 20, 30, 0]));
+    rgba.save(dir.0.join("rgba.png")).unwrap();
+    let deep = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_pixel(4, 4, image::Rgb([65535, 32896, 0]));
+    deep.save(dir.0.join("deep.png")).unwrap();
+    let grey_alpha = image::GrayAlphaImage::from_pixel(4, 4, image::LumaA([77, 255]));
+    grey_alpha.save(dir.0.join("grey_alpha.png")).unwrap();
+    RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3])).save(dir.0.join("plain.bmp")).unwrap();
+    assert_eq!(load_rgb(&dir.0.join("grey.png")).unwrap().get_pixel(0, 0).0, [200, 200, 200]);
+    // Alpha is dropped, not composited (PIL's convert("RGB")).
+    assert_eq!(load_rgb(&dir.0.join("rgba.png")).unwrap().get_pixel(0, 0).0, [10, 20, 30]);
+    assert_eq!(load_rgb(&dir.0.join("deep.png")).unwrap().get_pixel(0, 0).0, [255, 128, 0]);
+    assert_eq!(load_rgb(&dir.0.join("grey_alpha.png")).unwrap().get_pixel(0, 0).0, [77, 77, 77]);
+    assert_eq!(load_rgb(&dir.0.join("plain.bmp")).unwrap().get_pixel(3, 3).0, [1, 2, 3]);
+}
+
+#[test]
+fn real_greyscale_jpegs_of_horse2zebra_load_as_rgb() {
+    // shared/data is the project's read-only data folder (see its README): 7 zebra images
+    // there are greyscale JPEGs.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/horse2zebra/trainB");
+    let paths = list_images(&dir, usize::MAX).unwrap();
+    assert_eq!(paths.len(), 1334);
+    let mut grey = 0;
+    for path in &paths {
+        let decoded = image::ImageReader::open(path).unwrap().decode().unwrap();
+        if decoded.color().channel_count() == 1 {
+            grey += 1;
+            let rgb = load_rgb(path).unwrap();
+            assert_eq!(rgb.dimensions(), (256, 256));
+            assert!(rgb.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]));
+        }
+    }
+    assert_eq!(grey, 7, "the dataset README lists 7 greyscale zebras");
+}
