@@ -35,13 +35,20 @@ struct Options {
 fn main() -> Result<(), cyclegan_burn::CycleGanError> {
     let o = Options::parse();
     let device = backend::cpu();
-    let dataset = Arc::new(UnalignedDataset::new(&o.dataroot, DatasetOptions {
-        max_dataset_size: o.images,
-        ..Default::default()
-    })?);
+    let dataset = Arc::new(UnalignedDataset::new(
+        &o.dataroot,
+        DatasetOptions {
+            max_dataset_size: o.images,
+            ..Default::default()
+        },
+    )?);
     println!("| loader threads | pairs/s (A+B images, 286 resize + 256 crop + flip) |");
     println!("|---|---|");
-    for workers in o.workers.split(',').map(|w| w.trim().parse::<usize>().unwrap_or(0)) {
+    for workers in o
+        .workers
+        .split(',')
+        .map(|w| w.trim().parse::<usize>().unwrap_or(0))
+    {
         let loader = DataLoader::new(dataset.clone(), 1, workers, &device);
         let start = Instant::now();
         let mut n = 0;
@@ -63,7 +70,9 @@ fn main() -> Result<(), cyclegan_burn::CycleGanError> {
             gan.train_step(batch.real_a.clone(), batch.real_b.clone());
         }
         let rate = o.steps as f64 / start.elapsed().as_secs_f64();
-        println!("\ndefault CycleGAN (resnet_9blocks, basic D) train_step at 256², batch 1: {rate:.3} steps/s");
+        println!(
+            "\ndefault CycleGAN (resnet_9blocks, basic D) train_step at 256², batch 1: {rate:.3} steps/s"
+        );
     }
     Ok(())
 }

@@ -31,7 +31,11 @@ struct Options {
 fn host(t: Tensor<4>) -> HostTensor {
     HostTensor {
         shape: t.dims().to_vec(),
-        values: t.into_data().convert::<f32>().try_to_vec::<f32>().expect("f32"),
+        values: t
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32"),
     }
 }
 
@@ -39,7 +43,11 @@ fn main() -> Result<(), cyclegan_burn::CycleGanError> {
     let o = Options::parse();
     std::fs::create_dir_all(&o.out).map_err(|e| cyclegan_burn::CycleGanError::io(&o.out, e))?;
     let device = backend::cpu();
-    let input: Tensor<4> = Tensor::random([1, 3, 64, 64], burn::tensor::Distribution::Uniform(-1.0, 1.0), &device);
+    let input: Tensor<4> = Tensor::random(
+        [1, 3, 64, 64],
+        burn::tensor::Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
     let mut tensors = StateDict::new();
     tensors.insert("input".into(), host(input.clone()));
     let mut save = |name: &str, output: Tensor<4>| {
@@ -47,65 +55,106 @@ fn main() -> Result<(), cyclegan_burn::CycleGanError> {
     };
     // name, network (as written), output on `input`
     let gain = 0.2; // larger than the default 0.02 so outputs are far from 0
-    let cases: Vec<(&str, Box<dyn Fn() -> Result<Tensor<4>, cyclegan_burn::CycleGanError>>)> = vec![
-        ("resnet_9blocks_instance", Box::new(|| {
-            let g = ResnetGeneratorConfig::new(3, 3).with_ngf(8).with_init_gain(gain).init_seeded(&device, 1);
-            g.save_pytorch(o.out.join("resnet_9blocks_instance.pth"))?;
-            Ok(g.forward(input.clone()))
-        })),
-        ("resnet_6blocks_batch_dropout", Box::new(|| {
-            let g = ResnetGeneratorConfig::new(3, 3)
-                .with_ngf(8)
-                .with_n_blocks(6)
-                .with_norm(Norm::Batch)
-                .with_dropout(true)
-                .with_init_gain(gain)
-                .init_seeded(&device, 2);
-            g.save_pytorch(o.out.join("resnet_6blocks_batch_dropout.pth"))?;
-            Ok(g.forward(input.clone()))
-        })),
-        ("resnet_2blocks_none_zero", Box::new(|| {
-            let g = ResnetGeneratorConfig::new(3, 3)
-                .with_ngf(8)
-                .with_n_blocks(2)
-                .with_norm(Norm::None)
-                .with_padding(PaddingType::Zero)
-                .with_init_gain(gain)
-                .init_seeded(&device, 3);
-            g.save_pytorch(o.out.join("resnet_2blocks_none_zero.pth"))?;
-            Ok(g.forward(input.clone()))
-        })),
-        ("unet_64_instance", Box::new(|| {
-            let g = UnetGeneratorConfig::new(3, 3, 6).with_ngf(4).with_dropout(true).with_init_gain(gain).init_seeded(&device, 4);
-            g.save_pytorch(o.out.join("unet_64_instance.pth"))?;
-            Ok(g.forward(input.clone()))
-        })),
-        ("basic_d_instance", Box::new(|| {
-            let d = NLayerDiscriminatorConfig::new(3).with_ndf(8).with_init_gain(gain).init_seeded(&device, 5);
-            d.save_pytorch(o.out.join("basic_d_instance.pth"))?;
-            Ok(d.forward(input.clone()))
-        })),
-        ("n_layers_4_d_batch", Box::new(|| {
-            let d = NLayerDiscriminatorConfig::new(3)
-                .with_ndf(8)
-                .with_n_layers(4)
-                .with_norm(Norm::Batch)
-                .with_init_gain(gain)
-                .init_seeded(&device, 6);
-            d.save_pytorch(o.out.join("n_layers_4_d_batch.pth"))?;
-            Ok(d.forward(input.clone()))
-        })),
-        ("pixel_d_instance", Box::new(|| {
-            let d = PixelDiscriminatorConfig::new(3).with_ndf(8).with_init_gain(gain).init_seeded(&device, 7);
-            d.save_pytorch(o.out.join("pixel_d_instance.pth"))?;
-            Ok(d.forward(input.clone()))
-        })),
+    let cases: Vec<(
+        &str,
+        Box<dyn Fn() -> Result<Tensor<4>, cyclegan_burn::CycleGanError>>,
+    )> = vec![
+        (
+            "resnet_9blocks_instance",
+            Box::new(|| {
+                let g = ResnetGeneratorConfig::new(3, 3)
+                    .with_ngf(8)
+                    .with_init_gain(gain)
+                    .init_seeded(&device, 1);
+                g.save_pytorch(o.out.join("resnet_9blocks_instance.pth"))?;
+                Ok(g.forward(input.clone()))
+            }),
+        ),
+        (
+            "resnet_6blocks_batch_dropout",
+            Box::new(|| {
+                let g = ResnetGeneratorConfig::new(3, 3)
+                    .with_ngf(8)
+                    .with_n_blocks(6)
+                    .with_norm(Norm::Batch)
+                    .with_dropout(true)
+                    .with_init_gain(gain)
+                    .init_seeded(&device, 2);
+                g.save_pytorch(o.out.join("resnet_6blocks_batch_dropout.pth"))?;
+                Ok(g.forward(input.clone()))
+            }),
+        ),
+        (
+            "resnet_2blocks_none_zero",
+            Box::new(|| {
+                let g = ResnetGeneratorConfig::new(3, 3)
+                    .with_ngf(8)
+                    .with_n_blocks(2)
+                    .with_norm(Norm::None)
+                    .with_padding(PaddingType::Zero)
+                    .with_init_gain(gain)
+                    .init_seeded(&device, 3);
+                g.save_pytorch(o.out.join("resnet_2blocks_none_zero.pth"))?;
+                Ok(g.forward(input.clone()))
+            }),
+        ),
+        (
+            "unet_64_instance",
+            Box::new(|| {
+                let g = UnetGeneratorConfig::new(3, 3, 6)
+                    .with_ngf(4)
+                    .with_dropout(true)
+                    .with_init_gain(gain)
+                    .init_seeded(&device, 4);
+                g.save_pytorch(o.out.join("unet_64_instance.pth"))?;
+                Ok(g.forward(input.clone()))
+            }),
+        ),
+        (
+            "basic_d_instance",
+            Box::new(|| {
+                let d = NLayerDiscriminatorConfig::new(3)
+                    .with_ndf(8)
+                    .with_init_gain(gain)
+                    .init_seeded(&device, 5);
+                d.save_pytorch(o.out.join("basic_d_instance.pth"))?;
+                Ok(d.forward(input.clone()))
+            }),
+        ),
+        (
+            "n_layers_4_d_batch",
+            Box::new(|| {
+                let d = NLayerDiscriminatorConfig::new(3)
+                    .with_ndf(8)
+                    .with_n_layers(4)
+                    .with_norm(Norm::Batch)
+                    .with_init_gain(gain)
+                    .init_seeded(&device, 6);
+                d.save_pytorch(o.out.join("n_layers_4_d_batch.pth"))?;
+                Ok(d.forward(input.clone()))
+            }),
+        ),
+        (
+            "pixel_d_instance",
+            Box::new(|| {
+                let d = PixelDiscriminatorConfig::new(3)
+                    .with_ndf(8)
+                    .with_init_gain(gain)
+                    .init_seeded(&device, 7);
+                d.save_pytorch(o.out.join("pixel_d_instance.pth"))?;
+                Ok(d.forward(input.clone()))
+            }),
+        ),
     ];
     for (name, case) in &cases {
         let output = case()?;
         save(name, output);
     }
     write_safetensors(o.out.join("outputs.safetensors"), &tensors, None)?;
-    println!("wrote {} checkpoints and outputs.safetensors to {}", cases.len(), o.out.display());
+    println!(
+        "wrote {} checkpoints and outputs.safetensors to {}",
+        cases.len(),
+        o.out.display()
+    );
     Ok(())
 }

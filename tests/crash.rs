@@ -12,7 +12,7 @@ use std::time::Duration;
 use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
 use cyclegan_burn::import::state_dict::read_state_dict;
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{train, Checkpointer, GeneratorKind, RunOptions};
+use cyclegan_burn::train::{Checkpointer, GeneratorKind, RunOptions, train};
 
 const DIR_VAR: &str = "CYCLEGAN_BURN_CRASH_DIR";
 
@@ -55,8 +55,16 @@ fn dataset() -> Arc<UnalignedDataset> {
 #[ignore = "run by sigkill_never_corrupts_a_checkpoint as a child process"]
 fn crash_child() {
     let dir = PathBuf::from(std::env::var(DIR_VAR).expect("run by the crash test"));
-    let resume = Checkpointer::new(dir.join("crash")).unwrap().exists("latest");
-    train(&config(), dataset(), &options(&dir, resume, 500), &common::device().autodiff()).unwrap();
+    let resume = Checkpointer::new(dir.join("crash"))
+        .unwrap()
+        .exists("latest");
+    train(
+        &config(),
+        dataset(),
+        &options(&dir, resume, 500),
+        &common::device().autodiff(),
+    )
+    .unwrap();
 }
 
 fn check_run_folder(run: &Path, device: &Device) -> Option<usize> {
@@ -107,14 +115,26 @@ fn sigkill_never_corrupts_a_checkpoint() {
         }
         child.wait().unwrap();
         if let Some(epoch) = check_run_folder(&dir.join("crash"), &device) {
-            assert!(epoch >= last_epoch, "round {round}: resumed from epoch {epoch} after {last_epoch}");
+            assert!(
+                epoch >= last_epoch,
+                "round {round}: resumed from epoch {epoch} after {last_epoch}"
+            );
             last_epoch = epoch;
         }
     }
     assert!(kills >= 6, "the child should still be training when killed");
-    assert!(last_epoch >= 2, "training made progress across kills (epoch {last_epoch})");
+    assert!(
+        last_epoch >= 2,
+        "training made progress across kills (epoch {last_epoch})"
+    );
     // A final, uninterrupted resume picks up from the last complete checkpoint.
-    let summary = train(&config(), dataset(), &options(&dir, true, last_epoch + 1), &device).unwrap();
+    let summary = train(
+        &config(),
+        dataset(),
+        &options(&dir, true, last_epoch + 1),
+        &device,
+    )
+    .unwrap();
     assert_eq!(summary.last_epoch, last_epoch + 1);
     let _ = std::fs::remove_dir_all(&dir);
 }

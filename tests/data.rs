@@ -360,17 +360,44 @@ fn every_image_kind_is_converted_to_rgb() {
     grey.save(dir.0.join("grey.png")).unwrap();
     let rgba = image::RgbaImage::from_pixel(4, 4, image::Rgba([10, 20, 30, 0]));
     rgba.save(dir.0.join("rgba.png")).unwrap();
-    let deep = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_pixel(4, 4, image::Rgb([65535, 32896, 0]));
+    let deep = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_pixel(
+        4,
+        4,
+        image::Rgb([65535, 32896, 0]),
+    );
     deep.save(dir.0.join("deep.png")).unwrap();
     let grey_alpha = image::GrayAlphaImage::from_pixel(4, 4, image::LumaA([77, 255]));
     grey_alpha.save(dir.0.join("grey_alpha.png")).unwrap();
-    RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3])).save(dir.0.join("plain.bmp")).unwrap();
-    assert_eq!(load_rgb(&dir.0.join("grey.png")).unwrap().get_pixel(0, 0).0, [200, 200, 200]);
+    RgbImage::from_pixel(4, 4, image::Rgb([1, 2, 3]))
+        .save(dir.0.join("plain.bmp"))
+        .unwrap();
+    assert_eq!(
+        load_rgb(&dir.0.join("grey.png")).unwrap().get_pixel(0, 0).0,
+        [200, 200, 200]
+    );
     // Alpha is dropped, not composited (PIL's convert("RGB")).
-    assert_eq!(load_rgb(&dir.0.join("rgba.png")).unwrap().get_pixel(0, 0).0, [10, 20, 30]);
-    assert_eq!(load_rgb(&dir.0.join("deep.png")).unwrap().get_pixel(0, 0).0, [255, 128, 0]);
-    assert_eq!(load_rgb(&dir.0.join("grey_alpha.png")).unwrap().get_pixel(0, 0).0, [77, 77, 77]);
-    assert_eq!(load_rgb(&dir.0.join("plain.bmp")).unwrap().get_pixel(3, 3).0, [1, 2, 3]);
+    assert_eq!(
+        load_rgb(&dir.0.join("rgba.png")).unwrap().get_pixel(0, 0).0,
+        [10, 20, 30]
+    );
+    assert_eq!(
+        load_rgb(&dir.0.join("deep.png")).unwrap().get_pixel(0, 0).0,
+        [255, 128, 0]
+    );
+    assert_eq!(
+        load_rgb(&dir.0.join("grey_alpha.png"))
+            .unwrap()
+            .get_pixel(0, 0)
+            .0,
+        [77, 77, 77]
+    );
+    assert_eq!(
+        load_rgb(&dir.0.join("plain.bmp"))
+            .unwrap()
+            .get_pixel(3, 3)
+            .0,
+        [1, 2, 3]
+    );
 }
 
 #[test]

@@ -301,3 +301,41 @@ fn truncated_and_foreign_pth_files_are_errors() {
         .to_string();
     assert!(err.contains("not found"), "{err}");
 }
+
+#[test]
+fn hostile_pth_files_are_errors_with_bounded_memory() {
+    use cyclegan_burn::import::pth::{PthValue, pth_bytes};
+    let device = common::device();
+    // A pickle that claims a tensor of 10^12 floats backed by a 4-byte storage.
+    let huge = [1_000_000usize, 1_000_000];
+    let one = [1.0f32];
+    let bytes = pth_bytes(
+        "hostile",
+        &[("model.1.weight".into(), PthValue::F32(&huge, &one))],
+    )
+    .unwrap();
+    let path = temp("hostile_size.pth");
+    std::fs::write(&path, bytes).unwrap();
+    let err = common::small_generator(&device)
+        .load_pytorch(&path, &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("hostile_size.pth"), "{err}");
+
+    // A zip whose pickle is garbage.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("archive/data.pkl", options).unwrap();
+    std::io::Write::write_all(
+        &mut zip,
+        b"\x80\x02c__builtin__\neval\n(X\x04\x00\x00\x001+1tR.",
+    )
+    .unwrap();
+    let path = temp("hostile_pickle.pth");
+    std::fs::write(&path, zip.finish().unwrap().into_inner()).unwrap();
+    let err = common::small_generator(&device)
+        .load_pytorch(&path, &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("hostile_pickle.pth"), "{err}");
+}
