@@ -28,6 +28,9 @@ struct Options {
     out: PathBuf,
 }
 
+/// Builds, saves and runs one network.
+type Case<'a> = Box<dyn Fn() -> Result<Tensor<4>, cyclegan_burn::CycleGanError> + 'a>;
+
 fn host(t: Tensor<4>) -> HostTensor {
     HostTensor {
         shape: t.dims().to_vec(),
@@ -55,10 +58,7 @@ fn main() -> Result<(), cyclegan_burn::CycleGanError> {
     };
     // name, network (as written), output on `input`
     let gain = 0.2; // larger than the default 0.02 so outputs are far from 0
-    let cases: Vec<(
-        &str,
-        Box<dyn Fn() -> Result<Tensor<4>, cyclegan_burn::CycleGanError>>,
-    )> = vec![
+    let cases: Vec<(&str, Case)> = vec![
         (
             "resnet_9blocks_instance",
             Box::new(|| {

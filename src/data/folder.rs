@@ -69,15 +69,26 @@ pub fn list_images(dir: &Path, max_dataset_size: usize) -> Result<Vec<PathBuf>, 
 /// RGBA, palette and 16-bit files included), naming the file if it cannot be read.
 pub fn load_rgb(path: &Path) -> Result<RgbImage, CycleGanError> {
     let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
+    decode_rgb(bytes, path)
+}
+
+/// [`load_rgb`] on the bytes of a file; `path` names it in errors. Images over 100 million
+/// pixels or 1 GiB of decoded data are refused rather than allocated.
+pub fn decode_rgb(bytes: Vec<u8>, path: &Path) -> Result<RgbImage, CycleGanError> {
     if bytes.is_empty() {
         return Err(CycleGanError::Data {
             path: path.to_path_buf(),
             message: "the file is empty".into(),
         });
     }
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| CycleGanError::io(path, e))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(10_000);
+    limits.max_image_height = Some(10_000);
+    limits.max_alloc = Some(1 << 30);
+    reader.limits(limits);
     let image = reader.decode().map_err(|e| CycleGanError::Data {
         path: path.to_path_buf(),
         message: format!("cannot decode image: {e}"),

@@ -70,16 +70,30 @@ pub fn read_state_dict(path: impl AsRef<Path>) -> Result<StateDict, CycleGanErro
     if !path.is_file() {
         return Err(CycleGanError::checkpoint(path, "file not found"));
     }
-    match CheckpointFormat::of(path)? {
-        CheckpointFormat::Safetensors => read_safetensors(path),
-        CheckpointFormat::Pth => read_pth(path),
+    let format = CheckpointFormat::of(path)?;
+    let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
+    parse_state_dict(&bytes, format, path)
+}
+
+/// [`read_state_dict`] on the bytes of a file; `name` is used in errors. Memory use is
+/// bounded by the input: a tensor whose claimed size does not match its data is an error.
+pub fn parse_state_dict(
+    bytes: &[u8],
+    format: CheckpointFormat,
+    name: &Path,
+) -> Result<StateDict, CycleGanError> {
+    if bytes.is_empty() {
+        return Err(CycleGanError::checkpoint(name, "the file is empty"));
+    }
+    match format {
+        CheckpointFormat::Safetensors => parse_safetensors(bytes, name),
+        CheckpointFormat::Pth => parse_pth(bytes, name),
     }
 }
 
-fn read_safetensors(path: &Path) -> Result<StateDict, CycleGanError> {
+fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanError> {
     use safetensors::Dtype;
-    let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
-    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| {
+    let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
         CycleGanError::checkpoint(path, format!("not a valid safetensors file: {e}"))
     })?;
     let mut dict = StateDict::new();
@@ -115,14 +129,33 @@ fn read_safetensors(path: &Path) -> Result<StateDict, CycleGanError> {
     Ok(dict)
 }
 
-fn read_pth(path: &Path) -> Result<StateDict, CycleGanError> {
+fn parse_pth(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanError> {
     use burn::store::pytorch_reader::{DType, PytorchReader};
-    let reader = PytorchReader::new(path).map_err(|e| {
+    let reader = PytorchReader::from_reader(std::io::Cursor::new(bytes), None).map_err(|e| {
         CycleGanError::checkpoint(path, format!("not a readable PyTorch checkpoint: {e}"))
     })?;
+    let file_len = bytes.len();
     let mut dict = StateDict::new();
     for (name, tensor) in reader.tensors() {
         let dtype = tensor.dtype();
+        let shape = tensor.shape().to_vec();
+        let claimed = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        let width = match dtype {
+            DType::F32 => 4,
+            DType::F64 => 8,
+            DType::F16 | DType::BF16 => 2,
+            _ => continue,
+        };
+        // Storages are stored uncompressed: no tensor holds more bytes than the file.
+        if claimed
+            .and_then(|n| n.checked_mul(width))
+            .is_none_or(|b| b > file_len)
+        {
+            return Err(CycleGanError::checkpoint(
+                path,
+                format!("tensor `{name}` claims shape {shape:?}, more data than the file holds"),
+            ));
+        }
         let bytes = tensor
             .read()
             .map_err(|e| CycleGanError::checkpoint(path, format!("tensor `{name}`: {e}")))?;
@@ -145,7 +178,6 @@ fn read_pth(path: &Path) -> Result<StateDict, CycleGanError> {
                 .collect(),
             _ => continue,
         };
-        let shape = tensor.shape().to_vec();
         if values.len() != shape.iter().product::<usize>() {
             return Err(CycleGanError::checkpoint(
                 path,
