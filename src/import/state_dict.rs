@@ -70,9 +70,21 @@ pub fn read_state_dict(path: impl AsRef<Path>) -> Result<StateDict, CycleGanErro
     if !path.is_file() {
         return Err(CycleGanError::checkpoint(path, "file not found"));
     }
-    let format = CheckpointFormat::of(path)?;
-    let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
-    parse_state_dict(&bytes, format, path)
+    match CheckpointFormat::of(path)? {
+        CheckpointFormat::Safetensors => {
+            let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
+            parse_state_dict(&bytes, CheckpointFormat::Safetensors, path)
+        }
+        CheckpointFormat::Pth => {
+            let len = std::fs::metadata(path)
+                .map_err(|e| CycleGanError::io(path, e))?
+                .len();
+            if len == 0 {
+                return Err(CycleGanError::checkpoint(path, "the file is empty"));
+            }
+            parse_pth_file(path, len as usize)
+        }
+    }
 }
 
 /// [`read_state_dict`] on the bytes of a file; `name` is used in errors. Memory use is
@@ -87,7 +99,24 @@ pub fn parse_state_dict(
     }
     match format {
         CheckpointFormat::Safetensors => parse_safetensors(bytes, name),
-        CheckpointFormat::Pth => parse_pth(bytes, name),
+        CheckpointFormat::Pth => {
+            // PyTorch's reader tells the zip and legacy formats apart on a file.
+            static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = std::env::temp_dir().join(format!(
+                "cyclegan-burn-parse-{}-{n}.pth",
+                std::process::id()
+            ));
+            std::fs::write(&tmp, bytes).map_err(|e| CycleGanError::io(&tmp, e))?;
+            let result = parse_pth_file(&tmp, bytes.len());
+            let _ = std::fs::remove_file(&tmp);
+            result.map_err(|e| match e {
+                CycleGanError::Checkpoint { message, .. } => {
+                    CycleGanError::checkpoint(name, message)
+                }
+                other => other,
+            })
+        }
     }
 }
 
@@ -129,12 +158,11 @@ fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanErr
     Ok(dict)
 }
 
-fn parse_pth(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanError> {
+fn parse_pth_file(path: &Path, file_len: usize) -> Result<StateDict, CycleGanError> {
     use burn::store::pytorch_reader::{DType, PytorchReader};
-    let reader = PytorchReader::from_reader(std::io::Cursor::new(bytes), None).map_err(|e| {
+    let reader = PytorchReader::new(path).map_err(|e| {
         CycleGanError::checkpoint(path, format!("not a readable PyTorch checkpoint: {e}"))
     })?;
-    let file_len = bytes.len();
     let mut dict = StateDict::new();
     for (name, tensor) in reader.tensors() {
         let dtype = tensor.dtype();
