@@ -26,6 +26,7 @@ pub mod error;
 pub mod import;
 pub mod io;
 pub mod loss;
+pub mod metrics;
 pub mod model;
 pub mod pool;
 pub mod train;
