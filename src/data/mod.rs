@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod folder;
 pub mod image;
+pub mod paired;
 pub mod synthetic;
 pub mod transform;
 
