@@ -11,7 +11,7 @@
 //! ```
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -20,14 +20,15 @@ use cyclegan_burn::backend;
 use cyclegan_burn::data::folder::{is_image_file, list_images, load_rgb};
 use cyclegan_burn::data::image::save_rgb;
 use cyclegan_burn::model::{NLayerDiscriminator, ResnetGenerator};
-use cyclegan_burn::train::Generator;
+use cyclegan_burn::train::{Checkpointer, Generator};
 use cyclegan_burn::translate::translate_rgb;
 
 /// Translate images at full resolution with a trained CycleGAN generator.
 #[derive(Parser, Debug)]
 #[command(rename_all = "snake_case", version)]
 struct Options {
-    /// A generator checkpoint (.pth or .safetensors, official key names).
+    /// A generator checkpoint (.pth or .safetensors, official key names), or a Burn record:
+    /// a run's resume bundle folder (resume_<epoch>/) or its nets.bpk.
     #[arg(long, conflicts_with = "run")]
     model: Option<PathBuf>,
     /// A run folder written by the train example (uses <epoch>_net_G_A or G_B).
@@ -59,10 +60,47 @@ struct Options {
     backend: String,
 }
 
+/// The G_A or G_B of a resume bundle (`<run>/resume_<label>/` or its `nets.bpk`).
+fn from_burn_record(
+    model: &Path,
+    direction: &str,
+    device: &burn::prelude::Device,
+) -> Result<Option<Generator>, CycleGanError> {
+    let bundle = if model.file_name().is_some_and(|n| n == "nets.bpk") {
+        model.parent().unwrap_or(model)
+    } else if model.is_dir() {
+        model
+    } else {
+        return Ok(None);
+    };
+    let label = bundle
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_prefix("resume_"))
+        .ok_or_else(|| {
+            CycleGanError::checkpoint(
+                model,
+                "expected a resume_<epoch> folder of a run, or its nets.bpk",
+            )
+        })?;
+    let run = bundle.parent().unwrap_or(Path::new("."));
+    let (nets, _) = Checkpointer::new(run)?.load_nets(label, device)?;
+    Ok(Some(if direction == "BtoA" {
+        nets.g_b
+    } else {
+        nets.g_a
+    }))
+}
+
 fn generator(
     o: &Options,
     device: &burn::prelude::Device,
 ) -> Result<(Generator, PathBuf), CycleGanError> {
+    if let Some(model) = &o.model
+        && let Some(g) = from_burn_record(model, &o.direction, device)?
+    {
+        return Ok((g, model.clone()));
+    }
     let file = match (&o.model, &o.run) {
         (Some(model), _) => model.clone(),
         (None, Some(run)) => {

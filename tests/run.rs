@@ -129,6 +129,9 @@ fn resumed_run_equals_an_uninterrupted_one() {
         }
     }
     let g_a_after_epoch_3 = b.nets().g_a.to_state_dict();
+    // The nets alone (as the translate program loads a Burn record), on a plain device.
+    let (nets, _) = checkpoints.load_nets("latest", &common::device()).unwrap();
+    assert_eq!(nets.g_a.to_state_dict(), g_a_after_epoch_3);
     // One more identical step from both proves the Adam moments agree too.
     let (mut a, mut b) = (a, b);
     let x = Tensor::<4>::ones([1, 3, 32, 32], &device);

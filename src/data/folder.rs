@@ -233,6 +233,7 @@ pub struct UnalignedDataset {
     options: DatasetOptions,
     epoch: AtomicU64,
     order: std::sync::RwLock<Vec<usize>>,
+    resized: std::sync::OnceLock<(PathBuf, (u32, u32), (u32, u32))>,
 }
 
 impl UnalignedDataset {
@@ -301,6 +302,7 @@ impl UnalignedDataset {
             options,
             epoch: AtomicU64::new(0),
             order: std::sync::RwLock::new(Vec::new()),
+            resized: std::sync::OnceLock::new(),
         };
         dataset.set_epoch(0);
         Ok(dataset)
@@ -323,6 +325,12 @@ impl UnalignedDataset {
             }
         }
         *self.order.write().expect("order lock") = order;
+    }
+
+    /// The first image that `Preprocess::None` had to resize to a multiple of 4 (path, size
+    /// before, size after), for the official one-time warning.
+    pub fn resized_image(&self) -> Option<&(PathBuf, (u32, u32), (u32, u32))> {
+        self.resized.get()
     }
 
     /// The epoch set last.
@@ -394,7 +402,11 @@ impl UnalignedDataset {
             channels,
             ..self.options.transform
         };
-        let (image, _) = transform.apply(&image, rng, &path)?;
+        let before = image.dimensions();
+        let (image, applied) = transform.apply(&image, rng, &path)?;
+        if applied.resized_to_multiple {
+            let _ = self.resized.set((path.clone(), before, image.dimensions()));
+        }
         let (w, h) = image.dimensions();
         Ok(ImageItem {
             values: transform.to_chw(&image),

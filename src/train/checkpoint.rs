@@ -149,6 +149,25 @@ impl Checkpointer {
         })
     }
 
+    /// The four networks saved under `label` (any architecture: it is read from the saved
+    /// configuration), on `device`, e.g. to translate with the exact weights of a run.
+    pub fn load_nets(
+        &self,
+        label: &str,
+        device: &Device,
+    ) -> Result<(CycleGanNets, TrainerState), CycleGanError> {
+        let state = self.state(label)?;
+        let bundle = self.complete_bundle(label).expect("checked by state()");
+        let nets_path = bundle.join("nets.bpk");
+        let bytes = std::fs::read(&nets_path).map_err(|e| CycleGanError::io(&nets_path, e))?;
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| record_error(&nets_path, e))?;
+        let nets = CycleGanNets::new(&state.config, device)?
+            .try_load_record(record)
+            .map_err(|e| record_error(&nets_path, e))?;
+        Ok((nets, state))
+    }
+
     /// The trainer state saved under `label`.
     pub fn state(&self, label: &str) -> Result<TrainerState, CycleGanError> {
         let bundle = self.complete_bundle(label).ok_or_else(|| {

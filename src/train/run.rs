@@ -48,7 +48,7 @@ pub struct RunOptions {
     pub epoch: String,
     /// Stop after this epoch even if the schedule goes on (for tests and time budgets).
     pub stop_after_epoch: Option<usize>,
-    /// Show a progress bar on standard error.
+    /// Show a progress bar and warnings on standard error.
     pub progress: bool,
 }
 
@@ -188,6 +188,7 @@ pub fn train(
         device,
     );
     let mut last_epoch_losses = StepLosses::default();
+    let mut warned_resize = false;
     if first_epoch > last_epoch {
         first_epoch = last_epoch + 1;
     }
@@ -216,6 +217,18 @@ pub fn train(
         for batch in loader.iter() {
             let batch = batch?;
             data_time = data_start.elapsed().as_secs_f64();
+            if options.progress
+                && !warned_resize
+                && let Some((path, (w, h), (nw, nh))) = dataset.resized_image()
+            {
+                // The official one-time warning of `__make_power_2`.
+                eprintln!(
+                    "warning: {} is {w}x{h}, not a multiple of 4: images are resized (here to {nw}x{nh}) for --preprocess none; \
+                     this warning is shown once",
+                    path.display()
+                );
+                warned_resize = true;
+            }
             gan.check_batch(batch.real_a.dims(), batch.real_b.dims())?;
             let n = batch.real_a.dims()[0];
             let step_start = Instant::now();
