@@ -20,6 +20,8 @@ pub fn available() -> Vec<&'static str> {
     }
     if cfg!(feature = "wgpu") {
         names.push("wgpu");
+    }
+    if cfg!(feature = "vulkan") {
         names.push("vulkan");
     }
     if cfg!(feature = "cuda") {
@@ -95,7 +97,7 @@ pub fn device(name: &str) -> Result<Device, CycleGanError> {
         "ndarray" => Ok(Device::ndarray()),
         #[cfg(feature = "wgpu")]
         "wgpu" => Ok(Device::wgpu(burn::prelude::DeviceKind::DefaultDevice)),
-        #[cfg(feature = "wgpu")]
+        #[cfg(feature = "vulkan")]
         "vulkan" => Ok(Device::vulkan(burn::prelude::DeviceKind::DefaultDevice)),
         #[cfg(feature = "cuda")]
         "cuda" => Ok(Device::cuda(index)),
