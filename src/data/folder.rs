@@ -220,6 +220,9 @@ impl Default for DatasetOptions {
     }
 }
 
+/// An image that `Preprocess::None` resized: its path, its size, the size it was given.
+pub type Resized = (PathBuf, (u32, u32), (u32, u32));
+
 /// Two unpaired collections of images. Its length is max(|A|, |B|); it visits the indices
 /// `i` in a per-epoch shuffled order (in order with `serial_batches`), and index `i` holds A
 /// image `i mod |A|` and a B image drawn at random (or `i mod |B|` with `serial_batches`), each
@@ -233,7 +236,7 @@ pub struct UnalignedDataset {
     options: DatasetOptions,
     epoch: AtomicU64,
     order: std::sync::RwLock<Vec<usize>>,
-    resized: std::sync::OnceLock<(PathBuf, (u32, u32), (u32, u32))>,
+    resized: std::sync::OnceLock<Resized>,
 }
 
 impl UnalignedDataset {
@@ -329,7 +332,7 @@ impl UnalignedDataset {
 
     /// The first image that `Preprocess::None` had to resize to a multiple of 4 (path, size
     /// before, size after), for the official one-time warning.
-    pub fn resized_image(&self) -> Option<&(PathBuf, (u32, u32), (u32, u32))> {
+    pub fn resized_image(&self) -> Option<&Resized> {
         self.resized.get()
     }
 
