@@ -13,14 +13,13 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::optim::AdamConfig;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
 
 use super::config::CycleGanConfig;
 use super::nets::CycleGanNets;
-use super::step::CycleGan;
+use super::step::{CycleGan, adam_optimizer};
 use crate::error::CycleGanError;
 use crate::import::PytorchLayout;
 use crate::io::write_atomic;
@@ -188,28 +187,13 @@ impl Checkpointer {
         label: &str,
         device: &Device,
     ) -> Result<(CycleGan, TrainerState), CycleGanError> {
-        let state = self.state(label)?;
-        let bundle = self.complete_bundle(label).expect("checked by state()");
-        let config = &state.config;
-        let nets_path = bundle.join("nets.bpk");
+        let (nets, state) = self.load_nets(label, device)?;
+        let bundle = self.complete_bundle(label).expect("checked by load_nets()");
         let read = |path: &Path| std::fs::read(path).map_err(|e| CycleGanError::io(path, e));
-        let record =
-            ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&nets_path)?))
-                .map_err(|e| record_error(&nets_path, e))?;
-        let nets = CycleGanNets::new(config, device)?
-            .try_load_record(record)
-            .map_err(|e| record_error(&nets_path, e))?;
-        let mut gan = CycleGan::try_from_nets(config, nets, device)?;
-        let adam = || {
-            AdamConfig::new()
-                .with_beta_1(config.beta1 as f32)
-                .with_beta_2(0.999)
-                .with_epsilon(1e-8)
-                .init()
-        };
+        let mut gan = CycleGan::try_from_nets(&state.config, nets, device)?;
         let load_optim = |name: &str| {
             let path = bundle.join(name);
-            adam()
+            adam_optimizer(&state.config)
                 .from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&path)?))
                 .map_err(|e| record_error(&path, e))
         };

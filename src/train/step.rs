@@ -71,6 +71,16 @@ pub struct CycleGanGradients {
     pub d_b: StateDict,
 }
 
+/// The official Adam: betas (beta1, 0.999) and PyTorch's epsilon 1e-8 (Burn's default is
+/// 1e-5), no weight decay.
+pub(crate) fn adam_optimizer(config: &CycleGanConfig) -> ModuleOptimizer {
+    AdamConfig::new()
+        .with_beta_1(config.beta1 as f32)
+        .with_beta_2(0.999)
+        .with_epsilon(1e-8)
+        .init()
+}
+
 /// Images of the forward pass.
 struct Forward {
     real_a: Tensor<4>,
@@ -166,18 +176,11 @@ impl CycleGan {
         device: &Device,
     ) -> Result<Self, CycleGanError> {
         config.validate()?;
-        let adam = || {
-            AdamConfig::new()
-                .with_beta_1(config.beta1 as f32)
-                .with_beta_2(0.999)
-                .with_epsilon(1e-8)
-                .init()
-        };
         Ok(Self {
             config: config.clone(),
             nets: nets.fork(device).train(),
-            optim_g: adam(),
-            optim_d: adam(),
+            optim_g: adam_optimizer(config),
+            optim_d: adam_optimizer(config),
             pool_a: ImagePool::new(config.pool_size, sub_seed(config.seed, 10)),
             pool_b: ImagePool::new(config.pool_size, sub_seed(config.seed, 11)),
             gan_loss: GanLoss::new(config.gan_mode),
