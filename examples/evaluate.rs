@@ -20,7 +20,6 @@ use cyclegan_burn::data::StripeShapes;
 use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::image::rgb_to_chw;
 use cyclegan_burn::data::paired::paired_files;
-use cyclegan_burn::data::synthetic::stripe_period;
 use cyclegan_burn::data::transform::resize_bicubic;
 use cyclegan_burn::metrics::{FACADE_PALETTE, LabelScores, l1, psnr, ssim};
 use cyclegan_burn::model::ResnetGenerator;
@@ -157,42 +156,6 @@ fn facades(
     Ok(())
 }
 
-/// Mean |a − b| over the pixels where `mask` says (values 0..=255 per channel, scaled to 0..1).
-fn masked_l1(a: &RgbImage, b: &RgbImage, mask: &[bool]) -> f64 {
-    let (mut sum, mut n) = (0.0, 0usize);
-    for ((pa, pb), &m) in a.pixels().zip(b.pixels()).zip(mask) {
-        if m {
-            sum += (0..3)
-                .map(|c| (pa.0[c] as f64 - pb.0[c] as f64).abs())
-                .sum::<f64>()
-                / 3.0
-                / 255.0;
-            n += 1;
-        }
-    }
-    sum / n.max(1) as f64
-}
-
-/// A box blur of side `k` (edge-clamped): stripes of period `k` average out.
-fn box_blur(image: &RgbImage, k: u32) -> RgbImage {
-    let (w, h) = image.dimensions();
-    let r = k as i64 / 2;
-    RgbImage::from_fn(w, h, |x, y| {
-        let mut acc = [0u32; 3];
-        let mut n = 0;
-        for dy in -r..k as i64 - r {
-            for dx in -r..k as i64 - r {
-                let sx = (x as i64 + dx).clamp(0, w as i64 - 1) as u32;
-                let sy = (y as i64 + dy).clamp(0, h as i64 - 1) as u32;
-                let p = image.get_pixel(sx, sy).0;
-                (0..3).for_each(|c| acc[c] += p[c] as u32);
-                n += 1;
-            }
-        }
-        image::Rgb(acc.map(|v| (v / n) as u8))
-    })
-}
-
 fn stripes(
     o: &Options,
     g: &Generator,
@@ -205,27 +168,7 @@ fn stripes(
     };
     let data = StripeShapes::test(size, o.num_test);
     let a_to_b = o.direction != "BtoA";
-    let period = stripe_period(size).round() as u32;
-    // [model, identity] × [in-mask L1, low-pass in-mask L1, background L1]
-    let mut scores = [[0.0f64; 3]; 2];
-    for i in 0..o.num_test {
-        let item = data.paired(i);
-        let mask: Vec<bool> = item.mask.pixels().map(|p| p.0[0] > 0).collect();
-        let background: Vec<bool> = mask.iter().map(|m| !m).collect();
-        let (input, truth) = if a_to_b {
-            (&item.a, &item.b)
-        } else {
-            (&item.b, &item.a)
-        };
-        let output = translate_rgb(g, input, device)?;
-        let truth_low = box_blur(truth, period);
-        for (k, candidate) in [&output, input].into_iter().enumerate() {
-            scores[k][0] += masked_l1(candidate, truth, &mask);
-            scores[k][1] += masked_l1(&box_blur(candidate, period), &truth_low, &mask);
-            scores[k][2] += masked_l1(candidate, input, &background);
-        }
-    }
-    let n = o.num_test as f64;
+    let scores = StripeScores::measure(g, &data, a_to_b, device)?;
     println!(
         "StripeShapes {} at {size}x{size}, {} held-out test latents (L1 in [0, 1])\n",
         if a_to_b {
@@ -238,13 +181,8 @@ fn stripes(
     println!(
         "| | in-mask L1 | low-pass in-mask L1 | background L1 (vs input) |\n|---|---|---|---|"
     );
-    for (name, s) in [("model", scores[0]), ("identity", scores[1])] {
-        println!(
-            "| {name} | {:.4} | {:.4} | {:.4} |",
-            s[0] / n,
-            s[1] / n,
-            s[2] / n
-        );
+    for (name, s) in [("model", scores.model), ("identity", scores.identity)] {
+        println!("| {name} | {:.4} | {:.4} | {:.4} |", s[0], s[1], s[2]);
     }
     Ok(())
 }
