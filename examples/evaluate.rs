@@ -21,7 +21,7 @@ use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::image::rgb_to_chw;
 use cyclegan_burn::data::paired::paired_files;
 use cyclegan_burn::data::transform::resize_bicubic;
-use cyclegan_burn::metrics::{FACADE_PALETTE, LabelScores, l1, psnr, ssim};
+use cyclegan_burn::metrics::{FACADE_PALETTE, LabelScores, StripeScores, l1, psnr, ssim};
 use cyclegan_burn::model::ResnetGenerator;
 use cyclegan_burn::train::Generator;
 use cyclegan_burn::translate::translate_rgb;
