@@ -292,11 +292,54 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     let plan = plan(&o)?;
     let run_dir = plan.run.checkpoints_dir.join(&plan.run.name);
     std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
-    let printed: Vec<(String, String)> = format!("{o:#?}")
-        .lines()
-        .filter_map(|l| l.trim().trim_end_matches(',').split_once(": "))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    // The options as given, under their official names; unset ones show the value in use.
+    let official = |name: &str| match name {
+        "net_g" => "netG".to_string(),
+        "net_d" => "netD".to_string(),
+        "n_layers_d" => "n_layers_D".to_string(),
+        "lambda_a" => "lambda_A".to_string(),
+        "lambda_b" => "lambda_B".to_string(),
+        other => other.to_string(),
+    };
+    let in_use = |name: &str| -> Option<String> {
+        Some(match name {
+            "name" => plan.run.name.clone(),
+            "ngf" => plan.config.ngf.to_string(),
+            "ndf" => plan.config.ndf.to_string(),
+            "net_g" => plan.config.net_g.to_string(),
+            "n_epochs" => plan.run.n_epochs.to_string(),
+            "n_epochs_decay" => plan.run.n_epochs_decay.to_string(),
+            "preprocess" => plan.dataset.options().transform.preprocess.to_string(),
+            "load_size" => plan.dataset.options().transform.load_size.to_string(),
+            "crop_size" => plan.dataset.options().transform.crop_size.to_string(),
+            "max_dataset_size" => plan.dataset.len_a().max(plan.dataset.len_b()).to_string(),
+            "dataroot" => plan.source.clone(),
+            _ => return None,
+        })
+    };
+    // `{:#?}` prints `field: value,` per line, and `Some(` / value / `),` over three lines.
+    let debug = format!("{o:#?}");
+    let mut lines = debug.lines().map(str::trim);
+    let mut printed: Vec<(String, String)> = Vec::new();
+    while let Some(line) = lines.next() {
+        let Some((key, value)) = line.trim_end_matches(',').split_once(": ") else {
+            continue;
+        };
+        let value = match value {
+            "Some(" => {
+                let inner = lines
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches(',')
+                    .to_string();
+                let _closing = lines.next();
+                inner
+            }
+            "None" => in_use(key).unwrap_or_else(|| "-".into()),
+            other => other.to_string(),
+        };
+        printed.push((official(key), value.trim_matches('"').to_string()));
+    }
     write_options(run_dir.join("train_opt.txt"), &printed)?;
     eprintln!(
         "training {} / {} on {} ({}), {} epochs, run folder {}",
