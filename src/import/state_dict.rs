@@ -120,6 +120,44 @@ pub fn parse_state_dict(
     }
 }
 
+/// The floating-point element types a checkpoint may store; everything is read as f32.
+#[derive(Debug, Clone, Copy)]
+enum FloatKind {
+    F32,
+    F64,
+    F16,
+    BF16,
+}
+
+impl FloatKind {
+    fn width(self) -> usize {
+        match self {
+            FloatKind::F64 => 8,
+            FloatKind::F32 => 4,
+            FloatKind::F16 | FloatKind::BF16 => 2,
+        }
+    }
+
+    /// Little-endian bytes to f32 values.
+    fn decode(self, bytes: &[u8]) -> Vec<f32> {
+        let chunks = bytes.chunks_exact(self.width());
+        match self {
+            FloatKind::F32 => chunks
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            FloatKind::F64 => chunks
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
+                .collect(),
+            FloatKind::F16 => chunks
+                .map(|b| half_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                .collect(),
+            FloatKind::BF16 => chunks
+                .map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16))
+                .collect(),
+        }
+    }
+}
+
 fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanError> {
     use safetensors::Dtype;
     let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
@@ -127,31 +165,18 @@ fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanErr
     })?;
     let mut dict = StateDict::new();
     for (name, view) in file.iter() {
-        let data = view.data();
-        let values: Vec<f32> = match view.dtype() {
-            Dtype::F32 => data
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            Dtype::F64 => data
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
-                .collect(),
-            Dtype::F16 => data
-                .chunks_exact(2)
-                .map(|b| half_to_f32(u16::from_le_bytes([b[0], b[1]])))
-                .collect(),
-            Dtype::BF16 => data
-                .chunks_exact(2)
-                .map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16))
-                .collect(),
+        let kind = match view.dtype() {
+            Dtype::F32 => FloatKind::F32,
+            Dtype::F64 => FloatKind::F64,
+            Dtype::F16 => FloatKind::F16,
+            Dtype::BF16 => FloatKind::BF16,
             _ => continue,
         };
         dict.insert(
             strip_wrappers(name),
             HostTensor {
                 shape: view.shape().to_vec(),
-                values,
+                values: kind.decode(view.data()),
             },
         );
     }
@@ -165,18 +190,18 @@ fn parse_pth_file(path: &Path, file_len: usize) -> Result<StateDict, CycleGanErr
     })?;
     let mut dict = StateDict::new();
     for (name, tensor) in reader.tensors() {
-        let dtype = tensor.dtype();
-        let shape = tensor.shape().to_vec();
-        let claimed = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-        let width = match dtype {
-            DType::F32 => 4,
-            DType::F64 => 8,
-            DType::F16 | DType::BF16 => 2,
+        let kind = match tensor.dtype() {
+            DType::F32 => FloatKind::F32,
+            DType::F64 => FloatKind::F64,
+            DType::F16 => FloatKind::F16,
+            DType::BF16 => FloatKind::BF16,
             _ => continue,
         };
+        let shape = tensor.shape().to_vec();
+        let claimed = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
         // Storages are stored uncompressed: no tensor holds more bytes than the file.
         if claimed
-            .and_then(|n| n.checked_mul(width))
+            .and_then(|n| n.checked_mul(kind.width()))
             .is_none_or(|b| b > file_len)
         {
             return Err(CycleGanError::checkpoint(
@@ -187,25 +212,7 @@ fn parse_pth_file(path: &Path, file_len: usize) -> Result<StateDict, CycleGanErr
         let bytes = tensor
             .read()
             .map_err(|e| CycleGanError::checkpoint(path, format!("tensor `{name}`: {e}")))?;
-        let values: Vec<f32> = match dtype {
-            DType::F32 => bytes
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            DType::F64 => bytes
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
-                .collect(),
-            DType::F16 => bytes
-                .chunks_exact(2)
-                .map(|b| half_to_f32(u16::from_le_bytes([b[0], b[1]])))
-                .collect(),
-            DType::BF16 => bytes
-                .chunks_exact(2)
-                .map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16))
-                .collect(),
-            _ => continue,
-        };
+        let values = kind.decode(&bytes);
         if values.len() != shape.iter().product::<usize>() {
             return Err(CycleGanError::checkpoint(
                 path,
