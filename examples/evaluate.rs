@@ -20,12 +20,13 @@ use cyclegan_burn::data::StripeShapes;
 use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::image::rgb_to_chw;
 use cyclegan_burn::data::paired::paired_files;
-use cyclegan_burn::data::transform::resize_bicubic;
-use cyclegan_burn::metrics::{FACADE_PALETTE, LabelScores, StripeScores, l1, psnr, ssim};
+use cyclegan_burn::metrics::{
+    FACADE_PALETTE, PairedLabelScores, StripeScores, l1, psnr, resized, ssim,
+};
 use cyclegan_burn::model::ResnetGenerator;
 use cyclegan_burn::train::Generator;
 use cyclegan_burn::translate::translate_rgb;
-use image::{RgbImage, imageops};
+use image::RgbImage;
 
 /// Score a generator on paired data beside the identity baseline.
 #[derive(Parser, Debug)]
@@ -76,16 +77,6 @@ fn generator(o: &Options, device: &burn::prelude::Device) -> Result<Generator, C
     )?))
 }
 
-fn sized(image: RgbImage, size: u32, labels: bool) -> RgbImage {
-    if size == 0 || image.dimensions() == (size, size) {
-        image
-    } else if labels {
-        imageops::resize(&image, size, size, imageops::FilterType::Nearest)
-    } else {
-        resize_bicubic(&image, size, size)
-    }
-}
-
 fn planes(image: &RgbImage) -> Vec<f32> {
     rgb_to_chw(image)
         .into_iter()
@@ -101,39 +92,14 @@ fn facades(
     let root = o.dataroot.as_ref().expect("checked");
     let pairs = paired_files(root, "test")?;
     let to_labels = o.direction != "BtoA";
-    let (mut model, mut identity) = (
-        LabelScores::new(&FACADE_PALETTE),
-        LabelScores::new(&FACADE_PALETTE),
-    );
-    let mut photo_scores = [[0.0f64; 3]; 2];
-    for (photo_path, label_path) in &pairs {
-        let photo = sized(load_rgb(photo_path)?, o.load_size, false);
-        let label = sized(load_rgb(label_path)?, o.load_size, true);
-        let (input, truth) = if to_labels {
-            (&photo, &label)
-        } else {
-            (&label, &photo)
-        };
-        let output = translate_rgb(g, input, device)?;
-        if to_labels {
-            model.add(truth, &output);
-            identity.add(truth, input);
-        } else {
-            let (w, h) = truth.dimensions();
-            let shape = [3, h as usize, w as usize];
-            for (k, candidate) in [&output, input].into_iter().enumerate() {
-                let (x, y) = (planes(candidate), planes(truth));
-                photo_scores[k][0] += l1(&x, &y) / 255.0;
-                photo_scores[k][1] += psnr(&x, &y, 255.0);
-                photo_scores[k][2] += ssim(&x, &y, shape, 255.0);
-            }
-        }
-    }
-    let n = pairs.len() as f64;
     if to_labels {
+        let scores = PairedLabelScores::measure(g, &pairs, o.load_size, &FACADE_PALETTE, device)?;
         println!("facades photo→label, {} test pairs\n", pairs.len());
         println!("| | per-pixel acc. | per-class acc. | mean IoU |\n|---|---|---|---|");
-        for (name, s) in [("model", &model), ("identity (input as labels)", &identity)] {
+        for (name, s) in [
+            ("model", &scores.model),
+            ("identity (input as labels)", &scores.identity),
+        ] {
             println!(
                 "| {name} | {:.3} | {:.3} | {:.3} |",
                 s.pixel_accuracy(),
@@ -141,17 +107,33 @@ fn facades(
                 s.mean_iou()
             );
         }
-    } else {
-        println!("facades label→photo, {} test pairs\n", pairs.len());
-        println!("| | L1 | PSNR (dB) | SSIM |\n|---|---|---|---|");
-        for (name, s) in [("model", photo_scores[0]), ("identity", photo_scores[1])] {
-            println!(
-                "| {name} | {:.4} | {:.2} | {:.4} |",
-                s[0] / n,
-                s[1] / n,
-                s[2] / n
-            );
+        return Ok(());
+    }
+    let mut photo_scores = [[0.0f64; 3]; 2];
+    for (photo_path, label_path) in &pairs {
+        let photo = resized(load_rgb(photo_path)?, o.load_size, false);
+        let label = resized(load_rgb(label_path)?, o.load_size, true);
+        let (input, truth) = (&label, &photo);
+        let output = translate_rgb(g, input, device)?;
+        let (w, h) = truth.dimensions();
+        let shape = [3, h as usize, w as usize];
+        for (k, candidate) in [&output, input].into_iter().enumerate() {
+            let (x, y) = (planes(candidate), planes(truth));
+            photo_scores[k][0] += l1(&x, &y) / 255.0;
+            photo_scores[k][1] += psnr(&x, &y, 255.0);
+            photo_scores[k][2] += ssim(&x, &y, shape, 255.0);
         }
+    }
+    let n = pairs.len() as f64;
+    println!("facades label→photo, {} test pairs\n", pairs.len());
+    println!("| | L1 | PSNR (dB) | SSIM |\n|---|---|---|---|");
+    for (name, s) in [("model", photo_scores[0]), ("identity", photo_scores[1])] {
+        println!(
+            "| {name} | {:.4} | {:.2} | {:.4} |",
+            s[0] / n,
+            s[1] / n,
+            s[2] / n
+        );
     }
     Ok(())
 }

@@ -5,10 +5,14 @@
 //! Images are `[C, H, W]` slices of `f64`-convertible values in a known `data_range`
 //! (255 for 8-bit images, 2 for the networks' [−1, 1] tensors).
 
-use burn::prelude::Device;
-use image::RgbImage;
+use std::path::PathBuf;
 
+use burn::prelude::Device;
+use image::{RgbImage, imageops};
+
+use crate::data::folder::load_rgb;
 use crate::data::synthetic::{StripeShapes, stripe_period};
+use crate::data::transform::resize_bicubic;
 use crate::error::CycleGanError;
 use crate::train::Generator;
 use crate::translate::translate_rgb;
@@ -333,5 +337,65 @@ impl StripeScores {
             model: scores[0].map(|s| s / n),
             identity: scores[1].map(|s| s / n),
         })
+    }
+}
+
+/// Label-map scores of a photo → label generator on a paired test set, beside the identity
+/// baseline (the photo itself snapped to the palette).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedLabelScores {
+    /// The generator's output against the true label maps.
+    pub model: LabelScores,
+    /// The input photos against the true label maps.
+    pub identity: LabelScores,
+}
+
+impl PairedLabelScores {
+    /// Translates every `(photo, label map)` pair's photo and scores it against the label
+    /// map. With `size > 0` both are first resized to `size × size` (photos bicubic as in
+    /// training, label maps nearest, so that no new colours appear); `0` keeps them as stored.
+    ///
+    /// Errors name the file that cannot be read.
+    pub fn measure(
+        generator: &Generator,
+        pairs: &[(PathBuf, PathBuf)],
+        size: u32,
+        palette: &[[u8; 3]],
+        device: &Device,
+    ) -> Result<Self, CycleGanError> {
+        let mut scores = Self {
+            model: LabelScores::new(palette),
+            identity: LabelScores::new(palette),
+        };
+        for (photo_path, label_path) in pairs {
+            let photo = resized(load_rgb(photo_path)?, size, false);
+            let label = resized(load_rgb(label_path)?, size, true);
+            if photo.dimensions() != label.dimensions() {
+                return Err(CycleGanError::Data {
+                    path: label_path.clone(),
+                    message: format!(
+                        "label map is {:?}, its photo {} is {:?}",
+                        label.dimensions(),
+                        photo_path.display(),
+                        photo.dimensions()
+                    ),
+                });
+            }
+            let output = translate_rgb(generator, &photo, device)?;
+            scores.model.add(&label, &output);
+            scores.identity.add(&label, &photo);
+        }
+        Ok(scores)
+    }
+}
+
+/// `image` at `size × size` (bicubic, or nearest for label maps); `0` or the same size keeps it.
+pub fn resized(image: RgbImage, size: u32, labels: bool) -> RgbImage {
+    if size == 0 || image.dimensions() == (size, size) {
+        image
+    } else if labels {
+        imageops::resize(&image, size, size, imageops::FilterType::Nearest)
+    } else {
+        resize_bicubic(&image, size, size)
     }
 }

@@ -1,0 +1,600 @@
+//! The quality protocols of `docs/results.md` as single commands: train each seed (and each
+//! ablation variant) with a fixed budget, score the generator on paired test data beside the
+//! trivial baselines, and print the tables as mean ± standard deviation over the seeds.
+//!
+//! ```text
+//! # S: StripeShapes 32², ngf/ndf 32, 2,000 images per domain, constant lr, 5,000 steps, seeds 0-2
+//! cargo run --release --example protocol -- --protocol S
+//! # F: facades 64², ngf/ndf 32, 10 + 10 epochs (6,060 steps), seeds 0-2, G_A photo → label
+//! cargo run --release --example protocol -- --protocol F --dataroot ../shared/data/facades
+//! # the paper's ablation (Table 5 columns) on facades, seed 0
+//! cargo run --release --example protocol -- --protocol F --dataroot ../shared/data/facades --ablation --seeds 0
+//! ```
+//!
+//! `--steps` (S) and `--n_epochs` / `--n_epochs_decay` (F) change the budget for a quicker
+//! look; the tables then say so. Every run leaves its generators (official-named
+//! `.safetensors`), a `samples.png` of test translations, the losses and its wall time in
+//! `--out`; a later call with the same budget scores finished runs instead of training them
+//! again (`--retrain` to override), so seeds can run as parallel processes and one more call
+//! prints the table over all of them.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::data::dataset::Dataset;
+use burn::module::Module;
+use clap::Parser;
+use cyclegan_burn::CycleGanError;
+use cyclegan_burn::backend;
+use cyclegan_burn::data::paired::paired_files;
+use cyclegan_burn::data::{
+    DataLoader, DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions,
+    UnalignedDataset,
+};
+use cyclegan_burn::import::PytorchLayout;
+use cyclegan_burn::metrics::{
+    FACADE_PALETTE, LabelScores, PairedLabelScores, StripeScores, resized,
+};
+use cyclegan_burn::model::ResnetGenerator;
+use cyclegan_burn::train::{CycleGan, CycleGanConfig, Generator, GeneratorKind, LrPolicy};
+use cyclegan_burn::translate::translate_rgb;
+use image::{Rgb, RgbImage, imageops};
+
+/// Run a quality protocol (S: StripeShapes, F: facades) over seeds and ablation variants.
+#[derive(Parser, Debug)]
+#[command(rename_all = "snake_case")]
+struct Options {
+    /// S (StripeShapes 32²) or F (facades 64², needs --dataroot).
+    #[arg(long)]
+    protocol: String,
+    /// Facades folder (trainA/trainB photos/labels, testA/testB paired by file stem).
+    #[arg(long)]
+    dataroot: Option<PathBuf>,
+    /// Seeds, comma-separated.
+    #[arg(long, default_value = "0,1,2")]
+    seeds: String,
+    /// Run the paper's five loss variants (cycle alone, GAN alone, GAN + forward cycle,
+    /// GAN + backward cycle, CycleGAN) instead of the full model only.
+    #[arg(long)]
+    ablation: bool,
+    /// S: training steps (protocol: 5000).
+    #[arg(long, default_value_t = 5000)]
+    steps: usize,
+    /// F: epochs at the initial learning rate (protocol: 10).
+    #[arg(long, default_value_t = 10)]
+    n_epochs: usize,
+    /// F: epochs of linear decay (protocol: 10).
+    #[arg(long, default_value_t = 10)]
+    n_epochs_decay: usize,
+    /// Where runs are kept.
+    #[arg(long, default_value = "./checkpoints/protocol")]
+    out: PathBuf,
+    /// Backend: cpu, flex, ndarray, wgpu, vulkan, cuda (as compiled in).
+    #[arg(long, default_value = "cpu")]
+    backend: String,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+    /// Train again even where `--out` holds a finished run with the same budget (by
+    /// default such runs are only scored, so an interrupted protocol resumes, and seeds run
+    /// as separate processes can be summarised by one more call).
+    #[arg(long)]
+    retrain: bool,
+}
+
+/// A loss variant of the paper's ablation (its Tables 4-5).
+#[derive(Debug, Clone, Copy)]
+struct Variant {
+    label: &'static str,
+    key: &'static str,
+    gan: bool,
+    forward_cycle: bool,
+    backward_cycle: bool,
+}
+
+const FULL: Variant = Variant {
+    label: "CycleGAN",
+    key: "full",
+    gan: true,
+    forward_cycle: true,
+    backward_cycle: true,
+};
+
+/// In the paper's row order.
+const ABLATION: [Variant; 5] = [
+    Variant {
+        label: "Cycle alone",
+        key: "cycle",
+        gan: false,
+        forward_cycle: true,
+        backward_cycle: true,
+    },
+    Variant {
+        label: "GAN alone",
+        key: "gan",
+        gan: true,
+        forward_cycle: false,
+        backward_cycle: false,
+    },
+    Variant {
+        label: "GAN + forward cycle",
+        key: "gan_forward",
+        gan: true,
+        forward_cycle: true,
+        backward_cycle: false,
+    },
+    Variant {
+        label: "GAN + backward cycle",
+        key: "gan_backward",
+        gan: true,
+        forward_cycle: false,
+        backward_cycle: true,
+    },
+    FULL,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Protocol {
+    Stripes,
+    Facades,
+}
+
+/// The scores of one run, in the order of [`Protocol::columns`].
+struct RunResult {
+    scores: Vec<f64>,
+    seconds: f64,
+    steps: usize,
+}
+
+impl Protocol {
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            Protocol::Stripes => &[
+                "B→A in-mask L1 ↓",
+                "A→B low-pass in-mask L1 ↓",
+                "A→B background L1 (vs input)",
+                "A→B in-mask L1",
+            ],
+            Protocol::Facades => &["Per-pixel acc. ↑", "Per-class acc. ↑", "Class IOU ↑"],
+        }
+    }
+}
+
+fn config(protocol: Protocol, variant: Variant, seed: u64, o: &Options) -> CycleGanConfig {
+    let lambda = |on: bool| if on { 10.0 } else { 0.0 };
+    let gan = if variant.gan { 1.0 } else { 0.0 };
+    CycleGanConfig::new()
+        .with_ngf(32)
+        .with_ndf(32)
+        .with_net_g(GeneratorKind::Resnet6Blocks)
+        .with_lambda_a(lambda(variant.forward_cycle))
+        .with_lambda_b(lambda(variant.backward_cycle))
+        .with_lambda_identity(0.5)
+        .with_lambda_gan_a(gan)
+        .with_lambda_gan_b(gan)
+        .with_lr(2e-4)
+        .with_pool_size(50)
+        .with_lr_policy(match protocol {
+            Protocol::Stripes => LrPolicy::Constant,
+            Protocol::Facades => LrPolicy::Linear {
+                n_epochs: o.n_epochs,
+                n_epochs_decay: o.n_epochs_decay,
+            },
+        })
+        .with_seed(seed)
+}
+
+fn dataset(protocol: Protocol, seed: u64, o: &Options) -> Result<UnalignedDataset, CycleGanError> {
+    let (preprocess, size) = match protocol {
+        Protocol::Stripes => (Preprocess::None, 32),
+        Protocol::Facades => (Preprocess::ResizeAndCrop, 64),
+    };
+    let options = DatasetOptions {
+        phase: "train".into(),
+        direction: Direction::AtoB,
+        transform: TransformOptions {
+            preprocess,
+            load_size: size,
+            crop_size: size,
+            no_flip: false,
+            channels: 3,
+        },
+        seed,
+        ..DatasetOptions::default()
+    };
+    match protocol {
+        Protocol::Stripes => UnalignedDataset::stripe_shapes(32, 2000, options),
+        Protocol::Facades => UnalignedDataset::new(facades_root(o)?, options),
+    }
+}
+
+fn facades_root(o: &Options) -> Result<&Path, CycleGanError> {
+    o.dataroot.as_deref().ok_or_else(|| {
+        CycleGanError::option(
+            "dataroot",
+            "protocol F needs --dataroot, the facades folder (trainA/trainB/testA/testB)",
+        )
+    })
+}
+
+/// Trains one run and returns the trained networks with the wall time.
+fn train_run(
+    protocol: Protocol,
+    variant: Variant,
+    seed: u64,
+    o: &Options,
+    device: &burn::prelude::Device,
+) -> Result<(CycleGan, f64, usize, String), CycleGanError> {
+    let config = config(protocol, variant, seed, o);
+    let dataset = Arc::new(dataset(protocol, seed, o)?);
+    let budget = match protocol {
+        Protocol::Stripes => o.steps,
+        Protocol::Facades => dataset.len() * (o.n_epochs + o.n_epochs_decay),
+    };
+    let loader = DataLoader::new(dataset.clone(), 1, 2, &device.clone().autodiff());
+    let mut gan = CycleGan::try_new(&config, &device.clone().autodiff())?;
+    let bar = (!o.quiet).then(|| {
+        let bar = indicatif::ProgressBar::new(budget as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} {bar:30} {pos}/{len} [{elapsed}<{eta}, {per_sec}] {msg}",
+            )
+            .expect("valid template"),
+        );
+        bar.set_prefix(format!("{} seed {seed}", variant.key));
+        bar
+    });
+    let start = Instant::now();
+    let mut log = String::new();
+    let mut step = 0;
+    let mut epoch = 0;
+    while step < budget {
+        epoch += 1;
+        dataset.set_epoch(epoch as u64);
+        gan.set_learning_rate(config.lr_policy.lr_at(config.lr, epoch));
+        for batch in loader.iter() {
+            let batch = batch?;
+            let losses = gan.train_step(batch.real_a, batch.real_b);
+            step += 1;
+            if !losses.is_finite() {
+                return Err(CycleGanError::option(
+                    "lr",
+                    format!(
+                        "{} seed {seed} diverged at step {step}: {losses:?}",
+                        variant.key
+                    ),
+                ));
+            }
+            if step % 100 == 0 || step == budget {
+                let _ = write!(log, "step {step} epoch {epoch}");
+                for (name, value) in losses.named() {
+                    let _ = write!(log, " {name} {value:.4}");
+                }
+                log.push('\n');
+            }
+            if let Some(bar) = &bar {
+                bar.inc(1);
+                if step % 50 == 0 {
+                    bar.set_message(format!(
+                        "G {:.3} D_A {:.3} cyc {:.3}",
+                        losses.g,
+                        losses.d_a,
+                        losses.cycle_a + losses.cycle_b
+                    ));
+                }
+            }
+            if step == budget {
+                break;
+            }
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok((gan, start.elapsed().as_secs_f64(), step, log))
+}
+
+/// Input, output and truth side by side for the first `n` test items, scaled up.
+fn sample_grid(rows: &[[RgbImage; 3]], scale: u32) -> RgbImage {
+    let (w, h) = rows[0][0].dimensions();
+    let (cw, ch) = (w * scale, h * scale);
+    let mut grid = RgbImage::from_pixel(3 * cw + 4, rows.len() as u32 * (ch + 2), Rgb([255; 3]));
+    for (r, row) in rows.iter().enumerate() {
+        for (c, image) in row.iter().enumerate() {
+            let big = imageops::resize(image, cw, ch, imageops::FilterType::Nearest);
+            imageops::replace(
+                &mut grid,
+                &big,
+                (c as u32 * (cw + 2)) as i64,
+                (r as u32 * (ch + 2)) as i64,
+            );
+        }
+    }
+    grid
+}
+
+fn score(
+    protocol: Protocol,
+    (g_a, g_b): (&Generator, &Generator),
+    o: &Options,
+    run_dir: &Path,
+    device: &burn::prelude::Device,
+) -> Result<(Vec<f64>, Vec<f64>), CycleGanError> {
+    match protocol {
+        Protocol::Stripes => {
+            let test = StripeShapes::test(32, 200);
+            let a_to_b = StripeScores::measure(g_a, &test, true, device)?;
+            let b_to_a = StripeScores::measure(g_b, &test, false, device)?;
+            let rows = (0..8)
+                .map(|i| {
+                    let item = test.paired(i);
+                    let out = translate_rgb(g_a, &item.a, device)?;
+                    Ok([item.a, out, item.b])
+                })
+                .collect::<Result<Vec<_>, CycleGanError>>()?;
+            save_png(&sample_grid(&rows, 4), &run_dir.join("samples.png"))?;
+            let pick = |s: &StripeScores, model: bool| if model { s.model } else { s.identity };
+            let row = |model: bool| {
+                vec![
+                    pick(&b_to_a, model)[0],
+                    pick(&a_to_b, model)[1],
+                    pick(&a_to_b, model)[2],
+                    pick(&a_to_b, model)[0],
+                ]
+            };
+            Ok((row(true), row(false)))
+        }
+        Protocol::Facades => {
+            let pairs = paired_files(facades_root(o)?, "test")?;
+            let scores = PairedLabelScores::measure(g_a, &pairs, 64, &FACADE_PALETTE, device)?;
+            let rows = pairs
+                .iter()
+                .take(8)
+                .map(|(photo, label)| {
+                    let photo = resized(cyclegan_burn::data::folder::load_rgb(photo)?, 64, false);
+                    let label = resized(cyclegan_burn::data::folder::load_rgb(label)?, 64, true);
+                    let out = translate_rgb(g_a, &photo, device)?;
+                    Ok([photo, out, label])
+                })
+                .collect::<Result<Vec<_>, CycleGanError>>()?;
+            save_png(&sample_grid(&rows, 2), &run_dir.join("samples.png"))?;
+            let row =
+                |s: &LabelScores| vec![s.pixel_accuracy(), s.mean_class_accuracy(), s.mean_iou()];
+            Ok((row(&scores.model), row(&scores.identity)))
+        }
+    }
+}
+
+fn save_png(image: &RgbImage, path: &Path) -> Result<(), CycleGanError> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|e| CycleGanError::io(path, std::io::Error::other(e)))?;
+    cyclegan_burn::io::write_atomic(path, bytes.get_ref())
+}
+
+/// The all-"facade" prediction: the majority class everywhere.
+fn facade_everywhere(o: &Options) -> Result<Vec<f64>, CycleGanError> {
+    let pairs = paired_files(facades_root(o)?, "test")?;
+    let mut scores = LabelScores::new(&FACADE_PALETTE);
+    for (_, label) in &pairs {
+        let label = resized(cyclegan_burn::data::folder::load_rgb(label)?, 64, true);
+        let (w, h) = label.dimensions();
+        scores.add(&label, &RgbImage::from_pixel(w, h, Rgb(FACADE_PALETTE[1])));
+    }
+    Ok(vec![
+        scores.pixel_accuracy(),
+        scores.mean_class_accuracy(),
+        scores.mean_iou(),
+    ])
+}
+
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = if values.len() > 1 {
+        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
+}
+
+fn run(o: Options) -> Result<(), CycleGanError> {
+    let protocol = match o.protocol.to_ascii_uppercase().as_str() {
+        "S" => Protocol::Stripes,
+        "F" => Protocol::Facades,
+        other => {
+            return Err(CycleGanError::option(
+                "protocol",
+                format!("`{other}`: use S (StripeShapes) or F (facades)"),
+            ));
+        }
+    };
+    if protocol == Protocol::Facades {
+        facades_root(&o)?;
+    }
+    let seeds = o
+        .seeds
+        .split(',')
+        .map(|s| {
+            s.trim().parse::<u64>().map_err(|_| {
+                CycleGanError::option("seeds", format!("`{s}` is not a seed (use e.g. 0,1,2)"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let device = backend::device(&o.backend)?;
+    let variants: Vec<Variant> = if o.ablation {
+        ABLATION.to_vec()
+    } else {
+        vec![FULL]
+    };
+    let budget = match protocol {
+        Protocol::Stripes => format!(
+            "StripeShapes 32², resnet_6blocks ngf 32, basic D ndf 32, 2,000 images per domain, batch 1, constant lr 2e-4, {} steps; 200 test latents",
+            o.steps
+        ),
+        Protocol::Facades => format!(
+            "facades 64² (bicubic; labels nearest for scoring), flip, resnet_6blocks ngf 32, basic D ndf 32, lsgan, λ 10/10, identity 0.5, pool 50, batch 1, {} + {} epochs; G_A(testA) photo→label on 75 test pairs",
+            o.n_epochs, o.n_epochs_decay
+        ),
+    };
+    let mut report = format!("{budget}; seeds {}; backend {}\n\n", o.seeds, o.backend);
+    let mut identity_row = None;
+    let mut rows: Vec<(Variant, Vec<RunResult>)> = Vec::new();
+    for &variant in &variants {
+        let mut results = Vec::new();
+        for &seed in &seeds {
+            let run_dir = o.out.join(format!(
+                "{}_{}_seed{seed}",
+                o.protocol.to_ascii_uppercase(),
+                variant.key
+            ));
+            std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
+            let net_path = |name: &str| run_dir.join(format!("latest_net_{name}.safetensors"));
+            let record_path = run_dir.join("run.json");
+            let budget_key = match protocol {
+                Protocol::Stripes => format!("S steps {}", o.steps),
+                Protocol::Facades => format!("F epochs {}+{}", o.n_epochs, o.n_epochs_decay),
+            };
+            let finished = (!o.retrain)
+                .then(|| std::fs::read(&record_path).ok())
+                .flatten()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .filter(|record| record["budget"] == budget_key.as_str())
+                .filter(|_| net_path("G_A").exists() && net_path("G_B").exists());
+            let (g_a, g_b, seconds, steps) = match finished {
+                Some(record) => {
+                    eprintln!(
+                        "{}: finished earlier, scoring its generators",
+                        run_dir.display()
+                    );
+                    let load = |name: &str| -> Result<Generator, CycleGanError> {
+                        Ok(Generator::Resnet(ResnetGenerator::from_pytorch(
+                            net_path(name),
+                            &device,
+                        )?))
+                    };
+                    (
+                        load("G_A")?,
+                        load("G_B")?,
+                        record["seconds"].as_f64().unwrap_or(0.0),
+                        record["steps"].as_u64().unwrap_or(0) as usize,
+                    )
+                }
+                None => {
+                    let (gan, seconds, steps, log) =
+                        train_run(protocol, variant, seed, &o, &device)?;
+                    cyclegan_burn::io::write_atomic(run_dir.join("losses.txt"), log.as_bytes())?;
+                    for (name, net) in [("G_A", &gan.nets().g_a), ("G_B", &gan.nets().g_b)] {
+                        net.save_pytorch(net_path(name))?;
+                    }
+                    let record = serde_json::json!({
+                        "budget": budget_key,
+                        "seconds": seconds,
+                        "steps": steps,
+                        "backend": o.backend,
+                    });
+                    cyclegan_burn::io::write_atomic(&record_path, record.to_string().as_bytes())?;
+                    // Inference copies: no autodiff, training flags off.
+                    (
+                        gan.nets().g_a.valid(),
+                        gan.nets().g_b.valid(),
+                        seconds,
+                        steps,
+                    )
+                }
+            };
+            let (scores, identity) = score(protocol, (&g_a, &g_b), &o, &run_dir, &device)?;
+            let line = format!(
+                "{} seed {seed}: {} steps in {:.1} min; {}",
+                variant.label,
+                steps,
+                seconds / 60.0,
+                protocol
+                    .columns()
+                    .iter()
+                    .zip(&scores)
+                    .map(|(c, v)| format!("{c} {v:.4}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            eprintln!("{line}");
+            report.push_str(&line);
+            report.push('\n');
+            identity_row.get_or_insert(identity);
+            results.push(RunResult {
+                scores,
+                seconds,
+                steps,
+            });
+        }
+        rows.push((variant, results));
+    }
+    let columns = protocol.columns();
+    let mut table = format!(
+        "\n| Loss | {} | runs | minutes per run |\n|---|",
+        columns.join(" | ")
+    );
+    table.push_str(&"---|".repeat(columns.len() + 2));
+    table.push('\n');
+    for (variant, results) in &rows {
+        let _ = write!(table, "| {} |", variant.label);
+        for k in 0..columns.len() {
+            let values: Vec<f64> = results.iter().map(|r| r.scores[k]).collect();
+            let (mean, std) = mean_std(&values);
+            if values.len() > 1 {
+                let _ = write!(table, " {mean:.3} ± {std:.3} |");
+            } else {
+                let _ = write!(table, " {mean:.3} |");
+            }
+        }
+        let minutes: Vec<f64> = results.iter().map(|r| r.seconds / 60.0).collect();
+        let steps = results.first().map_or(0, |r| r.steps);
+        let _ = writeln!(
+            table,
+            " {} × {steps} steps | {:.1} |",
+            results.len(),
+            mean_std(&minutes).0
+        );
+    }
+    let baseline = |name: &str, values: &[f64]| {
+        format!(
+            "| {name} |{}| | |\n",
+            values
+                .iter()
+                .map(|v| format!(" {v:.3} |"))
+                .collect::<String>()
+        )
+    };
+    if let Some(identity) = &identity_row {
+        table.push_str(&baseline("identity (output = input)", identity));
+    }
+    if protocol == Protocol::Facades {
+        table.push_str(&baseline("all \"facade\"", &facade_everywhere(&o)?));
+    }
+    report.push_str(&table);
+    println!("{report}");
+    cyclegan_burn::io::write_atomic(
+        o.out.join(format!(
+            "{}_{}summary.md",
+            o.protocol.to_ascii_uppercase(),
+            if o.ablation { "ablation_" } else { "" }
+        )),
+        report.as_bytes(),
+    )?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Options::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
