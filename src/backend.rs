@@ -87,7 +87,7 @@ pub fn device(name: &str) -> Result<Device, CycleGanError> {
         },
     };
     let _ = index;
-    match kind.as_str() {
+    let device = match kind.as_str() {
         #[cfg(any(feature = "flex", feature = "ndarray"))]
         "cpu" => Ok(cpu()),
         #[cfg(feature = "flex")]
@@ -102,6 +102,79 @@ pub fn device(name: &str) -> Result<Device, CycleGanError> {
         #[cfg(feature = "cuda")]
         "cuda" => Ok(Device::cuda(index)),
         _ => Err(unknown()),
+    }?;
+    if matches!(kind.as_str(), "wgpu" | "vulkan" | "cuda") {
+        probe(name, &device, GPU_PROBE_TIMEOUT)?;
+    }
+    Ok(device)
+}
+
+/// How long [`device`] waits for a GPU backend to start before giving up.
+///
+/// The first operation on a wgpu or CUDA device initialises the driver; on a machine without
+/// one this panics or, with some Vulkan loaders, never returns. Compiling the kernels of the
+/// probe on a software driver (lavapipe) takes a few seconds, hence the generous limit.
+pub const GPU_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs one small operation on `device` in a helper thread and waits at most `timeout` for
+/// it: a driver that panics, errors or hangs becomes [`CycleGanError::BackendUnavailable`]
+/// instead of a panic or a hang in the caller.
+///
+/// [`device`] calls this for the GPU backends; call it yourself to check a device made by
+/// other means.
+///
+/// ```
+/// # #[cfg(feature = "flex")] {
+/// use std::time::Duration;
+/// let cpu = cyclegan_burn::backend::cpu();
+/// cyclegan_burn::backend::probe("cpu", &cpu, Duration::from_secs(10)).unwrap();
+/// # }
+/// ```
+pub fn probe(
+    name: &str,
+    device: &Device,
+    timeout: std::time::Duration,
+) -> Result<(), CycleGanError> {
+    use burn::prelude::Tensor;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let probe_device = device.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("probe-{name}"))
+        .spawn(move || {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let ones = Tensor::<1>::ones([4], &probe_device);
+                ones.sum().into_scalar::<f32>()
+            }));
+            let _ = sender.send(result);
+        });
+    let unavailable = |reason: String| CycleGanError::BackendUnavailable {
+        name: name.to_string(),
+        reason,
+    };
+    if let Err(e) = spawned {
+        return Err(unavailable(format!("cannot start the probe thread: {e}")));
+    }
+    match receiver.recv_timeout(timeout) {
+        Ok(Ok(4.0)) => Ok(()),
+        Ok(Ok(sum)) => Err(unavailable(format!(
+            "a test sum of four ones gave {sum}: the driver computes wrongly"
+        ))),
+        Ok(Err(panic)) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "the driver panicked".to_string());
+            Err(unavailable(format!(
+                "no working driver ({}); for wgpu on Linux install a Vulkan driver \
+                 (e.g. Debian's mesa-vulkan-drivers), for cuda the NVIDIA driver",
+                message.lines().next().unwrap_or_default()
+            )))
+        }
+        Err(_) => Err(unavailable(format!(
+            "the driver did not answer within {} s (no usable GPU or Vulkan driver?)",
+            timeout.as_secs()
+        ))),
     }
 }
 

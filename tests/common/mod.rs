@@ -88,6 +88,13 @@ pub fn golden_nets(device: &Device) -> cyclegan_burn::train::CycleGanNets {
     }
 }
 
+/// The device tests run on: the default CPU backend, or the backend named by the
+/// `CYCLEGAN_TEST_BACKEND` environment variable (e.g. `wgpu`, with `--features wgpu`).
 pub fn device() -> Device {
-    backend::cpu()
+    match std::env::var("CYCLEGAN_TEST_BACKEND") {
+        Ok(name) if !name.is_empty() => {
+            backend::device(&name).unwrap_or_else(|e| panic!("CYCLEGAN_TEST_BACKEND={name}: {e}"))
+        }
+        _ => backend::cpu(),
+    }
 }

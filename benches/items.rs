@@ -1,0 +1,86 @@
+//! The benchmark items, shared by the criterion benches (`benches/networks.rs`) and the
+//! side-by-side program (`examples/bench_item.rs`, driven by `scripts/bench_compare.py`):
+//! the official default networks (resnet_9blocks ngf 64, basic D ndf 64, instance norm) at
+//! batch 1, as `scripts/bench_pytorch.py` runs them in PyTorch.
+
+use burn::tensor::Distribution;
+use cyclegan_burn::prelude::*;
+
+/// One thing to time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// `ResnetGenerator` forward (no autodiff) at `size × size`.
+    GeneratorForward(usize),
+    /// `NLayerDiscriminator` forward (no autodiff) at `size × size`.
+    DiscriminatorForward(usize),
+    /// One full CycleGAN training step (both generators, both discriminators, two Adam
+    /// updates) at `size × size`.
+    TrainStep(usize),
+}
+
+impl Item {
+    /// The items of the benchmark table, in its order.
+    pub const ALL: [Item; 6] = [
+        Item::GeneratorForward(64),
+        Item::GeneratorForward(128),
+        Item::GeneratorForward(256),
+        Item::DiscriminatorForward(256),
+        Item::TrainStep(64),
+        Item::TrainStep(128),
+    ];
+
+    /// `generator_forward_256` and so on.
+    pub fn name(self) -> String {
+        match self {
+            Item::GeneratorForward(s) => format!("generator_forward_{s}"),
+            Item::DiscriminatorForward(s) => format!("discriminator_forward_{s}"),
+            Item::TrainStep(s) => format!("train_step_{s}"),
+        }
+    }
+
+    /// The item called `name` (any size).
+    #[allow(dead_code)]
+    pub fn parse(name: &str) -> Option<Item> {
+        let (kind, size) = name.rsplit_once('_')?;
+        let size = size.parse().ok()?;
+        match kind {
+            "generator_forward" => Some(Item::GeneratorForward(size)),
+            "discriminator_forward" => Some(Item::DiscriminatorForward(size)),
+            "train_step" => Some(Item::TrainStep(size)),
+            _ => None,
+        }
+    }
+
+    /// Builds the networks and input on `device` (a plain device; the training step makes
+    /// its own autodiff device) and returns one iteration, which waits for the result.
+    pub fn prepare(self, device: &Device) -> Box<dyn FnMut()> {
+        let input = |size: usize, device: &Device| {
+            Tensor::<4>::random([1, 3, size, size], Distribution::Uniform(-1.0, 1.0), device)
+        };
+        match self {
+            Item::GeneratorForward(size) => {
+                let generator = ResnetGeneratorConfig::new(3, 3).init_seeded(device, 0);
+                let x = input(size, device);
+                Box::new(move || {
+                    let _ = generator.forward(x.clone()).into_data();
+                })
+            }
+            Item::DiscriminatorForward(size) => {
+                let discriminator = NLayerDiscriminatorConfig::new(3).init_seeded(device, 0);
+                let x = input(size, device);
+                Box::new(move || {
+                    let _ = discriminator.forward(x.clone()).into_data();
+                })
+            }
+            Item::TrainStep(size) => {
+                let device = device.clone().autodiff();
+                let mut gan = CycleGan::new(&CycleGanConfig::new(), &device);
+                let (a, b) = (input(size, &device), input(size, &device));
+                Box::new(move || {
+                    // The losses are read back, which waits for the whole step.
+                    let _ = gan.train_step(a.clone(), b.clone());
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""The benchmark items of benches/items.rs in PyTorch (the official networks, CPU, 2 threads).
+
+    python3 scripts/bench_pytorch.py --item generator_forward_256 --repeats 5
+    python3 scripts/bench_pytorch.py --flops generator_forward_256
+
+Prints one JSON line per run, with the same fields as `examples/bench_item.rs`. Items:
+generator_forward_<size> (resnet_9blocks ngf 64, instance norm, no dropout, no_grad),
+discriminator_forward_<size> (basic D ndf 64), train_step_<size> (the official
+CycleGANModel.optimize_parameters: LSGAN, lambda 10/10, identity 0.5, pool 50, two Adams,
+lr 2e-4, betas (0.5, 0.999)). `--flops` counts the floating-point operations of one
+iteration with torch.utils.flop_counter (convolutions and matrix products, 2 per
+multiply-add; backward included for the training step).
+
+Run: pip install torch && python3 scripts/bench_pytorch.py --item ...
+"""
+import argparse
+import json
+import random
+import resource
+import time
+
+import torch
+import torch.nn as nn
+
+from torch_networks import NLayerDiscriminator, ResnetGenerator, get_norm_layer
+
+
+def status_mib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+class ImagePool:
+    """The official image pool (util/image_pool.py)."""
+
+    def __init__(self, size):
+        self.size, self.images = size, []
+
+    def query(self, images):
+        out = []
+        for image in images:
+            image = image.unsqueeze(0)
+            if len(self.images) < self.size:
+                self.images.append(image)
+                out.append(image)
+            elif random.uniform(0, 1) > 0.5:
+                k = random.randint(0, self.size - 1)
+                out.append(self.images[k].clone())
+                self.images[k] = image
+            else:
+                out.append(image)
+        return torch.cat(out, 0)
+
+
+def train_step_fn(size):
+    norm = get_norm_layer("instance")
+    g_a = ResnetGenerator(3, 3, 64, norm, False, 9)
+    g_b = ResnetGenerator(3, 3, 64, norm, False, 9)
+    d_a = NLayerDiscriminator(3, 64, 3, norm)
+    d_b = NLayerDiscriminator(3, 64, 3, norm)
+    opt_g = torch.optim.Adam(list(g_a.parameters()) + list(g_b.parameters()), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=2e-4, betas=(0.5, 0.999))
+    pool_a, pool_b = ImagePool(50), ImagePool(50)
+    mse, l1 = nn.MSELoss(), nn.L1Loss()
+    real_a = torch.rand(1, 3, size, size) * 2 - 1
+    real_b = torch.rand(1, 3, size, size) * 2 - 1
+
+    def gan_loss(prediction, target_is_real):
+        target = torch.tensor(1.0 if target_is_real else 0.0).expand_as(prediction)
+        return mse(prediction, target)
+
+    def set_requires_grad(nets, flag):
+        for net in nets:
+            for p in net.parameters():
+                p.requires_grad = flag
+
+    def step():
+        fake_b = g_a(real_a)
+        rec_a = g_b(fake_b)
+        fake_a = g_b(real_b)
+        rec_b = g_a(fake_a)
+        set_requires_grad([d_a, d_b], False)
+        opt_g.zero_grad()
+        idt_a = g_a(real_b)
+        loss_idt_a = l1(idt_a, real_b) * 10 * 0.5
+        idt_b = g_b(real_a)
+        loss_idt_b = l1(idt_b, real_a) * 10 * 0.5
+        loss_g = (
+            gan_loss(d_a(fake_b), True)
+            + gan_loss(d_b(fake_a), True)
+            + l1(rec_a, real_a) * 10
+            + l1(rec_b, real_b) * 10
+            + loss_idt_a
+            + loss_idt_b
+        )
+        loss_g.backward()
+        opt_g.step()
+        set_requires_grad([d_a, d_b], True)
+        opt_d.zero_grad()
+        for d, real, fake in ((d_a, real_b, pool_b.query(fake_b)), (d_b, real_a, pool_a.query(fake_a))):
+            loss_d = (gan_loss(d(real), True) + gan_loss(d(fake.detach()), False)) * 0.5
+            loss_d.backward()
+        opt_d.step()
+        return loss_g.item()
+
+    return step
+
+
+def prepare(item):
+    kind, size = item.rsplit("_", 1)
+    size = int(size)
+    norm = get_norm_layer("instance")
+    if kind == "generator_forward":
+        net = ResnetGenerator(3, 3, 64, norm, False, 9)
+    elif kind == "discriminator_forward":
+        net = NLayerDiscriminator(3, 64, 3, norm)
+    elif kind == "train_step":
+        return train_step_fn(size)
+    else:
+        raise SystemExit(f"unknown item {item}")
+    x = torch.rand(1, 3, size, size) * 2 - 1
+
+    def forward():
+        with torch.no_grad():
+            return net(x).sum().item()
+
+    return forward
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--item")
+    parser.add_argument("--flops")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    random.seed(0)
+    if args.flops:
+        from torch.utils.flop_counter import FlopCounterMode
+
+        iteration = prepare(args.flops)
+        counter = FlopCounterMode(display=False)
+        with counter:
+            iteration()
+        print(json.dumps({"item": args.flops, "flops": counter.get_total_flops()}))
+        return
+    iteration = prepare(args.item)
+    rss_before = status_mib("VmRSS")
+    for _ in range(args.warmup):
+        iteration()
+    times = []
+    for _ in range(max(args.repeats, 1)):
+        start = time.perf_counter()
+        iteration()
+        times.append(time.perf_counter() - start)
+    ordered = sorted(times)
+    print(
+        json.dumps(
+            {
+                "impl": f"pytorch {torch.__version__}",
+                "item": args.item,
+                "backend": f"cpu, {torch.get_num_threads()} threads",
+                "median_s": ordered[len(ordered) // 2],
+                "min_s": ordered[0],
+                "times": [round(t, 5) for t in times],
+                "rss_before_mib": rss_before,
+                "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
