@@ -563,7 +563,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     }
     let baseline = |name: &str, values: &[f64]| {
         format!(
-            "| {name} |{}| | |\n",
+            "| {name} |{} | |\n",
             values
                 .iter()
                 .map(|v| format!(" {v:.3} |"))
