@@ -29,12 +29,14 @@ use burn::module::Module;
 use clap::Parser;
 use cyclegan_burn::CycleGanError;
 use cyclegan_burn::backend;
+use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::paired::paired_files;
 use cyclegan_burn::data::{
     DataLoader, DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions,
     UnalignedDataset,
 };
 use cyclegan_burn::import::PytorchLayout;
+use cyclegan_burn::io::write_atomic;
 use cyclegan_burn::metrics::{
     FACADE_PALETTE, LabelScores, PairedLabelScores, StripeScores, resized,
 };
@@ -136,6 +138,9 @@ const ABLATION: [Variant; 5] = [
     FULL,
 ];
 
+/// Protocol F trains and scores facades at this side length.
+const FACADES_SIZE: u32 = 64;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Protocol {
     Stripes,
@@ -190,7 +195,7 @@ fn config(protocol: Protocol, variant: Variant, seed: u64, o: &Options) -> Cycle
 fn dataset(protocol: Protocol, seed: u64, o: &Options) -> Result<UnalignedDataset, CycleGanError> {
     let (preprocess, size) = match protocol {
         Protocol::Stripes => (Preprocess::None, 32),
-        Protocol::Facades => (Preprocess::ResizeAndCrop, 64),
+        Protocol::Facades => (Preprocess::ResizeAndCrop, FACADES_SIZE as usize),
     };
     let options = DatasetOptions {
         phase: "train".into(),
@@ -234,8 +239,9 @@ fn train_run(
         Protocol::Stripes => o.steps,
         Protocol::Facades => dataset.len() * (o.n_epochs + o.n_epochs_decay),
     };
-    let loader = DataLoader::new(dataset.clone(), 1, 2, &device.clone().autodiff());
-    let mut gan = CycleGan::try_new(&config, &device.clone().autodiff())?;
+    let train_device = device.clone().autodiff();
+    let loader = DataLoader::new(dataset.clone(), 1, 2, &train_device);
+    let mut gan = CycleGan::try_new(&config, &train_device)?;
     let bar = (!o.quiet).then(|| {
         let bar = indicatif::ProgressBar::new(budget as u64);
         bar.set_style(
@@ -349,13 +355,14 @@ fn score(
         }
         Protocol::Facades => {
             let pairs = paired_files(facades_root(o)?, "test")?;
-            let scores = PairedLabelScores::measure(g_a, &pairs, 64, &FACADE_PALETTE, device)?;
+            let scores =
+                PairedLabelScores::measure(g_a, &pairs, FACADES_SIZE, &FACADE_PALETTE, device)?;
             let rows = pairs
                 .iter()
                 .take(8)
                 .map(|(photo, label)| {
-                    let photo = resized(cyclegan_burn::data::folder::load_rgb(photo)?, 64, false);
-                    let label = resized(cyclegan_burn::data::folder::load_rgb(label)?, 64, true);
+                    let photo = resized(load_rgb(photo)?, FACADES_SIZE, false);
+                    let label = resized(load_rgb(label)?, FACADES_SIZE, true);
                     let out = translate_rgb(g_a, &photo, device)?;
                     Ok([photo, out, label])
                 })
@@ -373,7 +380,7 @@ fn save_png(image: &RgbImage, path: &Path) -> Result<(), CycleGanError> {
     image
         .write_to(&mut bytes, image::ImageFormat::Png)
         .map_err(|e| CycleGanError::io(path, std::io::Error::other(e)))?;
-    cyclegan_burn::io::write_atomic(path, bytes.get_ref())
+    write_atomic(path, bytes.get_ref())
 }
 
 /// The all-"facade" prediction: the majority class everywhere.
@@ -381,7 +388,7 @@ fn facade_everywhere(o: &Options) -> Result<Vec<f64>, CycleGanError> {
     let pairs = paired_files(facades_root(o)?, "test")?;
     let mut scores = LabelScores::new(&FACADE_PALETTE);
     for (_, label) in &pairs {
-        let label = resized(cyclegan_burn::data::folder::load_rgb(label)?, 64, true);
+        let label = resized(load_rgb(label)?, FACADES_SIZE, true);
         let (w, h) = label.dimensions();
         scores.add(&label, &RgbImage::from_pixel(w, h, Rgb(FACADE_PALETTE[1])));
     }
@@ -488,7 +495,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                 None => {
                     let (gan, seconds, steps, log) =
                         train_run(protocol, variant, seed, &o, &device)?;
-                    cyclegan_burn::io::write_atomic(run_dir.join("losses.txt"), log.as_bytes())?;
+                    write_atomic(run_dir.join("losses.txt"), log.as_bytes())?;
                     for (name, net) in [("G_A", &gan.nets().g_a), ("G_B", &gan.nets().g_b)] {
                         net.save_pytorch(net_path(name))?;
                     }
@@ -498,7 +505,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                         "steps": steps,
                         "backend": o.backend,
                     });
-                    cyclegan_burn::io::write_atomic(&record_path, record.to_string().as_bytes())?;
+                    write_atomic(&record_path, record.to_string().as_bytes())?;
                     // Inference copies: no autodiff, training flags off.
                     (
                         gan.nets().g_a.valid(),
@@ -578,7 +585,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     }
     report.push_str(&table);
     println!("{report}");
-    cyclegan_burn::io::write_atomic(
+    write_atomic(
         o.out.join(format!(
             "{}_{}summary.md",
             o.protocol.to_ascii_uppercase(),
