@@ -12,36 +12,38 @@
 //! ```
 //!
 //! `--steps` (S) and `--n_epochs` / `--n_epochs_decay` (F) change the budget for a quicker
-//! look; the tables then say so. Every run leaves its generators (official-named
-//! `.safetensors`), a `samples.png` of test translations, the losses and its wall time in
-//! `--out`; a later call with the same budget scores finished runs instead of training them
-//! again (`--retrain` to override), so seeds can run as parallel processes and one more call
-//! prints the table over all of them.
+//! look; the tables then say so. Each run trains through the library's `train` into
+//! `--out/<protocol>_<variant>_seed<seed>/`: the official-named `latest_net_*.safetensors`,
+//! `loss_log.txt`, the HTML report, a `samples.png` of test translations, and `run.json`
+//! with the budget and the training wall time. A later call with the same budget scores
+//! finished runs instead of training them again (`--retrain` to override) and resumes
+//! unfinished ones from their last checkpoint (written after every epoch), so a protocol can
+//! be stopped and continued, seeds can run as parallel processes, and one more call prints
+//! the table over all of them.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
 
 use burn::data::dataset::Dataset;
-use burn::module::Module;
+use burn::prelude::Device;
 use clap::Parser;
 use cyclegan_burn::CycleGanError;
 use cyclegan_burn::backend;
 use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::paired::paired_files;
 use cyclegan_burn::data::{
-    DataLoader, DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions,
-    UnalignedDataset,
+    DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions, UnalignedDataset,
 };
-use cyclegan_burn::import::PytorchLayout;
 use cyclegan_burn::io::write_atomic;
 use cyclegan_burn::metrics::{
     FACADE_PALETTE, LabelScores, PairedLabelScores, StripeScores, resized,
 };
 use cyclegan_burn::model::ResnetGenerator;
-use cyclegan_burn::train::{CycleGan, CycleGanConfig, Generator, GeneratorKind, LrPolicy};
+use cyclegan_burn::train::{
+    Checkpointer, CycleGanConfig, Generator, GeneratorKind, LrPolicy, RunOptions, RunSummary, train,
+};
 use cyclegan_burn::translate::translate_rgb;
 use image::{Rgb, RgbImage, imageops};
 
@@ -225,82 +227,45 @@ fn facades_root(o: &Options) -> Result<&Path, CycleGanError> {
     })
 }
 
-/// Trains one run and returns the trained networks with the wall time.
+/// Trains one run through the library's [`train`]: a `latest` checkpoint after every epoch
+/// and at the end of the step budget, so a run that is killed resumes (`resume`) from its
+/// last epoch instead of starting again.
 fn train_run(
     protocol: Protocol,
     variant: Variant,
     seed: u64,
     o: &Options,
-    device: &burn::prelude::Device,
-) -> Result<(CycleGan, f64, usize, String), CycleGanError> {
+    run_name: &str,
+    resume: bool,
+    device: &Device,
+) -> Result<RunSummary, CycleGanError> {
     let config = config(protocol, variant, seed, o);
     let dataset = Arc::new(dataset(protocol, seed, o)?);
-    let budget = match protocol {
-        Protocol::Stripes => o.steps,
-        Protocol::Facades => dataset.len() * (o.n_epochs + o.n_epochs_decay),
+    let (n_epochs, n_epochs_decay, budget) = match protocol {
+        Protocol::Stripes => (o.steps.div_ceil(dataset.len().max(1)), 0, o.steps),
+        Protocol::Facades => (
+            o.n_epochs,
+            o.n_epochs_decay,
+            dataset.len() * (o.n_epochs + o.n_epochs_decay),
+        ),
     };
-    let train_device = device.clone().autodiff();
-    let loader = DataLoader::new(dataset.clone(), 1, 2, &train_device);
-    let mut gan = CycleGan::try_new(&config, &train_device)?;
-    let bar = (!o.quiet).then(|| {
-        let bar = indicatif::ProgressBar::new(budget as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix} {bar:30} {pos}/{len} [{elapsed}<{eta}, {per_sec}] {msg}",
-            )
-            .expect("valid template"),
-        );
-        bar.set_prefix(format!("{} seed {seed}", variant.key));
-        bar
-    });
-    let start = Instant::now();
-    let mut log = String::new();
-    let mut step = 0;
-    let mut epoch = 0;
-    while step < budget {
-        epoch += 1;
-        dataset.set_epoch(epoch as u64);
-        gan.set_learning_rate(config.lr_policy.lr_at(config.lr, epoch));
-        for batch in loader.iter() {
-            let batch = batch?;
-            let losses = gan.train_step(batch.real_a, batch.real_b);
-            step += 1;
-            if !losses.is_finite() {
-                return Err(CycleGanError::option(
-                    "lr",
-                    format!(
-                        "{} seed {seed} diverged at step {step}: {losses:?}",
-                        variant.key
-                    ),
-                ));
-            }
-            if step % 100 == 0 || step == budget {
-                let _ = write!(log, "step {step} epoch {epoch}");
-                for (name, value) in losses.named() {
-                    let _ = write!(log, " {name} {value:.4}");
-                }
-                log.push('\n');
-            }
-            if let Some(bar) = &bar {
-                bar.inc(1);
-                if step % 50 == 0 {
-                    bar.set_message(format!(
-                        "G {:.3} D_A {:.3} cyc {:.3}",
-                        losses.g,
-                        losses.d_a,
-                        losses.cycle_a + losses.cycle_b
-                    ));
-                }
-            }
-            if step == budget {
-                break;
-            }
-        }
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    Ok((gan, start.elapsed().as_secs_f64(), step, log))
+    let options = RunOptions {
+        name: run_name.into(),
+        checkpoints_dir: o.out.clone(),
+        n_epochs,
+        n_epochs_decay,
+        batch_size: 1,
+        num_threads: 2,
+        print_freq: 100,
+        display_freq: 1000,
+        save_latest_freq: 0,
+        save_epoch_freq: 0,
+        continue_train: resume,
+        max_iters: Some(budget),
+        progress: !o.quiet,
+        ..RunOptions::default()
+    };
+    train(&config, dataset, &options, &device.clone().autodiff())
 }
 
 /// Input, output and truth side by side for the first `n` test items, scaled up.
@@ -327,7 +292,7 @@ fn score(
     (g_a, g_b): (&Generator, &Generator),
     o: &Options,
     run_dir: &Path,
-    device: &burn::prelude::Device,
+    device: &Device,
 ) -> Result<(Vec<f64>, Vec<f64>), CycleGanError> {
     match protocol {
         Protocol::Stripes => {
@@ -455,11 +420,12 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     for &variant in &variants {
         let mut results = Vec::new();
         for &seed in &seeds {
-            let run_dir = o.out.join(format!(
+            let run_name = format!(
                 "{}_{}_seed{seed}",
                 o.protocol.to_ascii_uppercase(),
                 variant.key
-            ));
+            );
+            let run_dir = o.out.join(&run_name);
             std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
             let net_path = |name: &str| run_dir.join(format!("latest_net_{name}.safetensors"));
             let record_path = run_dir.join("run.json");
@@ -467,54 +433,69 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                 Protocol::Stripes => format!("S steps {}", o.steps),
                 Protocol::Facades => format!("F epochs {}+{}", o.n_epochs, o.n_epochs_decay),
             };
-            let finished = (!o.retrain)
-                .then(|| std::fs::read(&record_path).ok())
-                .flatten()
-                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-                .filter(|record| record["budget"] == budget_key.as_str())
-                .filter(|_| net_path("G_A").exists() && net_path("G_B").exists());
-            let (g_a, g_b, seconds, steps) = match finished {
-                Some(record) => {
-                    eprintln!(
-                        "{}: finished earlier, scoring its generators",
-                        run_dir.display()
-                    );
-                    let load = |name: &str| -> Result<Generator, CycleGanError> {
-                        Ok(Generator::Resnet(ResnetGenerator::from_pytorch(
-                            net_path(name),
-                            &device,
-                        )?))
-                    };
-                    (
-                        load("G_A")?,
-                        load("G_B")?,
-                        record["seconds"].as_f64().unwrap_or(0.0),
-                        record["steps"].as_u64().unwrap_or(0) as usize,
-                    )
+            let record = std::fs::read(&record_path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+            let same_budget = record
+                .as_ref()
+                .is_some_and(|r| r["budget"] == budget_key.as_str());
+            if let Some(other) = record.as_ref().filter(|_| !same_budget && !o.retrain) {
+                return Err(CycleGanError::option(
+                    "out",
+                    format!(
+                        "{} holds a run with another budget ({}); use --retrain to replace it or another --out",
+                        run_dir.display(),
+                        other["budget"]
+                    ),
+                ));
+            }
+            // Records written before runs could resume have no `finished` key: they are
+            // finished.
+            let finished = same_budget
+                && !o.retrain
+                && record.as_ref().is_some_and(|r| r["finished"] != false)
+                && net_path("G_A").exists()
+                && net_path("G_B").exists();
+            let (seconds, steps) = if finished {
+                let record = record.expect("read above");
+                eprintln!(
+                    "{}: finished earlier, scoring its generators",
+                    run_dir.display()
+                );
+                (
+                    record["seconds"].as_f64().unwrap_or(0.0),
+                    record["steps"].as_u64().unwrap_or(0) as usize,
+                )
+            } else {
+                let resume =
+                    same_budget && !o.retrain && Checkpointer::new(&run_dir)?.exists("latest");
+                if resume {
+                    eprintln!("{}: resuming from its last checkpoint", run_dir.display());
                 }
-                None => {
-                    let (gan, seconds, steps, log) =
-                        train_run(protocol, variant, seed, &o, &device)?;
-                    write_atomic(run_dir.join("losses.txt"), log.as_bytes())?;
-                    for (name, net) in [("G_A", &gan.nets().g_a), ("G_B", &gan.nets().g_b)] {
-                        net.save_pytorch(net_path(name))?;
-                    }
-                    let record = serde_json::json!({
-                        "budget": budget_key,
-                        "seconds": seconds,
-                        "steps": steps,
-                        "backend": o.backend,
-                    });
-                    write_atomic(&record_path, record.to_string().as_bytes())?;
-                    // Inference copies: no autodiff, training flags off.
-                    (
-                        gan.nets().g_a.valid(),
-                        gan.nets().g_b.valid(),
-                        seconds,
-                        steps,
-                    )
-                }
+                let started = serde_json::json!({
+                    "budget": budget_key,
+                    "finished": false,
+                    "backend": o.backend,
+                });
+                write_atomic(&record_path, started.to_string().as_bytes())?;
+                let summary = train_run(protocol, variant, seed, &o, &run_name, resume, &device)?;
+                let record = serde_json::json!({
+                    "budget": budget_key,
+                    "finished": true,
+                    "seconds": summary.train_seconds,
+                    "steps": summary.total_iters,
+                    "backend": o.backend,
+                });
+                write_atomic(&record_path, record.to_string().as_bytes())?;
+                (summary.train_seconds, summary.total_iters)
             };
+            let load = |name: &str| -> Result<Generator, CycleGanError> {
+                Ok(Generator::Resnet(ResnetGenerator::from_pytorch(
+                    net_path(name),
+                    &device,
+                )?))
+            };
+            let (g_a, g_b) = (load("G_A")?, load("G_B")?);
             let (scores, identity) = score(protocol, (&g_a, &g_b), &o, &run_dir, &device)?;
             let line = format!(
                 "{} seed {seed}: {} steps in {:.1} min; {}",

@@ -277,6 +277,7 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         continue_train: o.continue_train,
         epoch: o.epoch.clone(),
         stop_after_epoch: None,
+        max_iters: None,
         progress: !o.quiet,
     };
     Ok(Plan {

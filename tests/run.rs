@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{Checkpointer, GeneratorKind, RunOptions, train};
+use cyclegan_burn::train::{
+    Checkpointer, CycleGan, GeneratorKind, RunOptions, TrainerState, train,
+};
 
 /// Training runs here are compared bit for bit and write into temporary folders: the tests of
 /// this file take turns.
@@ -59,6 +61,46 @@ fn run_options(dir: &std::path::Path, name: &str) -> RunOptions {
     }
 }
 
+/// Everything but the wall time.
+fn assert_same_state(a: &TrainerState, b: &TrainerState) {
+    assert_eq!(
+        (a.epoch, a.total_iters, a.epoch_progress, a.learning_rate),
+        (b.epoch, b.total_iters, b.epoch_progress, b.learning_rate)
+    );
+    assert_eq!(a.config, b.config);
+    assert!(a.train_seconds > 0.0 && b.train_seconds > 0.0);
+}
+
+/// The four networks are equal bit for bit.
+fn assert_same_nets(a: &CycleGan, b: &CycleGan, when: &str) {
+    for (net, x, y) in [
+        (
+            "G_A",
+            a.nets().g_a.to_state_dict(),
+            b.nets().g_a.to_state_dict(),
+        ),
+        (
+            "G_B",
+            a.nets().g_b.to_state_dict(),
+            b.nets().g_b.to_state_dict(),
+        ),
+        (
+            "D_A",
+            a.nets().d_a.to_state_dict(),
+            b.nets().d_a.to_state_dict(),
+        ),
+        (
+            "D_B",
+            a.nets().d_b.to_state_dict(),
+            b.nets().d_b.to_state_dict(),
+        ),
+    ] {
+        for (key, t) in &x {
+            assert_eq!(t, &y[key], "{net}.{key} differs {when}");
+        }
+    }
+}
+
 #[test]
 fn resumed_run_equals_an_uninterrupted_one() {
     let _serial = serial();
@@ -101,33 +143,8 @@ fn resumed_run_equals_an_uninterrupted_one() {
         .load("latest", &device)
         .unwrap();
     let (b, state_b) = checkpoints.load("latest", &device).unwrap();
-    assert_eq!(state_a, state_b);
-    for (net, x, y) in [
-        (
-            "G_A",
-            a.nets().g_a.to_state_dict(),
-            b.nets().g_a.to_state_dict(),
-        ),
-        (
-            "G_B",
-            a.nets().g_b.to_state_dict(),
-            b.nets().g_b.to_state_dict(),
-        ),
-        (
-            "D_A",
-            a.nets().d_a.to_state_dict(),
-            b.nets().d_a.to_state_dict(),
-        ),
-        (
-            "D_B",
-            a.nets().d_b.to_state_dict(),
-            b.nets().d_b.to_state_dict(),
-        ),
-    ] {
-        for (key, t) in &x {
-            assert_eq!(t, &y[key], "{net}.{key} differs after epoch 3");
-        }
-    }
+    assert_same_state(&state_a, &state_b);
+    assert_same_nets(&a, &b, "after epoch 3");
     let g_a_after_epoch_3 = b.nets().g_a.to_state_dict();
     // The nets alone (as the translate program loads a Burn record), on a plain device.
     let (nets, _) = checkpoints.load_nets("latest", &common::device()).unwrap();
@@ -164,6 +181,66 @@ fn resumed_run_equals_an_uninterrupted_one() {
         .load_pytorch(run.join("latest_net_G_A.safetensors"), &common::device())
         .unwrap();
     assert_eq!(g.to_state_dict(), g_a_after_epoch_3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_step_budget_stops_inside_an_epoch_and_a_resume_finishes_it() {
+    let _serial = serial();
+    let dir = temp_dir("budget");
+    let device = common::device().autodiff();
+    let config = tiny_config();
+    let straight = RunOptions {
+        stop_after_epoch: Some(2),
+        ..run_options(&dir, "straight")
+    };
+    train(&config, stripes(), &straight, &device).unwrap();
+
+    // Six images per epoch in batches of two: a budget of 8 stops one batch into epoch 2.
+    let budget = RunOptions {
+        max_iters: Some(8),
+        ..run_options(&dir, "budget")
+    };
+    let stopped = train(&config, stripes(), &budget, &device).unwrap();
+    assert_eq!((stopped.last_epoch, stopped.total_iters), (2, 8));
+    let checkpoints = Checkpointer::new(dir.join("budget")).unwrap();
+    let state = checkpoints.state("latest").unwrap();
+    assert_eq!(
+        (state.epoch, state.epoch_progress, state.total_iters),
+        (1, 2, 8)
+    );
+    assert!(!checkpoints.exists("2"), "epoch 2 is not complete");
+    assert!(stopped.train_seconds > 0.0);
+
+    // Resuming with the budget already spent trains nothing.
+    let spent = RunOptions {
+        continue_train: true,
+        ..budget.clone()
+    };
+    let again = train(&config, stripes(), &spent, &device).unwrap();
+    assert_eq!(again.total_iters, 8);
+    assert_eq!(checkpoints.state("latest").unwrap().total_iters, 8);
+
+    // Resuming without it finishes epoch 2 with the batches the first run did not see.
+    let rest = RunOptions {
+        continue_train: true,
+        max_iters: None,
+        stop_after_epoch: Some(2),
+        ..budget
+    };
+    let finished = train(&config, stripes(), &rest, &device).unwrap();
+    assert_eq!((finished.last_epoch, finished.total_iters), (2, 12));
+    assert!(finished.train_seconds >= stopped.train_seconds);
+    let (a, state_a) = Checkpointer::new(dir.join("straight"))
+        .unwrap()
+        .load("latest", &device)
+        .unwrap();
+    let (b, state_b) = checkpoints.load("latest", &device).unwrap();
+    assert_same_state(&state_a, &state_b);
+    assert_eq!(state_b.epoch_progress, 0);
+    assert_same_nets(&a, &b, "after epoch 2");
+    let log = std::fs::read_to_string(dir.join("budget").join("loss_log.txt")).unwrap();
+    assert!(log.contains("(epoch: 2, iters: 6"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -102,12 +102,20 @@ impl DataLoader {
     /// The batches of the dataset's current epoch, in order. A file that cannot be read
     /// ends the iteration with an error naming it.
     pub fn iter(&self) -> BatchIter {
+        self.iter_from(0)
+    }
+
+    /// The batches of the current epoch from batch `first` on (batch `first` is the one
+    /// [`iter`](Self::iter) yields after skipping `first`), without loading the skipped
+    /// ones: a run resumed inside an epoch sees the rest of that epoch's order.
+    pub fn iter_from(&self, first: usize) -> BatchIter {
         let n_batches = self.num_batches();
+        let first = first.min(n_batches);
         let shared = Arc::new(Shared {
-            consumed: Mutex::new(0),
+            consumed: Mutex::new(first),
             advanced: Condvar::new(),
             stop: AtomicBool::new(false),
-            next: AtomicUsize::new(0),
+            next: AtomicUsize::new(first),
         });
         let (sender, receiver) = mpsc::channel();
         let workers = (0..self.num_workers)
@@ -144,7 +152,7 @@ impl DataLoader {
             loader: self.clone(),
             receiver,
             buffer: BTreeMap::new(),
-            next: 0,
+            next: first,
             n_batches,
             shared,
             workers,

@@ -31,7 +31,15 @@ pub struct TrainerState {
     pub epoch: usize,
     /// Training images seen so far (the official `total_iters`).
     pub total_iters: usize,
-    /// The learning rate in use at the end of that epoch.
+    /// Images of epoch `epoch + 1` already trained, when the run stopped inside it (a
+    /// step budget, [`RunOptions::max_iters`](super::RunOptions::max_iters)); 0 at an
+    /// epoch's end. A resume continues that epoch's data order where it stopped.
+    #[serde(default)]
+    pub epoch_progress: usize,
+    /// Wall-clock seconds spent training so far, over all resumes.
+    #[serde(default)]
+    pub train_seconds: f64,
+    /// The learning rate in use when the checkpoint was written.
     pub learning_rate: f64,
     /// The configuration the networks were built with.
     pub config: CycleGanConfig,

@@ -48,6 +48,11 @@ pub struct RunOptions {
     pub epoch: String,
     /// Stop after this epoch even if the schedule goes on (for tests and time budgets).
     pub stop_after_epoch: Option<usize>,
+    /// Stop once this many images have been trained on in total, even inside an epoch (a
+    /// step budget). The run then ends with a `latest` checkpoint that records how far into
+    /// the epoch it got, and a resume ([`continue_train`](Self::continue_train)) carries on
+    /// with the rest of that epoch's data order.
+    pub max_iters: Option<usize>,
     /// Show a progress bar and warnings on standard error.
     pub progress: bool,
 }
@@ -69,6 +74,7 @@ impl Default for RunOptions {
             continue_train: false,
             epoch: "latest".into(),
             stop_after_epoch: None,
+            max_iters: None,
             progress: false,
         }
     }
@@ -81,7 +87,8 @@ pub struct RunSummary {
     pub run_dir: PathBuf,
     /// The HTML report.
     pub report: PathBuf,
-    /// The last completed epoch.
+    /// The last epoch trained in (completed, unless [`RunOptions::max_iters`] stopped the
+    /// run inside it).
     pub last_epoch: usize,
     /// Images trained on in total.
     pub total_iters: usize,
@@ -89,6 +96,8 @@ pub struct RunSummary {
     pub last_epoch_losses: StepLosses,
     /// The learning rate of the last epoch.
     pub learning_rate: f64,
+    /// Wall-clock seconds spent training, over all resumes of the run.
+    pub train_seconds: f64,
 }
 
 fn mean(losses: &[StepLosses]) -> StepLosses {
@@ -134,49 +143,60 @@ pub fn train(
         other => other,
     };
 
-    let (mut gan, mut first_epoch, mut total_iters) = if options.continue_train {
-        let (gan, state) = checkpointer.load(&options.epoch, device)?;
-        let saved = &state.config;
-        let same_networks = (
-            saved.input_nc,
-            saved.output_nc,
-            saved.ngf,
-            saved.ndf,
-            saved.n_layers_d,
-        ) == (
-            config.input_nc,
-            config.output_nc,
-            config.ngf,
-            config.ndf,
-            config.n_layers_d,
-        ) && (saved.net_g, saved.net_d, saved.norm, saved.dropout)
-            == (config.net_g, config.net_d, config.norm, config.dropout);
-        if !same_networks {
-            return Err(CycleGanError::option(
-                "continue_train",
-                format!(
-                    "the checkpoint in {} has other networks ({} ngf {} / {} ndf {}, norm {}); resume with the same network options",
-                    run_dir.display(),
-                    saved.net_g,
-                    saved.ngf,
-                    saved.net_d,
-                    saved.ndf,
-                    saved.norm
-                ),
-            ));
-        }
-        // Loss and optimizer options may change on resume, as in the official code.
-        let (nets, optim_g, optim_d) = gan.into_parts();
-        let mut gan = CycleGan::try_from_nets(config, nets, device)?;
-        gan.set_optimizers(optim_g, optim_d);
-        (gan, state.epoch + 1, state.total_iters)
-    } else {
-        (
-            CycleGan::try_new(config, device)?,
-            options.epoch_count.max(1),
-            0,
-        )
-    };
+    let (mut gan, mut first_epoch, mut total_iters, mut epoch_progress, previous_seconds) =
+        if options.continue_train {
+            let (gan, state) = checkpointer.load(&options.epoch, device)?;
+            let saved = &state.config;
+            let same_networks = (
+                saved.input_nc,
+                saved.output_nc,
+                saved.ngf,
+                saved.ndf,
+                saved.n_layers_d,
+            ) == (
+                config.input_nc,
+                config.output_nc,
+                config.ngf,
+                config.ndf,
+                config.n_layers_d,
+            ) && (saved.net_g, saved.net_d, saved.norm, saved.dropout)
+                == (config.net_g, config.net_d, config.norm, config.dropout);
+            if !same_networks {
+                return Err(CycleGanError::option(
+                    "continue_train",
+                    format!(
+                        "the checkpoint in {} has other networks ({} ngf {} / {} ndf {}, norm {}); resume with the same network options",
+                        run_dir.display(),
+                        saved.net_g,
+                        saved.ngf,
+                        saved.net_d,
+                        saved.ndf,
+                        saved.norm
+                    ),
+                ));
+            }
+            // Loss and optimizer options may change on resume, as in the official code.
+            let (nets, optim_g, optim_d) = gan.into_parts();
+            let mut gan = CycleGan::try_from_nets(config, nets, device)?;
+            gan.set_optimizers(optim_g, optim_d);
+            (
+                gan,
+                state.epoch + 1,
+                state.total_iters,
+                state.epoch_progress,
+                state.train_seconds,
+            )
+        } else {
+            (
+                CycleGan::try_new(config, device)?,
+                options.epoch_count.max(1),
+                0,
+                0,
+                0.0,
+            )
+        };
+    let run_start = Instant::now();
+    let max_iters = options.max_iters.unwrap_or(usize::MAX);
     let last_epoch = options
         .stop_after_epoch
         .map_or(total_epochs, |stop| stop.min(total_epochs));
@@ -189,10 +209,19 @@ pub fn train(
     );
     let mut last_epoch_losses = StepLosses::default();
     let mut warned_resize = false;
-    if first_epoch > last_epoch {
+    let mut trained_in = if epoch_progress > 0 {
+        first_epoch
+    } else {
+        first_epoch - 1
+    }
+    .min(last_epoch);
+    if first_epoch > last_epoch || total_iters >= max_iters {
         first_epoch = last_epoch + 1;
     }
     for epoch in first_epoch..=last_epoch {
+        // Images of this epoch trained before a resume (only the first epoch of a resume).
+        let skipped = std::mem::take(&mut epoch_progress);
+        trained_in = epoch;
         dataset.set_epoch(epoch as u64);
         gan.set_learning_rate(policy.lr_at(config.lr, epoch));
         let epoch_start = Instant::now();
@@ -206,15 +235,16 @@ pub fn train(
                 .expect("valid template"),
             );
             bar.set_prefix(format!("{epoch}/{last_epoch}"));
+            bar.set_position((skipped / options.batch_size) as u64);
             bar
         });
         let mut epoch_losses = Vec::with_capacity(steps);
         let mut since_print = Vec::new();
-        let mut epoch_iter = 0;
+        let mut epoch_iter = skipped;
         let mut data_time = 0.0;
         let mut data_start = Instant::now();
         let mut visual_batch = None;
-        for batch in loader.iter() {
+        for batch in loader.iter_from(skipped / options.batch_size) {
             let batch = batch?;
             data_time = data_start.elapsed().as_secs_f64();
             if options.progress
@@ -284,13 +314,26 @@ pub fn train(
                 bar.inc(1);
             }
             data_start = Instant::now();
+            if total_iters >= max_iters {
+                break;
+            }
         }
+
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
+        let epoch_complete = epoch_iter >= dataset.len();
         if !since_print.is_empty() {
-            let time = epoch_start.elapsed().as_secs_f64() / epoch_iter.max(1) as f64;
-            report.log_losses(epoch, 1.0, epoch_iter, time, data_time, &mean(&since_print))?;
+            let time = epoch_start.elapsed().as_secs_f64() / (epoch_iter - skipped).max(1) as f64;
+            let fraction = epoch_iter as f64 / dataset.len().max(1) as f64;
+            report.log_losses(
+                epoch,
+                fraction.min(1.0),
+                epoch_iter,
+                time,
+                data_time,
+                &mean(&since_print),
+            )?;
         }
         if let Some((real_a, real_b)) = visual_batch {
             report.save_visuals(epoch, &gan.visuals(real_a, real_b))?;
@@ -298,23 +341,32 @@ pub fn train(
         report.write_html()?;
         last_epoch_losses = mean(&epoch_losses);
         let state = TrainerState {
-            epoch,
+            epoch: if epoch_complete { epoch } else { epoch - 1 },
             total_iters,
+            epoch_progress: if epoch_complete { 0 } else { epoch_iter },
+            train_seconds: previous_seconds + run_start.elapsed().as_secs_f64(),
             learning_rate: gan.learning_rate(),
             config: config.clone(),
         };
         checkpointer.save(&gan, "latest", &state)?;
+        if !epoch_complete {
+            break;
+        }
         if options.save_epoch_freq > 0 && epoch % options.save_epoch_freq == 0 {
             checkpointer.save(&gan, &epoch.to_string(), &state)?;
+        }
+        if total_iters >= max_iters {
+            break;
         }
     }
     report.write_html()?;
     Ok(RunSummary {
         report: report.index_path(),
         run_dir,
-        last_epoch,
+        last_epoch: trained_in,
         total_iters,
         last_epoch_losses,
         learning_rate: gan.learning_rate(),
+        train_seconds: previous_seconds + run_start.elapsed().as_secs_f64(),
     })
 }
