@@ -14,6 +14,7 @@ use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 use burn::tensor::activation::leaky_relu;
 
+use super::conv::conv2d;
 use super::generator::{ConvNorm, check_channels};
 use super::init::{InitType, WeightInit, random_seed};
 use super::norm::Norm;
@@ -110,11 +111,11 @@ pub struct NLayerDiscriminator {
 impl NLayerDiscriminator {
     /// Scores `[N, input_nc, H, W]` as `[N, 1, h, w]` patch scores.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let mut x = leaky_relu(self.first.forward(x), SLOPE);
+        let mut x = leaky_relu(conv2d(&self.first, x), SLOPE);
         for layer in &self.layers {
             x = leaky_relu(layer.forward(x), SLOPE);
         }
-        self.last.forward(x)
+        conv2d(&self.last, x)
     }
 
     /// [`forward`](Self::forward) after [`check_input`](Self::check_input).
@@ -213,9 +214,9 @@ pub struct PixelDiscriminator {
 impl PixelDiscriminator {
     /// Scores `[N, input_nc, H, W]` as `[N, 1, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = leaky_relu(self.first.forward(x), SLOPE);
+        let x = leaky_relu(conv2d(&self.first, x), SLOPE);
         let x = leaky_relu(self.middle.forward(x), SLOPE);
-        self.last.forward(x)
+        conv2d(&self.last, x)
     }
 
     /// [`forward`](Self::forward) after [`check_input`](Self::check_input).

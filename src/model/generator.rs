@@ -15,6 +15,8 @@
 //! Convolutions followed by a norm carry a bias exactly when the norm is an instance norm.
 
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
+
+use super::conv::{conv_transpose2d, conv2d};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{leaky_relu, relu, tanh};
@@ -36,7 +38,7 @@ pub struct ConvNorm {
 impl ConvNorm {
     /// `norm(conv(x))`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.norm.forward(self.conv.forward(x))
+        self.norm.forward(conv2d(&self.conv, x))
     }
 }
 
@@ -52,7 +54,7 @@ pub struct ConvTransposeNorm {
 impl ConvTransposeNorm {
     /// `norm(conv_transpose(x))`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.norm.forward(self.conv.forward(x))
+        self.norm.forward(conv_transpose2d(&self.conv, x))
     }
 }
 
@@ -220,14 +222,14 @@ impl ResnetBlock {
 
     /// `x + norm2(conv2(pad(dropout(relu(norm1(conv1(pad(x))))))))`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = self.conv1.forward(pad2d(x.clone(), 1, self.padding));
+        let y = conv2d(&self.conv1, pad2d(x.clone(), 1, self.padding));
         let mut y = relu(self.norm1.forward(y));
         if let Some(dropout) = &self.dropout {
             y = dropout.forward(y);
         }
         let y = self
             .norm2
-            .forward(self.conv2.forward(pad2d(y, 1, self.padding)));
+            .forward(conv2d(&self.conv2, pad2d(y, 1, self.padding)));
         x + y
     }
 }
@@ -280,7 +282,7 @@ impl ResnetGenerator {
         for up in &self.up {
             x = relu(up.forward(x));
         }
-        tanh(self.head.forward(reflect_pad2d(x, 3)))
+        tanh(conv2d(&self.head, reflect_pad2d(x, 3)))
     }
 
     /// [`forward`](Self::forward) after [`check_input`](Self::check_input).
@@ -517,21 +519,25 @@ impl UnetGenerator {
         let block = &self.blocks[index];
         match block.role {
             UnetRole::Outermost => {
-                let y = block.down_conv.forward(x);
+                let y = conv2d(&block.down_conv, x);
                 let y = self.level(index + 1, y);
-                tanh(block.up_conv.forward(relu(y)))
+                tanh(conv_transpose2d(&block.up_conv, relu(y)))
             }
             UnetRole::Innermost => {
-                let y = block.down_conv.forward(leaky_relu(x.clone(), 0.2));
-                let y = block.up_norm.forward(block.up_conv.forward(relu(y)));
+                let y = conv2d(&block.down_conv, leaky_relu(x.clone(), 0.2));
+                let y = block
+                    .up_norm
+                    .forward(conv_transpose2d(&block.up_conv, relu(y)));
                 Tensor::cat(vec![x, y], 1)
             }
             UnetRole::Middle | UnetRole::MiddleWithDropout => {
                 let y = block
                     .down_norm
-                    .forward(block.down_conv.forward(leaky_relu(x.clone(), 0.2)));
+                    .forward(conv2d(&block.down_conv, leaky_relu(x.clone(), 0.2)));
                 let y = self.level(index + 1, y);
-                let mut y = block.up_norm.forward(block.up_conv.forward(relu(y)));
+                let mut y = block
+                    .up_norm
+                    .forward(conv_transpose2d(&block.up_conv, relu(y)));
                 if let Some(dropout) = &block.dropout {
                     y = dropout.forward(y);
                 }

@@ -1,0 +1,345 @@
+//! 2-D convolution with a matrix-product weight gradient on the CPU.
+//!
+//! Burn 0.22 computes a convolution's weight gradient, on backends that do not override
+//! it (Flex among them), as another convolution: the input with batch and channels
+//! swapped, convolved with the output gradient as the kernel. That kernel is as large as
+//! the feature map (64×64 in the 256² generator's residual blocks), so Flex spends about
+//! twice as long on the weight gradient as on the forward convolution (measured in
+//! `docs/benchmarks.md`).
+//!
+//! PyTorch (and this module) computes it as one matrix product instead: with the input's
+//! patches laid out as columns, `dW = grad · colsᵀ`, a `[c_out, h·w] × [h·w, c_in·k²]`
+//! product that runs at the matrix-multiply rate. The forward pass and the input gradient
+//! stay Burn's own.
+//!
+//! It is wired in through Burn's backend-extension API: a [`GemmGradConv`] operation that
+//! Flex runs with its ordinary convolution, and whose autodiff implementation supplies the
+//! custom backward pass. [`conv2d`] uses it on Flex devices and falls back to
+//! [`Conv2d::forward`] everywhere else, so results agree on every backend.
+
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions, PadMode};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, TensorMetadata, backend_extension};
+use burn::module::Param;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::prelude::*;
+use burn::tensor::Slice;
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops, OpsKind};
+use burn_autodiff::{Autodiff, NodeId};
+
+/// A convolution (no bias, one group) whose weight gradient is a single matrix product.
+///
+/// The default body is the backend's own convolution; the autodiff implementation keeps it
+/// for the forward pass and the input gradient and replaces the weight gradient.
+#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
+pub trait GemmGradConv: Backend {
+    /// `conv2d(x, weight)` with `options` (symmetric padding, `groups` 1).
+    fn conv2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, None, options)
+    }
+
+    /// `conv_transpose2d(x, weight)` with `options` (`groups` 1).
+    fn conv_transpose2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv_transpose2d(x, weight, None, options)
+    }
+}
+
+#[cfg(feature = "flex")]
+impl GemmGradConv for burn::backend::Flex {}
+
+impl<B: Backend + GemmGradConv, C: CheckpointStrategy> GemmGradConv for Autodiff<B, C> {
+    fn conv2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct Conv2dGemmGrad;
+
+        impl<B: Backend> Backward<B, 2> for Conv2dGemmGrad {
+            type State = (NodeId, NodeId, ConvOptions<2>);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 2>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let [node_x, node_weight] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (x_state, weight_state, options) = ops.state;
+                let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
+                let weight =
+                    checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
+                if let Some(node) = node_weight {
+                    let weight_grad =
+                        weight_grad::<B>(x.clone(), weight.shape().dims(), grad.clone(), &options);
+                    grads.register::<B>(node.id, weight_grad);
+                }
+                if let Some(node) = node_x {
+                    grads.register::<B>(node.id, B::conv2d_x_backward(x, weight, grad, options));
+                }
+            }
+        }
+
+        match Conv2dGemmGrad
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                prep.finish(
+                    (x_state, weight_state, options.clone()),
+                    B::conv2d(x.into_primitive(), weight.into_primitive(), None, options),
+                )
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                None,
+                options,
+            )),
+        }
+    }
+
+    fn conv_transpose2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct ConvTranspose2dGemmGrad;
+
+        impl<B: Backend> Backward<B, 2> for ConvTranspose2dGemmGrad {
+            type State = (NodeId, NodeId, ConvTransposeOptions<2>);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 2>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let [node_x, node_weight] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (x_state, weight_state, options) = ops.state;
+                let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
+                let weight =
+                    checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
+                if let Some(node) = node_weight {
+                    // `x` is to the output gradient what a convolution's output gradient is
+                    // to its input: the same product with the roles swapped gives the
+                    // `[c_in, c_out, k, k]` weight gradient.
+                    let conv_options =
+                        ConvOptions::new(options.stride, options.padding, options.dilation, 1);
+                    let weight_grad = weight_grad::<B>(
+                        grad.clone(),
+                        weight.shape().dims(),
+                        x.clone(),
+                        &conv_options,
+                    );
+                    grads.register::<B>(node.id, weight_grad);
+                }
+                if let Some(node) = node_x {
+                    grads.register::<B>(
+                        node.id,
+                        B::conv_transpose2d_x_backward(weight, grad, options),
+                    );
+                }
+            }
+        }
+
+        match ConvTranspose2dGemmGrad
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                prep.finish(
+                    (x_state, weight_state, options.clone()),
+                    B::conv_transpose2d(x.into_primitive(), weight.into_primitive(), None, options),
+                )
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::conv_transpose2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                None,
+                options,
+            )),
+        }
+    }
+}
+
+/// The most column bytes one weight-gradient product builds at a time.
+const COLUMNS_BYTES: usize = 32 << 20;
+
+/// `dW = grad · colsᵀ`: the input's patches (one row per kernel tap and input channel, one
+/// column per output position) against the output gradient, in one matrix product. The
+/// result has the shape `[c_out, c_in, k_h, k_w]` given.
+fn weight_grad<B: Backend>(
+    x: FloatTensor<B>,
+    [c_out, c_in, k_h, k_w]: [usize; 4],
+    grad: FloatTensor<B>,
+    options: &ConvOptions<2>,
+) -> FloatTensor<B> {
+    let [batch, _, _, _] = x.shape().dims();
+    let [_, _, out_h, out_w] = grad.shape().dims();
+    let [pad_h, pad_w] = options.padding_begin();
+    let [stride_h, stride_w] = options.stride;
+    let [dilation_h, dilation_w] = options.dilation;
+    let positions = batch * out_h * out_w;
+
+    let x = if pad_h == 0 && pad_w == 0 {
+        x
+    } else {
+        B::float_pad(
+            x,
+            &[(0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)],
+            PadMode::Constant(0.0),
+        )
+    };
+    // [batch, c, h, w] → [c, batch·h·w]; a view when the batch is 1.
+    let channels_first = |t: FloatTensor<B>, channels: usize| {
+        let t = if batch == 1 {
+            t
+        } else {
+            B::float_swap_dims(t, 0, 1)
+        };
+        B::float_reshape(t, [channels, positions].into())
+    };
+    let tap = |index: usize| {
+        let (top, left) = ((index / k_w) * dilation_h, (index % k_w) * dilation_w);
+        let tap = B::float_slice(
+            x.clone(),
+            &[
+                Slice::from(..),
+                Slice::from(..),
+                Slice::new(
+                    top as isize,
+                    Some((top + stride_h * (out_h - 1) + 1) as isize),
+                    stride_h as isize,
+                ),
+                Slice::new(
+                    left as isize,
+                    Some((left + stride_w * (out_w - 1) + 1) as isize),
+                    stride_w as isize,
+                ),
+            ],
+        );
+        channels_first(tap, c_in)
+    };
+    let grad = channels_first(grad, c_out); // [c_out, positions]
+    // The columns of as many taps as fit in COLUMNS_BYTES go into one product: all of them
+    // for most layers; a few at a time for wide maps with many taps (the 7×7 output layer
+    // of a generator has 49 · ngf rows per position).
+    let taps = k_h * k_w;
+    let tap_bytes = c_in * positions * core::mem::size_of::<f32>();
+    let per_product = (COLUMNS_BYTES / tap_bytes.max(1)).clamp(1, taps);
+    let products = (0..taps)
+        .step_by(per_product)
+        .map(|first| {
+            let cols = (first..(first + per_product).min(taps))
+                .map(tap)
+                .collect::<Vec<_>>();
+            let cols = B::float_cat(cols, 0); // [taps·c_in, positions]
+            B::float_matmul(grad.clone(), B::float_transpose(cols)) // [c_out, taps·c_in]
+        })
+        .collect::<Vec<_>>();
+    let weight_grad = if products.len() == 1 {
+        products.into_iter().next().expect("one product")
+    } else {
+        B::float_cat(products, 1)
+    };
+    let weight_grad = B::float_reshape(weight_grad, [c_out, k_h * k_w, c_in].into());
+    let weight_grad = B::float_swap_dims(weight_grad, 1, 2);
+    B::float_reshape(weight_grad, [c_out, c_in, k_h, k_w].into())
+}
+
+/// Whether `device` (or the device an autodiff device wraps) runs on Flex.
+fn is_flex(device: &Device) -> bool {
+    #[cfg(feature = "flex")]
+    {
+        matches!(
+            device.clone().inner().as_dispatch(),
+            burn::backend::DispatchDevice::Flex(_)
+        )
+    }
+    #[cfg(not(feature = "flex"))]
+    {
+        let _ = device;
+        false
+    }
+}
+
+/// `conv.forward(x)`, with the matrix-product weight gradient on Flex devices (same result;
+/// see the [module](self) documentation). Grouped convolutions and asymmetric padding use
+/// [`Conv2d::forward`] as it is.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    if conv.groups != 1 || !is_flex(&x.device()) {
+        return conv.forward(x);
+    }
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => [0, 0],
+        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
+            [top, left]
+        }
+        _ => return conv.forward(x),
+    };
+    let options = ConvOptions::new(conv.stride, padding, conv.dilation, 1);
+    let y =
+        Tensor::<4>::from_dispatch(<burn::backend::Dispatch as GemmGradConv>::conv2d_gemm_grad(
+            x.into_dispatch(),
+            conv.weight.val().into_dispatch(),
+            options,
+        ));
+    with_bias(y, conv.bias.as_ref())
+}
+
+/// `conv.forward(x)`, with the matrix-product weight gradient on Flex devices (same result;
+/// see the [module](self) documentation). Grouped transposed convolutions use
+/// [`ConvTranspose2d::forward`] as it is.
+pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    if conv.groups != 1 || !is_flex(&x.device()) {
+        return conv.forward(x);
+    }
+    let options = ConvTransposeOptions::new(
+        conv.stride,
+        conv.padding,
+        conv.padding_out,
+        conv.dilation,
+        1,
+    );
+    let y = Tensor::<4>::from_dispatch(
+        <burn::backend::Dispatch as GemmGradConv>::conv_transpose2d_gemm_grad(
+            x.into_dispatch(),
+            conv.weight.val().into_dispatch(),
+            options,
+        ),
+    );
+    with_bias(y, conv.bias.as_ref())
+}
+
+fn with_bias(y: Tensor<4>, bias: Option<&Param<Tensor<1>>>) -> Tensor<4> {
+    match bias {
+        Some(bias) => {
+            let channels = bias.dims()[0];
+            y + bias.val().reshape([1, channels, 1, 1])
+        }
+        None => y,
+    }
+}

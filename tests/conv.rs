@@ -1,0 +1,144 @@
+//! `model::conv`: the convolutions with a matrix-product weight gradient give what Burn's own
+//! `Conv2d` / `ConvTranspose2d` give (outputs and all three gradients), for the shapes the
+//! networks use and for batches, strides, dilations and paddings around them.
+
+mod common;
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+use burn::tensor::Distribution;
+use cyclegan_burn::model::conv::{conv_transpose2d, conv2d};
+use cyclegan_burn::prelude::*;
+
+/// Largest absolute difference, relative to the largest magnitude of `expected`.
+fn relative_error<const D: usize>(expected: Tensor<D>, actual: Tensor<D>) -> f32 {
+    let scale = expected.clone().abs().max().into_scalar::<f32>().max(1e-6);
+    (expected - actual).abs().max().into_scalar::<f32>() / scale
+}
+
+struct Grads {
+    output: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Tensor<1>,
+    input: Tensor<4>,
+}
+
+/// Runs `forward` on a random input and back-propagates `sum(y²)`.
+fn grads(
+    input: &Tensor<4>,
+    weight: &burn::module::Param<Tensor<4>>,
+    bias: &burn::module::Param<Tensor<1>>,
+    forward: impl Fn(Tensor<4>) -> Tensor<4>,
+) -> Grads {
+    let y = forward(input.clone());
+    let g = (y.clone() * y.clone()).sum().backward();
+    Grads {
+        output: y.inner(),
+        weight: weight.grad(&g).expect("weight gradient"),
+        bias: bias.grad(&g).expect("bias gradient"),
+        input: input.grad(&g).expect("input gradient"),
+    }
+}
+
+fn assert_close(name: &str, expected: Grads, actual: Grads) {
+    for (what, error) in [
+        ("output", relative_error(expected.output, actual.output)),
+        (
+            "weight gradient",
+            relative_error(expected.weight, actual.weight),
+        ),
+        (
+            "bias gradient",
+            relative_error(expected.bias.unsqueeze::<4>(), actual.bias.unsqueeze()),
+        ),
+        (
+            "input gradient",
+            relative_error(expected.input, actual.input),
+        ),
+    ] {
+        assert!(
+            error < 1e-5,
+            "{name}: {what} differs by {error:e} (relative)"
+        );
+    }
+}
+
+#[test]
+fn conv2d_matches_burns_conv2d_with_gradients() {
+    let device = common::device().autodiff();
+    // (c_in, c_out, kernel, stride, padding, dilation, batch, size)
+    for (c_in, c_out, kernel, stride, padding, dilation, batch, size) in [
+        (3, 16, 7, 1, 0, 1, 1, 22),  // resnet stem after reflection padding
+        (16, 32, 3, 2, 1, 1, 1, 16), // downsampling
+        (32, 32, 3, 1, 0, 1, 2, 10), // residual block after padding, batch 2
+        (8, 16, 4, 2, 1, 1, 3, 16),  // PatchGAN / U-Net
+        (8, 1, 4, 1, 1, 1, 1, 9),    // PatchGAN head
+        (4, 6, 3, 1, 2, 2, 2, 9),    // dilation
+        (4, 6, 1, 1, 0, 1, 1, 7),    // pointwise
+        // The 128² generator's output layer: 4 MiB of columns per tap, so the weight
+        // gradient is built from seven products (of eight taps, the last of one).
+        (64, 3, 7, 1, 0, 1, 1, 134),
+    ] {
+        let name = format!(
+            "conv {c_in}→{c_out} k{kernel} s{stride} p{padding} d{dilation} n{batch} {size}²"
+        );
+        let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
+            .with_dilation([dilation, dilation])
+            .init(&device);
+        let input = Tensor::<4>::random(
+            [batch, c_in, size, size],
+            Distribution::Uniform(-1.0, 1.0),
+            &device,
+        )
+        .require_grad();
+        let bias = conv.bias.as_ref().expect("bias");
+        let expected = grads(&input, &conv.weight, bias, |x| conv.forward(x));
+        let actual = grads(&input, &conv.weight, bias, |x| conv2d(&conv, x));
+        assert_close(&name, expected, actual);
+    }
+}
+
+#[test]
+fn conv_transpose2d_matches_burns_with_gradients() {
+    let device = common::device().autodiff();
+    // (c_in, c_out, kernel, stride, padding, output padding, batch, size)
+    for (c_in, c_out, kernel, stride, padding, padding_out, batch, size) in [
+        (32, 16, 3, 2, 1, 1, 1, 8), // resnet upsampling
+        (16, 8, 3, 2, 1, 1, 2, 6),  // batch 2
+        (16, 8, 4, 2, 1, 0, 1, 8),  // U-Net
+        (8, 4, 3, 1, 1, 0, 3, 5),   // stride 1
+    ] {
+        let name = format!(
+            "conv_transpose {c_in}→{c_out} k{kernel} s{stride} p{padding} op{padding_out} n{batch} {size}²"
+        );
+        let conv = ConvTranspose2dConfig::new([c_in, c_out], [kernel, kernel])
+            .with_stride([stride, stride])
+            .with_padding([padding, padding])
+            .with_padding_out([padding_out, padding_out])
+            .init(&device);
+        let input = Tensor::<4>::random(
+            [batch, c_in, size, size],
+            Distribution::Uniform(-1.0, 1.0),
+            &device,
+        )
+        .require_grad();
+        let bias = conv.bias.as_ref().expect("bias");
+        let expected = grads(&input, &conv.weight, bias, |x| conv.forward(x));
+        let actual = grads(&input, &conv.weight, bias, |x| conv_transpose2d(&conv, x));
+        assert_close(&name, expected, actual);
+    }
+}
+
+#[test]
+fn without_autodiff_the_forward_is_burns() {
+    let device = common::device();
+    let conv = Conv2dConfig::new([3, 8], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .init(&device);
+    let x = Tensor::<4>::random([2, 3, 12, 12], Distribution::Uniform(-1.0, 1.0), &device);
+    assert!(relative_error(conv.forward(x.clone()), conv2d(&conv, x)) < 1e-6);
+}
