@@ -136,15 +136,34 @@ pub fn probe(
     timeout: std::time::Duration,
 ) -> Result<(), CycleGanError> {
     use burn::prelude::Tensor;
-    let (sender, receiver) = std::sync::mpsc::channel();
     let probe_device = device.clone();
+    let sum = guarded(name, timeout, move || {
+        Tensor::<1>::ones([4], &probe_device)
+            .sum()
+            .into_scalar::<f32>()
+    })?;
+    if sum == 4.0 {
+        Ok(())
+    } else {
+        Err(CycleGanError::BackendUnavailable {
+            name: name.to_string(),
+            reason: format!("a test sum of four ones gave {sum}: the driver computes wrongly"),
+        })
+    }
+}
+
+/// Runs `work` in a helper thread named after the backend and waits at most `timeout`: a
+/// panic or a hang becomes [`CycleGanError::BackendUnavailable`] for `name`.
+fn guarded<T: Send + 'static>(
+    name: &str,
+    timeout: std::time::Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CycleGanError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name(format!("probe-{name}"))
         .spawn(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let ones = Tensor::<1>::ones([4], &probe_device);
-                ones.sum().into_scalar::<f32>()
-            }));
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
             let _ = sender.send(result);
         });
     let unavailable = |reason: String| CycleGanError::BackendUnavailable {
@@ -155,10 +174,7 @@ pub fn probe(
         return Err(unavailable(format!("cannot start the probe thread: {e}")));
     }
     match receiver.recv_timeout(timeout) {
-        Ok(Ok(4.0)) => Ok(()),
-        Ok(Ok(sum)) => Err(unavailable(format!(
-            "a test sum of four ones gave {sum}: the driver computes wrongly"
-        ))),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(panic)) => {
             let message = panic
                 .downcast_ref::<String>()
@@ -173,7 +189,7 @@ pub fn probe(
         }
         Err(_) => Err(unavailable(format!(
             "the driver did not answer within {} s (no usable GPU or Vulkan driver?)",
-            timeout.as_secs()
+            timeout.as_secs_f64()
         ))),
     }
 }
@@ -181,6 +197,42 @@ pub fn probe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_driver_that_panics_is_unavailable_not_a_panic() {
+        let err = guarded("wgpu", Duration::from_secs(10), || -> f32 {
+            panic!("No suitable graphics adapter found")
+        })
+        .unwrap_err();
+        assert!(matches!(err, CycleGanError::BackendUnavailable { .. }));
+        let message = err.to_string();
+        assert!(
+            message.contains("wgpu")
+                && message.contains("No suitable graphics adapter found")
+                && message.contains("mesa-vulkan-drivers"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_driver_that_hangs_is_unavailable_after_the_timeout() {
+        let start = std::time::Instant::now();
+        let err = guarded("vulkan", Duration::from_millis(200), || {
+            std::thread::sleep(Duration::from_secs(5));
+            4.0f32
+        })
+        .unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "waited for the hang"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("vulkan") && message.contains("did not answer within 0.2 s"),
+            "{message}"
+        );
+    }
 
     #[test]
     fn unknown_backend_names_what_is_available() {
