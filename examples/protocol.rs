@@ -82,9 +82,10 @@ struct Options {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
-    /// Train again even where `--out` holds a finished run with the same budget (by
-    /// default such runs are only scored, so an interrupted protocol resumes, and seeds run
-    /// as separate processes can be summarised by one more call).
+    /// Train every run again from scratch, deleting its folder in `--out` first (by
+    /// default finished runs with the same budget are only scored and unfinished ones
+    /// resume from their last checkpoint, so an interrupted protocol goes on, and seeds
+    /// run as separate processes can be summarised by one more call).
     #[arg(long)]
     retrain: bool,
 }
@@ -426,6 +427,10 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                 variant.key
             );
             let run_dir = o.out.join(&run_name);
+            if o.retrain && run_dir.exists() {
+                // From scratch: no old checkpoint, loss history or samples left behind.
+                std::fs::remove_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
+            }
             std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
             let net_path = |name: &str| run_dir.join(format!("latest_net_{name}.safetensors"));
             let record_path = run_dir.join("run.json");
