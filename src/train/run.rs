@@ -120,6 +120,9 @@ fn mean(losses: &[StepLosses]) -> StepLosses {
 ///
 /// Every epoch ends with a `latest` checkpoint (weights under the official names plus an
 /// exact-resume bundle); every `save_epoch_freq` epochs one labelled with the epoch is kept.
+/// A step budget ([`RunOptions::max_iters`]) ends the run with a `latest` checkpoint too,
+/// possibly inside an epoch. As in the official code, the image pools are not saved: a resumed
+/// run starts with empty pools (with `pool_size` 0 a resume is bit-exact).
 /// A non-finite loss stops the run with an error naming the iteration, leaving the last
 /// good checkpoint as it was.
 pub fn train(
