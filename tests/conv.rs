@@ -40,7 +40,25 @@ fn grads(
     }
 }
 
-fn assert_close(name: &str, expected: Grads, actual: Grads) {
+/// Runs Burn's layer (`burns`) and ours (`ours`) with the parameters `weight` and `bias` on
+/// one random input of `input_shape` and asserts outputs and gradients agree.
+fn assert_same_as_burns(
+    name: &str,
+    input_shape: [usize; 4],
+    weight: &burn::module::Param<Tensor<4>>,
+    bias: Option<&burn::module::Param<Tensor<1>>>,
+    burns: impl Fn(Tensor<4>) -> Tensor<4>,
+    ours: impl Fn(Tensor<4>) -> Tensor<4>,
+) {
+    let input = Tensor::<4>::random(
+        input_shape,
+        Distribution::Uniform(-1.0, 1.0),
+        &weight.val().device(),
+    )
+    .require_grad();
+    let bias = bias.expect("bias");
+    let expected = grads(&input, weight, bias, burns);
+    let actual = grads(&input, weight, bias, ours);
     for (what, error) in [
         ("output", relative_error(expected.output, actual.output)),
         (
@@ -89,16 +107,14 @@ fn conv2d_matches_burns_conv2d_with_gradients() {
             ))
             .with_dilation([dilation, dilation])
             .init(&device);
-        let input = Tensor::<4>::random(
+        assert_same_as_burns(
+            &name,
             [batch, c_in, size, size],
-            Distribution::Uniform(-1.0, 1.0),
-            &device,
-        )
-        .require_grad();
-        let bias = conv.bias.as_ref().expect("bias");
-        let expected = grads(&input, &conv.weight, bias, |x| conv.forward(x));
-        let actual = grads(&input, &conv.weight, bias, |x| conv2d(&conv, x));
-        assert_close(&name, expected, actual);
+            &conv.weight,
+            conv.bias.as_ref(),
+            |x| conv.forward(x),
+            |x| conv2d(&conv, x),
+        );
     }
 }
 
@@ -120,16 +136,14 @@ fn conv_transpose2d_matches_burns_with_gradients() {
             .with_padding([padding, padding])
             .with_padding_out([padding_out, padding_out])
             .init(&device);
-        let input = Tensor::<4>::random(
+        assert_same_as_burns(
+            &name,
             [batch, c_in, size, size],
-            Distribution::Uniform(-1.0, 1.0),
-            &device,
-        )
-        .require_grad();
-        let bias = conv.bias.as_ref().expect("bias");
-        let expected = grads(&input, &conv.weight, bias, |x| conv.forward(x));
-        let actual = grads(&input, &conv.weight, bias, |x| conv_transpose2d(&conv, x));
-        assert_close(&name, expected, actual);
+            &conv.weight,
+            conv.bias.as_ref(),
+            |x| conv.forward(x),
+            |x| conv_transpose2d(&conv, x),
+        );
     }
 }
 

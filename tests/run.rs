@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{
-    Checkpointer, CycleGan, GeneratorKind, RunOptions, TrainerState, train,
-};
+use cyclegan_burn::train::{Checkpointer, CycleGan, GeneratorKind, RunOptions, train};
 
 /// Training runs here are compared bit for bit and write into temporary folders: the tests of
 /// this file take turns.
@@ -61,18 +59,39 @@ fn run_options(dir: &std::path::Path, name: &str) -> RunOptions {
     }
 }
 
-/// Everything but the wall time.
-fn assert_same_state(a: &TrainerState, b: &TrainerState) {
+/// Loads the `latest` checkpoints of the runs `expected` and `actual` in `dir` and asserts
+/// that they are the same run: trainer state (all but the wall time) and the four networks
+/// bit for bit. Returns both.
+fn assert_same_latest(
+    dir: &std::path::Path,
+    expected: &str,
+    actual: &str,
+    device: &Device,
+    when: &str,
+) -> (CycleGan, CycleGan) {
+    let load = |name: &str| {
+        Checkpointer::new(dir.join(name))
+            .unwrap()
+            .load("latest", device)
+            .unwrap()
+    };
+    let ((a, state_a), (b, state_b)) = (load(expected), load(actual));
     assert_eq!(
-        (a.epoch, a.total_iters, a.epoch_progress, a.learning_rate),
-        (b.epoch, b.total_iters, b.epoch_progress, b.learning_rate)
+        (
+            state_a.epoch,
+            state_a.total_iters,
+            state_a.epoch_progress,
+            state_a.learning_rate
+        ),
+        (
+            state_b.epoch,
+            state_b.total_iters,
+            state_b.epoch_progress,
+            state_b.learning_rate
+        )
     );
-    assert_eq!(a.config, b.config);
-    assert!(a.train_seconds > 0.0 && b.train_seconds > 0.0);
-}
-
-/// The four networks are equal bit for bit.
-fn assert_same_nets(a: &CycleGan, b: &CycleGan, when: &str) {
+    assert_eq!(state_a.config, state_b.config);
+    assert!(state_a.train_seconds > 0.0 && state_b.train_seconds > 0.0);
     for (net, x, y) in [
         (
             "G_A",
@@ -99,6 +118,7 @@ fn assert_same_nets(a: &CycleGan, b: &CycleGan, when: &str) {
             assert_eq!(t, &y[key], "{net}.{key} differs {when}");
         }
     }
+    (a, b)
 }
 
 #[test]
@@ -138,13 +158,7 @@ fn resumed_run_equals_an_uninterrupted_one() {
     assert_eq!(resumed.learning_rate, summary.learning_rate);
 
     // Same weights and the same Adam moments: the resumed run is the uninterrupted one.
-    let (a, state_a) = Checkpointer::new(dir.join("straight"))
-        .unwrap()
-        .load("latest", &device)
-        .unwrap();
-    let (b, state_b) = checkpoints.load("latest", &device).unwrap();
-    assert_same_state(&state_a, &state_b);
-    assert_same_nets(&a, &b, "after epoch 3");
+    let (a, b) = assert_same_latest(&dir, "straight", "resumed", &device, "after epoch 3");
     let g_a_after_epoch_3 = b.nets().g_a.to_state_dict();
     // The nets alone (as the translate program loads a Burn record), on a plain device.
     let (nets, _) = checkpoints.load_nets("latest", &common::device()).unwrap();
@@ -231,14 +245,8 @@ fn a_step_budget_stops_inside_an_epoch_and_a_resume_finishes_it() {
     let finished = train(&config, stripes(), &rest, &device).unwrap();
     assert_eq!((finished.last_epoch, finished.total_iters), (2, 12));
     assert!(finished.train_seconds >= stopped.train_seconds);
-    let (a, state_a) = Checkpointer::new(dir.join("straight"))
-        .unwrap()
-        .load("latest", &device)
-        .unwrap();
-    let (b, state_b) = checkpoints.load("latest", &device).unwrap();
-    assert_same_state(&state_a, &state_b);
-    assert_eq!(state_b.epoch_progress, 0);
-    assert_same_nets(&a, &b, "after epoch 2");
+    assert_same_latest(&dir, "straight", "budget", &device, "after epoch 2");
+    assert_eq!(checkpoints.state("latest").unwrap().epoch_progress, 0);
     let log = std::fs::read_to_string(dir.join("budget").join("loss_log.txt")).unwrap();
     assert!(log.contains("(epoch: 2, iters: 6"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -65,55 +65,7 @@ impl<B: Backend + GemmGradConv, C: CheckpointStrategy> GemmGradConv for Autodiff
         weight: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct Conv2dGemmGrad;
-
-        impl<B: Backend> Backward<B, 2> for Conv2dGemmGrad {
-            type State = (NodeId, NodeId, ConvOptions<2>);
-
-            fn backward(
-                self,
-                ops: Ops<Self::State, 2>,
-                grads: &mut Gradients,
-                checkpointer: &mut Checkpointer,
-            ) {
-                let [node_x, node_weight] = ops.parents;
-                let grad = grads.consume::<B>(&ops.node);
-                let (x_state, weight_state, options) = ops.state;
-                let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
-                let weight =
-                    checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
-                if let Some(node) = node_weight {
-                    let weight_grad =
-                        weight_grad::<B>(x.clone(), weight.shape().dims(), grad.clone(), &options);
-                    grads.register::<B>(node.id, weight_grad);
-                }
-                if let Some(node) = node_x {
-                    grads.register::<B>(node.id, B::conv2d_x_backward(x, weight, grad, options));
-                }
-            }
-        }
-
-        match Conv2dGemmGrad
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let x_state = prep.checkpoint(&x);
-                let weight_state = prep.checkpoint(&weight);
-                prep.finish(
-                    (x_state, weight_state, options.clone()),
-                    B::conv2d(x.into_primitive(), weight.into_primitive(), None, options),
-                )
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::conv2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                None,
-                options,
-            )),
-        }
+        tracked::<B, C, _>(x, weight, options)
     }
 
     fn conv_transpose2d_gemm_grad(
@@ -121,67 +73,147 @@ impl<B: Backend + GemmGradConv, C: CheckpointStrategy> GemmGradConv for Autodiff
         weight: FloatTensor<Self>,
         options: ConvTransposeOptions<2>,
     ) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct ConvTranspose2dGemmGrad;
+        tracked::<B, C, _>(x, weight, options)
+    }
+}
 
-        impl<B: Backend> Backward<B, 2> for ConvTranspose2dGemmGrad {
-            type State = (NodeId, NodeId, ConvTransposeOptions<2>);
+/// A layer with a matrix-product weight gradient, named by its options: the forward pass
+/// and the input gradient are Burn's, the weight gradient is [`weight_grad`].
+trait GemmGradLayer: Clone + Send + core::fmt::Debug + 'static {
+    fn forward<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        options: Self,
+    ) -> FloatTensor<B>;
 
-            fn backward(
-                self,
-                ops: Ops<Self::State, 2>,
-                grads: &mut Gradients,
-                checkpointer: &mut Checkpointer,
-            ) {
-                let [node_x, node_weight] = ops.parents;
-                let grad = grads.consume::<B>(&ops.node);
-                let (x_state, weight_state, options) = ops.state;
-                let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
-                let weight =
-                    checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
-                if let Some(node) = node_weight {
-                    // `x` is to the output gradient what a convolution's output gradient is
-                    // to its input: the same product with the roles swapped gives the
-                    // `[c_in, c_out, k, k]` weight gradient.
-                    let conv_options =
-                        ConvOptions::new(options.stride, options.padding, options.dilation, 1);
-                    let weight_grad = weight_grad::<B>(
-                        grad.clone(),
-                        weight.shape().dims(),
-                        x.clone(),
-                        &conv_options,
-                    );
-                    grads.register::<B>(node.id, weight_grad);
-                }
-                if let Some(node) = node_x {
-                    grads.register::<B>(
-                        node.id,
-                        B::conv_transpose2d_x_backward(weight, grad, options),
-                    );
-                }
-            }
+    fn input_grad<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        options: Self,
+    ) -> FloatTensor<B>;
+
+    fn weight_grad<B: Backend>(
+        x: FloatTensor<B>,
+        weight_shape: [usize; 4],
+        grad: FloatTensor<B>,
+        options: &Self,
+    ) -> FloatTensor<B>;
+}
+
+impl GemmGradLayer for ConvOptions<2> {
+    fn forward<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        options: Self,
+    ) -> FloatTensor<B> {
+        B::conv2d(x, weight, None, options)
+    }
+
+    fn input_grad<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        options: Self,
+    ) -> FloatTensor<B> {
+        B::conv2d_x_backward(x, weight, grad, options)
+    }
+
+    fn weight_grad<B: Backend>(
+        x: FloatTensor<B>,
+        weight_shape: [usize; 4],
+        grad: FloatTensor<B>,
+        options: &Self,
+    ) -> FloatTensor<B> {
+        weight_grad::<B>(x, weight_shape, grad, options)
+    }
+}
+
+impl GemmGradLayer for ConvTransposeOptions<2> {
+    fn forward<B: Backend>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        options: Self,
+    ) -> FloatTensor<B> {
+        B::conv_transpose2d(x, weight, None, options)
+    }
+
+    fn input_grad<B: Backend>(
+        _x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        options: Self,
+    ) -> FloatTensor<B> {
+        B::conv_transpose2d_x_backward(weight, grad, options)
+    }
+
+    fn weight_grad<B: Backend>(
+        x: FloatTensor<B>,
+        weight_shape: [usize; 4],
+        grad: FloatTensor<B>,
+        options: &Self,
+    ) -> FloatTensor<B> {
+        // `x` is to the output gradient what a convolution's output gradient is to its
+        // input: the same product with the roles swapped gives the `[c_in, c_out, k, k]`
+        // weight gradient.
+        let conv_options = ConvOptions::new(options.stride, options.padding, options.dilation, 1);
+        weight_grad::<B>(grad, weight_shape, x, &conv_options)
+    }
+}
+
+/// The backward pass of a [`GemmGradLayer`].
+#[derive(Debug)]
+struct GemmGradBackward<O>(core::marker::PhantomData<O>);
+
+impl<B: Backend, O: GemmGradLayer> Backward<B, 2> for GemmGradBackward<O> {
+    type State = (NodeId, NodeId, O);
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        checkpointer: &mut Checkpointer,
+    ) {
+        let [node_x, node_weight] = ops.parents;
+        let grad = grads.consume::<B>(&ops.node);
+        let (x_state, weight_state, options) = ops.state;
+        let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
+        let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
+        if let Some(node) = node_weight {
+            let weight_grad =
+                O::weight_grad::<B>(x.clone(), weight.shape().dims(), grad.clone(), &options);
+            grads.register::<B>(node.id, weight_grad);
         }
-
-        match ConvTranspose2dGemmGrad
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(mut prep) => {
-                let x_state = prep.checkpoint(&x);
-                let weight_state = prep.checkpoint(&weight);
-                prep.finish(
-                    (x_state, weight_state, options.clone()),
-                    B::conv_transpose2d(x.into_primitive(), weight.into_primitive(), None, options),
-                )
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::conv_transpose2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                None,
-                options,
-            )),
+        if let Some(node) = node_x {
+            grads.register::<B>(node.id, O::input_grad::<B>(x, weight, grad, options));
         }
+    }
+}
+
+/// The layer `O` on autodiff tensors, recording [`GemmGradBackward`] when tracked.
+fn tracked<B: Backend, C: CheckpointStrategy, O: GemmGradLayer>(
+    x: FloatTensor<Autodiff<B, C>>,
+    weight: FloatTensor<Autodiff<B, C>>,
+    options: O,
+) -> FloatTensor<Autodiff<B, C>> {
+    match GemmGradBackward::<O>(core::marker::PhantomData)
+        .prepare::<C>([x.node(), weight.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(mut prep) => {
+            let x_state = prep.checkpoint(&x);
+            let weight_state = prep.checkpoint(&weight);
+            prep.finish(
+                (x_state, weight_state, options.clone()),
+                O::forward::<B>(x.into_primitive(), weight.into_primitive(), options),
+            )
+        }
+        OpsKind::UnTracked(prep) => prep.finish(O::forward::<B>(
+            x.into_primitive(),
+            weight.into_primitive(),
+            options,
+        )),
     }
 }
 

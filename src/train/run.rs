@@ -321,7 +321,6 @@ pub fn train(
                 break;
             }
         }
-
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
