@@ -118,6 +118,43 @@ fn conv2d_matches_burns_conv2d_with_gradients() {
     }
 }
 
+/// Stride-1 layers run tap by tap on Flex (one matrix product per kernel tap, on a grid as
+/// wide as the padded input): rectangular maps, zero padding of each kind, kernels of every
+/// size the networks use, batches, and thin layers (taps folded into one product, or the
+/// product transposed), as the RGB head and tail of a generator are.
+#[test]
+fn stride_one_convolutions_match_burns_with_gradients() {
+    let device = common::device().autodiff();
+    // (c_in, c_out, kernel [h, w], padding (top, left, bottom, right), input [n, h, w])
+    for (c_in, c_out, kernel, padding, [batch, height, width]) in [
+        (16, 16, [3, 3], (0, 0, 0, 0), [1, 6, 6]), // residual block, smallest map
+        (32, 48, [3, 3], (0, 0, 0, 0), [2, 9, 13]), // rectangular, batch 2
+        (16, 32, [4, 4], (1, 1, 1, 1), [2, 9, 9]), // PatchGAN's stride-1 layer
+        (24, 16, [7, 7], (3, 3, 3, 3), [1, 11, 8]), // 7×7, zero padded
+        (16, 24, [1, 1], (0, 0, 0, 0), [3, 5, 7]), // pointwise (PixelGAN)
+        (16, 16, [2, 3], (1, 0, 0, 2), [1, 5, 6]), // rectangular kernel, uneven padding
+        (16, 16, [3, 3], (0, 0, 0, 0), [1, 3, 3]), // a single output position
+        (3, 16, [7, 7], (0, 0, 0, 0), [2, 13, 12]), // RGB head: taps folded
+        (16, 3, [7, 7], (0, 0, 0, 0), [1, 12, 13]), // RGB tail: transposed, folded gradient
+        (4, 6, [3, 3], (1, 0, 2, 1), [2, 6, 7]),   // thin, uneven padding
+    ] {
+        let (top, left, bottom, right) = padding;
+        let name =
+            format!("conv {c_in}→{c_out} k{kernel:?} p{padding:?} n{batch} {height}×{width}");
+        let conv = Conv2dConfig::new([c_in, c_out], kernel)
+            .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
+            .init(&device);
+        assert_same_as_burns(
+            &name,
+            [batch, c_in, height, width],
+            &conv.weight,
+            conv.bias.as_ref(),
+            |x| conv.forward(x),
+            |x| conv2d(&conv, x),
+        );
+    }
+}
+
 #[test]
 fn conv_transpose2d_matches_burns_with_gradients() {
     let device = common::device().autodiff();

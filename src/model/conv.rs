@@ -17,6 +17,8 @@
 //! custom backward pass. [`conv2d`] uses it on Flex devices and falls back to
 //! [`Conv2d::forward`] everywhere else, so results agree on every backend.
 
+#[cfg(feature = "flex")]
+use burn::backend::ops::ModuleOps;
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions, PadMode};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, TensorMetadata, backend_extension};
@@ -30,6 +32,9 @@ use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 use burn_autodiff::{Autodiff, NodeId};
+
+#[cfg(feature = "flex")]
+use super::tap_conv::TapConv;
 
 /// A convolution (no bias, one group) whose weight gradient is a single matrix product.
 ///
@@ -46,6 +51,28 @@ pub trait GemmGradConv: Backend {
         Self::conv2d(x, weight, None, options)
     }
 
+    /// The gradient of [`conv2d_gemm_grad`](Self::conv2d_gemm_grad)'s input `x`, given the
+    /// output's gradient `grad`.
+    fn conv2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d_x_backward(x, weight, grad, options)
+    }
+
+    /// The gradient of [`conv2d_gemm_grad`](Self::conv2d_gemm_grad)'s `weight`, given the
+    /// output's gradient `grad`: one matrix product (see the [module](self) documentation).
+    fn conv2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        weight_grad::<Self>(x, weight.shape().dims(), grad, &options)
+    }
+
     /// `conv_transpose2d(x, weight)` with `options` (`groups` 1).
     fn conv_transpose2d_gemm_grad(
         x: FloatTensor<Self>,
@@ -56,8 +83,45 @@ pub trait GemmGradConv: Backend {
     }
 }
 
+/// Flex runs stride-1 convolutions tap by tap ([`TapConv`]), forward and backward, and
+/// the rest with its own convolution (and the matrix-product weight gradient).
 #[cfg(feature = "flex")]
-impl GemmGradConv for burn::backend::Flex {}
+impl GemmGradConv for burn::backend::Flex {
+    fn conv2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::plan(&x, &weight, &options) {
+            Some(plan) => plan.forward(x, weight),
+            None => Self::conv2d(x, weight, None, options),
+        }
+    }
+
+    fn conv2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::plan(&x, &weight, &options) {
+            Some(plan) => plan.input_grad(weight, grad),
+            None => Self::conv2d_x_backward(x, weight, grad, options),
+        }
+    }
+
+    fn conv2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::plan(&x, &weight, &options) {
+            Some(plan) => plan.weight_grad(x, grad),
+            None => weight_grad::<Self>(x, weight.shape().dims(), grad, &options),
+        }
+    }
+}
 
 impl<B: Backend + GemmGradConv, C: CheckpointStrategy> GemmGradConv for Autodiff<B, C> {
     fn conv2d_gemm_grad(
@@ -80,65 +144,65 @@ impl<B: Backend + GemmGradConv, C: CheckpointStrategy> GemmGradConv for Autodiff
 /// A layer with a matrix-product weight gradient, named by its options: the forward pass
 /// and the input gradient are Burn's, the weight gradient is [`weight_grad`].
 trait GemmGradLayer: Clone + Send + core::fmt::Debug + 'static {
-    fn forward<B: Backend>(
+    fn forward<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
         weight: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B>;
 
-    fn input_grad<B: Backend>(
+    fn input_grad<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
         weight: FloatTensor<B>,
         grad: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B>;
 
-    fn weight_grad<B: Backend>(
+    fn weight_grad<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
-        weight_shape: [usize; 4],
+        weight: FloatTensor<B>,
         grad: FloatTensor<B>,
-        options: &Self,
+        options: Self,
     ) -> FloatTensor<B>;
 }
 
 impl GemmGradLayer for ConvOptions<2> {
-    fn forward<B: Backend>(
+    fn forward<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
         weight: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B> {
-        B::conv2d(x, weight, None, options)
+        B::conv2d_gemm_grad(x, weight, options)
     }
 
-    fn input_grad<B: Backend>(
+    fn input_grad<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
         weight: FloatTensor<B>,
         grad: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B> {
-        B::conv2d_x_backward(x, weight, grad, options)
+        B::conv2d_gemm_grad_x_backward(x, weight, grad, options)
     }
 
-    fn weight_grad<B: Backend>(
+    fn weight_grad<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
-        weight_shape: [usize; 4],
+        weight: FloatTensor<B>,
         grad: FloatTensor<B>,
-        options: &Self,
+        options: Self,
     ) -> FloatTensor<B> {
-        weight_grad::<B>(x, weight_shape, grad, options)
+        B::conv2d_gemm_grad_weight_backward(x, weight, grad, options)
     }
 }
 
 impl GemmGradLayer for ConvTransposeOptions<2> {
-    fn forward<B: Backend>(
+    fn forward<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
         weight: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B> {
-        B::conv_transpose2d(x, weight, None, options)
+        B::conv_transpose2d_gemm_grad(x, weight, options)
     }
 
-    fn input_grad<B: Backend>(
+    fn input_grad<B: Backend + GemmGradConv>(
         _x: FloatTensor<B>,
         weight: FloatTensor<B>,
         grad: FloatTensor<B>,
@@ -147,17 +211,17 @@ impl GemmGradLayer for ConvTransposeOptions<2> {
         B::conv_transpose2d_x_backward(weight, grad, options)
     }
 
-    fn weight_grad<B: Backend>(
+    fn weight_grad<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
-        weight_shape: [usize; 4],
+        weight: FloatTensor<B>,
         grad: FloatTensor<B>,
-        options: &Self,
+        options: Self,
     ) -> FloatTensor<B> {
         // `x` is to the output gradient what a convolution's output gradient is to its
         // input: the same product with the roles swapped gives the `[c_in, c_out, k, k]`
         // weight gradient.
         let conv_options = ConvOptions::new(options.stride, options.padding, options.dilation, 1);
-        weight_grad::<B>(grad, weight_shape, x, &conv_options)
+        weight_grad::<B>(grad, weight.shape().dims(), x, &conv_options)
     }
 }
 
@@ -165,7 +229,7 @@ impl GemmGradLayer for ConvTransposeOptions<2> {
 #[derive(Debug)]
 struct GemmGradBackward<O>(core::marker::PhantomData<O>);
 
-impl<B: Backend, O: GemmGradLayer> Backward<B, 2> for GemmGradBackward<O> {
+impl<B: Backend + GemmGradConv, O: GemmGradLayer> Backward<B, 2> for GemmGradBackward<O> {
     type State = (NodeId, NodeId, O);
 
     fn backward(
@@ -181,7 +245,7 @@ impl<B: Backend, O: GemmGradLayer> Backward<B, 2> for GemmGradBackward<O> {
         let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
         if let Some(node) = node_weight {
             let weight_grad =
-                O::weight_grad::<B>(x.clone(), weight.shape().dims(), grad.clone(), &options);
+                O::weight_grad::<B>(x.clone(), weight.clone(), grad.clone(), options.clone());
             grads.register::<B>(node.id, weight_grad);
         }
         if let Some(node) = node_x {
@@ -191,7 +255,7 @@ impl<B: Backend, O: GemmGradLayer> Backward<B, 2> for GemmGradBackward<O> {
 }
 
 /// The layer `O` on autodiff tensors, recording [`GemmGradBackward`] when tracked.
-fn tracked<B: Backend, C: CheckpointStrategy, O: GemmGradLayer>(
+fn tracked<B: Backend + GemmGradConv, C: CheckpointStrategy, O: GemmGradLayer>(
     x: FloatTensor<Autodiff<B, C>>,
     weight: FloatTensor<Autodiff<B, C>>,
     options: O,
@@ -231,17 +295,17 @@ fn weight_grad<B: Backend>(
 ) -> FloatTensor<B> {
     let [batch, _, _, _] = x.shape().dims();
     let [_, _, out_h, out_w] = grad.shape().dims();
-    let [pad_h, pad_w] = options.padding_begin();
+    let [(top, bottom), (left, right)] = options.padding;
     let [stride_h, stride_w] = options.stride;
     let [dilation_h, dilation_w] = options.dilation;
     let positions = batch * out_h * out_w;
 
-    let x = if pad_h == 0 && pad_w == 0 {
+    let x = if options.padding == [(0, 0), (0, 0)] {
         x
     } else {
         B::float_pad(
             x,
-            &[(0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)],
+            &[(0, 0), (0, 0), (top, bottom), (left, right)],
             PadMode::Constant(0.0),
         )
     };
@@ -319,20 +383,18 @@ fn is_flex(device: &Device) -> bool {
 }
 
 /// `conv.forward(x)`, with the matrix-product weight gradient on Flex devices (same result;
-/// see the [module](self) documentation). Grouped convolutions and asymmetric padding use
+/// see the [module](self) documentation). Grouped convolutions and `Same` padding use
 /// [`Conv2d::forward`] as it is.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     if conv.groups != 1 || !is_flex(&x.device()) {
         return conv.forward(x);
     }
     let padding = match conv.padding {
-        PaddingConfig2d::Valid => [0, 0],
-        PaddingConfig2d::Explicit(top, left, bottom, right) if top == bottom && left == right => {
-            [top, left]
-        }
+        PaddingConfig2d::Valid => [(0, 0), (0, 0)],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [(top, bottom), (left, right)],
         _ => return conv.forward(x),
     };
-    let options = ConvOptions::new(conv.stride, padding, conv.dilation, 1);
+    let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, 1);
     let y =
         Tensor::<4>::from_dispatch(<burn::backend::Dispatch as GemmGradConv>::conv2d_gemm_grad(
             x.into_dispatch(),

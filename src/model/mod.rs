@@ -6,6 +6,8 @@ pub mod generator;
 pub mod init;
 pub mod norm;
 pub mod padding;
+#[cfg(feature = "flex")]
+mod tap_conv;
 
 pub use discriminator::{
     NLayerDiscriminator, NLayerDiscriminatorConfig, PixelDiscriminator, PixelDiscriminatorConfig,
