@@ -118,30 +118,40 @@ fn conv2d_matches_burns_conv2d_with_gradients() {
     }
 }
 
-/// Stride-1 layers run tap by tap on Flex (one matrix product per kernel tap, on a grid as
-/// wide as the padded input): rectangular maps, zero padding of each kind, kernels of every
-/// size the networks use, batches, and thin layers (taps folded into one product, or the
-/// product transposed), as the RGB head and tail of a generator are.
+/// Convolutions run tap by tap on Flex (one matrix product per kernel tap, on a grid as
+/// wide as the padded input, or as one phase of it for strides): rectangular maps, zero
+/// padding of each kind, kernels of every size the networks use, strides, batches, and thin
+/// layers (taps folded into one product, or the product transposed), as the RGB head and
+/// tail of a generator are.
 #[test]
-fn stride_one_convolutions_match_burns_with_gradients() {
+fn tap_convolutions_match_burns_with_gradients() {
     let device = common::device().autodiff();
-    // (c_in, c_out, kernel [h, w], padding (top, left, bottom, right), input [n, h, w])
-    for (c_in, c_out, kernel, padding, [batch, height, width]) in [
-        (16, 16, [3, 3], (0, 0, 0, 0), [1, 6, 6]), // residual block, smallest map
-        (32, 48, [3, 3], (0, 0, 0, 0), [2, 9, 13]), // rectangular, batch 2
-        (16, 32, [4, 4], (1, 1, 1, 1), [2, 9, 9]), // PatchGAN's stride-1 layer
-        (24, 16, [7, 7], (3, 3, 3, 3), [1, 11, 8]), // 7×7, zero padded
-        (16, 24, [1, 1], (0, 0, 0, 0), [3, 5, 7]), // pointwise (PixelGAN)
-        (16, 16, [2, 3], (1, 0, 0, 2), [1, 5, 6]), // rectangular kernel, uneven padding
-        (16, 16, [3, 3], (0, 0, 0, 0), [1, 3, 3]), // a single output position
-        (3, 16, [7, 7], (0, 0, 0, 0), [2, 13, 12]), // RGB head: taps folded
-        (16, 3, [7, 7], (0, 0, 0, 0), [1, 12, 13]), // RGB tail: transposed, folded gradient
-        (4, 6, [3, 3], (1, 0, 2, 1), [2, 6, 7]),   // thin, uneven padding
+    // (c_in, c_out, kernel [h, w], stride [h, w], padding (top, left, bottom, right),
+    //  input [n, h, w])
+    for (c_in, c_out, kernel, stride, padding, [batch, height, width]) in [
+        (16, 16, [3, 3], [1, 1], (0, 0, 0, 0), [1, 6, 6]), // residual block, smallest map
+        (32, 48, [3, 3], [1, 1], (0, 0, 0, 0), [2, 9, 13]), // rectangular, batch 2
+        (16, 32, [4, 4], [1, 1], (1, 1, 1, 1), [2, 9, 9]), // PatchGAN's stride-1 layer
+        (24, 16, [7, 7], [1, 1], (3, 3, 3, 3), [1, 11, 8]), // 7×7, zero padded
+        (16, 24, [1, 1], [1, 1], (0, 0, 0, 0), [3, 5, 7]), // pointwise (PixelGAN)
+        (16, 16, [2, 3], [1, 1], (1, 0, 0, 2), [1, 5, 6]), // rectangular kernel, uneven padding
+        (16, 16, [3, 3], [1, 1], (0, 0, 0, 0), [1, 3, 3]), // a single output position
+        (3, 16, [7, 7], [1, 1], (0, 0, 0, 0), [2, 13, 12]), // RGB head: taps folded
+        (16, 3, [7, 7], [1, 1], (0, 0, 0, 0), [1, 12, 13]), // RGB tail: transposed, folded
+        (4, 6, [3, 3], [1, 1], (1, 0, 2, 1), [2, 6, 7]),   // thin, uneven padding
+        (16, 32, [3, 3], [2, 2], (1, 1, 1, 1), [2, 12, 12]), // resnet downsampling
+        (16, 32, [3, 3], [2, 2], (1, 1, 1, 1), [1, 11, 9]), // odd sizes: unequal phases
+        (3, 16, [4, 4], [2, 2], (1, 1, 1, 1), [2, 16, 16]), // PatchGAN / U-Net input layer
+        (32, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 8, 10]), // PatchGAN / U-Net layer
+        (16, 16, [3, 5], [3, 2], (2, 0, 1, 2), [1, 10, 9]), // uneven strides and padding
+        (16, 16, [2, 2], [2, 2], (0, 0, 0, 0), [1, 2, 2]), // one position per phase
     ] {
         let (top, left, bottom, right) = padding;
-        let name =
-            format!("conv {c_in}→{c_out} k{kernel:?} p{padding:?} n{batch} {height}×{width}");
+        let name = format!(
+            "conv {c_in}→{c_out} k{kernel:?} s{stride:?} p{padding:?} n{batch} {height}×{width}"
+        );
         let conv = Conv2dConfig::new([c_in, c_out], kernel)
+            .with_stride(stride)
             .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
             .init(&device);
         assert_same_as_burns(
@@ -163,7 +173,10 @@ fn conv_transpose2d_matches_burns_with_gradients() {
         (32, 16, 3, 2, 1, 1, 1, 8), // resnet upsampling
         (16, 8, 3, 2, 1, 1, 2, 6),  // batch 2
         (16, 8, 4, 2, 1, 0, 1, 8),  // U-Net
-        (8, 4, 3, 1, 1, 0, 3, 5),   // stride 1
+        (8, 4, 3, 1, 1, 0, 3, 5),   // stride 1, thin
+        (32, 16, 3, 2, 1, 1, 2, 7), // odd size
+        (16, 24, 4, 2, 1, 0, 1, 5), // U-Net decoder
+        (16, 16, 3, 3, 1, 2, 1, 4), // stride 3, output padding 2
     ] {
         let name = format!(
             "conv_transpose {c_in}→{c_out} k{kernel} s{stride} p{padding} op{padding_out} n{batch} {size}²"

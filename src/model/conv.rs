@@ -81,6 +81,33 @@ pub trait GemmGradConv: Backend {
     ) -> FloatTensor<Self> {
         Self::conv_transpose2d(x, weight, None, options)
     }
+
+    /// The gradient of [`conv_transpose2d_gemm_grad`](Self::conv_transpose2d_gemm_grad)'s
+    /// input `x`, given the output's gradient `grad`.
+    fn conv_transpose2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        let _ = x;
+        Self::conv_transpose2d_x_backward(weight, grad, options)
+    }
+
+    /// The gradient of [`conv_transpose2d_gemm_grad`](Self::conv_transpose2d_gemm_grad)'s
+    /// `weight`, given the output's gradient `grad`: one matrix product.
+    fn conv_transpose2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        // `x` is to the output gradient what a convolution's output gradient is to its
+        // input: the same product with the roles swapped gives the `[c_in, c_out, k, k]`
+        // weight gradient.
+        let conv_options = ConvOptions::new(options.stride, options.padding, options.dilation, 1);
+        weight_grad::<Self>(grad, weight.shape().dims(), x, &conv_options)
+    }
 }
 
 /// Flex runs stride-1 convolutions tap by tap ([`TapConv`]), forward and backward, and
@@ -119,6 +146,45 @@ impl GemmGradConv for burn::backend::Flex {
         match TapConv::plan(&x, &weight, &options) {
             Some(plan) => plan.weight_grad(x, grad),
             None => weight_grad::<Self>(x, weight.shape().dims(), grad, &options),
+        }
+    }
+
+    fn conv_transpose2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::transposed(&x, &weight, &options) {
+            Some(plan) => plan.input_grad(weight, x),
+            None => Self::conv_transpose2d(x, weight, None, options),
+        }
+    }
+
+    fn conv_transpose2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::transposed(&x, &weight, &options) {
+            Some(plan) => plan.forward(grad, weight),
+            None => Self::conv_transpose2d_x_backward(weight, grad, options),
+        }
+    }
+
+    fn conv_transpose2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::transposed(&x, &weight, &options) {
+            Some(plan) => plan.weight_grad(grad, x),
+            None => {
+                let conv_options =
+                    ConvOptions::new(options.stride, options.padding, options.dilation, 1);
+                weight_grad::<Self>(grad, weight.shape().dims(), x, &conv_options)
+            }
         }
     }
 }
@@ -203,12 +269,12 @@ impl GemmGradLayer for ConvTransposeOptions<2> {
     }
 
     fn input_grad<B: Backend + GemmGradConv>(
-        _x: FloatTensor<B>,
+        x: FloatTensor<B>,
         weight: FloatTensor<B>,
         grad: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B> {
-        B::conv_transpose2d_x_backward(weight, grad, options)
+        B::conv_transpose2d_gemm_grad_x_backward(x, weight, grad, options)
     }
 
     fn weight_grad<B: Backend + GemmGradConv>(
@@ -217,11 +283,7 @@ impl GemmGradLayer for ConvTransposeOptions<2> {
         grad: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B> {
-        // `x` is to the output gradient what a convolution's output gradient is to its
-        // input: the same product with the roles swapped gives the `[c_in, c_out, k, k]`
-        // weight gradient.
-        let conv_options = ConvOptions::new(options.stride, options.padding, options.dilation, 1);
-        weight_grad::<B>(grad, weight.shape().dims(), x, &conv_options)
+        B::conv_transpose2d_gemm_grad_weight_backward(x, weight, grad, options)
     }
 }
 
@@ -367,7 +429,7 @@ fn weight_grad<B: Backend>(
 }
 
 /// Whether `device` (or the device an autodiff device wraps) runs on Flex.
-fn is_flex(device: &Device) -> bool {
+pub(crate) fn is_flex(device: &Device) -> bool {
     #[cfg(feature = "flex")]
     {
         matches!(

@@ -1,26 +1,39 @@
-//! Stride-1 convolutions on Flex as one matrix product per kernel tap.
+//! Convolutions on Flex as one matrix product per kernel tap.
 //!
 //! Burn 0.22's Flex convolution copies the input into im2col tiles and re-lays out the
-//! input and weight on every call; about half of a training step's time went to that
-//! layout work rather than to the matrix products (`docs/benchmarks.md`). For a stride-1
-//! convolution none of it is needed. Lay the (padded) input out flat, `[c_in, h_p·w_p]`,
-//! and compute the output on a grid as wide as the padded input: output position
-//! `p = y·w_p + x` of kernel tap `(i, j)` reads input position `p + i·w_p + j`. Each tap is
-//! then one matrix product, `out[:, p] += W[:, :, i, j] · x[:, p + i·w_p + j]`, reading the
-//! input where it lies. The `k_w − 1` columns at the right end of each grid row are not
-//! output positions and are dropped when the result is copied out.
+//! input and weight on every call, and its transposed convolution goes through a
+//! `[c_out·k², positions]` column buffer; about half of a training step's time went to that
+//! layout work rather than to the matrix products (`docs/benchmarks.md`). None of it is
+//! needed.
+//!
+//! **Stride 1.** Lay the zero-padded input out flat, `[c_in, h_p·w_p]`, and compute the
+//! output on a grid as wide as the padded input: output position `p = y·w_p + x` of kernel
+//! tap `(i, j)` reads input position `p + i·w_p + j`. Each tap is then one matrix product,
+//! `out[:, p] += W[:, :, i, j] · x[:, p + i·w_p + j]`, reading the input where it lies. The
+//! `k_w − 1` columns at the right end of each grid row are not output positions and are
+//! dropped when the result is copied out.
+//!
+//! **Stride s.** Split the padded input into its `s_h·s_w` phases (rows `a, a + s_h, …`,
+//! columns `b, b + s_w, …`). Tap `(i, j)` reads only phase `(i mod s_h, j mod s_w)`, at offset
+//! `(⌊i/s_h⌋, ⌊j/s_w⌋)`, as a stride-1 tap does: the same products on grids as wide as a
+//! phase.
 //!
 //! The backward passes are the same products transposed: the input gradient adds
-//! `W[:, :, i, j]ᵀ · grad` into the padded input's grid at offset `i·w_p + j`, and the weight
-//! gradient of tap `(i, j)` is `grad · x[:, p + i·w_p + j]ᵀ` over all positions (the grid's
-//! extra columns of `grad` are zero, so they add nothing).
+//! `W[:, :, i, j]ᵀ · grad` into the (phased) input's grid at the tap's offset, and the weight
+//! gradient of a tap is `grad · x[:, p + offset]ᵀ` over all positions (the grid's extra
+//! columns of `grad` are zero, so they add nothing). A transposed convolution is the input
+//! gradient of the convolution with its weight, so it runs on the same plan
+//! ([`TapConv::transposed`]), its gradients being that convolution's forward pass and
+//! weight gradient.
 //!
 //! Measured beside PyTorch 2.15 on two cores (256 channels, 3×3, 64²), each pass runs at the
 //! machine's matrix-multiply rate, as PyTorch's oneDNN does (`docs/benchmarks.md`).
 
+use std::borrow::Cow;
+
 use burn::backend::Flex;
 use burn::backend::TensorMetadata;
-use burn::backend::ops::{ConvOptions, FloatTensorOps, PadMode};
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::{DType, TensorData};
 
@@ -38,101 +51,220 @@ const COLUMNS_BYTES: usize = 32 << 20;
 /// Products at least this large (multiply-adds) run on all threads.
 const PARALLEL_WORK: usize = 192 * 192 * 192;
 
-/// The geometry of one stride-1 convolution that runs tap by tap.
+/// The geometry of one convolution that runs tap by tap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TapConv {
     batch: usize,
     c_in: usize,
     c_out: usize,
-    k_h: usize,
-    k_w: usize,
+    /// Kernel height and width.
+    kernel: [usize; 2],
+    stride: [usize; 2],
     /// Zero padding `(begin, end)` of height and width.
     padding: [(usize, usize); 2],
     /// The unpadded input's height and width.
-    in_h: usize,
-    in_w: usize,
-    /// The padded input's height and width (the grid's row length is `pad_w`).
-    pad_h: usize,
-    pad_w: usize,
-    out_h: usize,
-    out_w: usize,
+    input: [usize; 2],
+    /// The height and width of one phase of the padded input (the grid's row length is
+    /// the width).
+    phase: [usize; 2],
+    output: [usize; 2],
 }
 
 impl TapConv {
-    /// The plan for `conv2d(x, weight)` with `options`, or `None` when the layer is not
-    /// a stride-1, undilated, ungrouped `f32` convolution (those run on Burn's).
+    /// The plan for `conv2d(x, weight)` with `options`, or `None` when the layer is not an
+    /// undilated, ungrouped `f32` convolution (those run on Burn's).
     pub(crate) fn plan(
         x: &FloatTensor<Flex>,
         weight: &FloatTensor<Flex>,
         options: &ConvOptions<2>,
     ) -> Option<Self> {
-        if options.stride != [1, 1]
+        let [batch, c_in, in_h, in_w] = x.shape().dims();
+        let [c_out, weight_c_in, k_h, k_w] = weight.shape().dims();
+        if weight_c_in != c_in
             || options.dilation != [1, 1]
             || options.groups != 1
-            || x.dtype() != DType::F32
-            || weight.dtype() != DType::F32
+            || !is_f32([x, weight])
         {
             return None;
         }
+        Self::new(
+            [batch, c_in, c_out],
+            [k_h, k_w],
+            options.stride,
+            options.padding,
+            [in_h, in_w],
+        )
+    }
+
+    /// The plan of the convolution whose input gradient is `conv_transpose2d(x, weight)`
+    /// with `options`: its input is the transposed convolution's output, its output the
+    /// transposed convolution's input, and the weights are shared as they lie. `None` when
+    /// the layer is not an undilated, ungrouped `f32` transposed convolution.
+    pub(crate) fn transposed(
+        x: &FloatTensor<Flex>,
+        weight: &FloatTensor<Flex>,
+        options: &ConvTransposeOptions<2>,
+    ) -> Option<Self> {
         let [batch, c_in, in_h, in_w] = x.shape().dims();
-        let [c_out, weight_c_in, k_h, k_w] = weight.shape().dims();
-        let [(top, bottom), (left, right)] = options.padding;
-        let (pad_h, pad_w) = (in_h + top + bottom, in_w + left + right);
-        if weight_c_in != c_in || batch == 0 || k_h == 0 || k_w == 0 || pad_h < k_h || pad_w < k_w {
+        let [weight_c_in, c_out, k_h, k_w] = weight.shape().dims();
+        if weight_c_in != c_in
+            || options.dilation != [1, 1]
+            || options.groups != 1
+            || !is_f32([x, weight])
+        {
+            return None;
+        }
+        let [stride_h, stride_w] = options.stride;
+        let [pad_h, pad_w] = options.padding;
+        let [out_pad_h, out_pad_w] = options.padding_out;
+        let out_h = ((in_h - 1) * stride_h + k_h + out_pad_h).checked_sub(2 * pad_h)?;
+        let out_w = ((in_w - 1) * stride_w + k_w + out_pad_w).checked_sub(2 * pad_w)?;
+        let plan = Self::new(
+            [batch, c_out, c_in],
+            [k_h, k_w],
+            options.stride,
+            [(pad_h, pad_h), (pad_w, pad_w)],
+            [out_h, out_w],
+        )?;
+        (plan.output == [in_h, in_w]).then_some(plan)
+    }
+
+    fn new(
+        [batch, c_in, c_out]: [usize; 3],
+        [k_h, k_w]: [usize; 2],
+        [stride_h, stride_w]: [usize; 2],
+        padding: [(usize, usize); 2],
+        [in_h, in_w]: [usize; 2],
+    ) -> Option<Self> {
+        let [(top, bottom), (left, right)] = padding;
+        let (padded_h, padded_w) = (in_h + top + bottom, in_w + left + right);
+        // The folded input gradient (thin outputs) is written for one phase only.
+        let strided = stride_h > 1 || stride_w > 1;
+        if batch == 0
+            || c_in == 0
+            || c_out == 0
+            || k_h == 0
+            || k_w == 0
+            || padded_h < k_h
+            || padded_w < k_w
+            || (strided && c_out < THIN)
+        {
             return None;
         }
         Some(Self {
             batch,
             c_in,
             c_out,
-            k_h,
-            k_w,
-            padding: options.padding,
-            in_h,
-            in_w,
-            pad_h,
-            pad_w,
-            out_h: pad_h - k_h + 1,
-            out_w: pad_w - k_w + 1,
+            kernel: [k_h, k_w],
+            stride: [stride_h, stride_w],
+            padding,
+            input: [in_h, in_w],
+            phase: [padded_h.div_ceil(stride_h), padded_w.div_ceil(stride_w)],
+            output: [
+                (padded_h - k_h) / stride_h + 1,
+                (padded_w - k_w) / stride_w + 1,
+            ],
         })
     }
 
     fn taps(&self) -> usize {
-        self.k_h * self.k_w
+        self.kernel[0] * self.kernel[1]
     }
 
-    /// The grid offset of tap `t` (row-major over the kernel).
-    fn tap_offset(&self, tap: usize) -> usize {
-        (tap / self.k_w) * self.pad_w + tap % self.k_w
+    fn phases(&self) -> usize {
+        self.stride[0] * self.stride[1]
+    }
+
+    /// Elements of one phase plane of one channel.
+    fn plane_len(&self) -> usize {
+        self.phase[0] * self.phase[1]
+    }
+
+    /// Elements of one batch item's phased input (`phases × c_in` planes).
+    fn phased_len(&self) -> usize {
+        self.phases() * self.c_in * self.plane_len()
+    }
+
+    /// Where tap `t` (row-major over the kernel) reads: the first element of its phase's
+    /// plane of channel 0 plus its offset on the grid.
+    fn tap_start(&self, tap: usize) -> usize {
+        let (i, j) = (tap / self.kernel[1], tap % self.kernel[1]);
+        let [stride_h, stride_w] = self.stride;
+        let phase = (i % stride_h) * stride_w + j % stride_w;
+        phase * self.c_in * self.plane_len() + (i / stride_h) * self.phase[1] + j / stride_w
     }
 
     /// Grid positions a product covers: up to the last real output position.
     fn grid_positions(&self) -> usize {
-        (self.out_h - 1) * self.pad_w + self.out_w
+        (self.output[0] - 1) * self.phase[1] + self.output[1]
     }
 
-    /// Elements of one batch item's output grid (`out_h` rows of `pad_w`).
+    /// Elements of one output channel's grid (`out_h` rows of the phase width).
     fn grid_len(&self) -> usize {
-        self.out_h * self.pad_w
+        self.output[0] * self.phase[1]
     }
 
-    fn padded_len(&self) -> usize {
-        self.pad_h * self.pad_w
+    fn input_len(&self) -> usize {
+        self.c_in * self.input[0] * self.input[1]
     }
 
-    /// The zero-padded input, contiguous `[batch, c_in, pad_h, pad_w]`.
-    fn padded_input(&self, x: FloatTensor<Flex>) -> FloatTensor<Flex> {
-        let x = if self.padding == [(0, 0), (0, 0)] {
-            x
-        } else {
-            let [(top, bottom), (left, right)] = self.padding;
-            Flex::float_pad(
-                x,
-                &[(0, 0), (0, 0), (top, bottom), (left, right)],
-                PadMode::Constant(0.0),
-            )
-        };
-        x.to_contiguous()
+    fn output_len(&self) -> usize {
+        self.c_out * self.output[0] * self.output[1]
+    }
+
+    /// Whether one item's input, as it lies, is already its phased layout (stride 1, no
+    /// padding: the residual blocks, which pad by reflection beforehand).
+    fn input_is_phased(&self) -> bool {
+        self.stride == [1, 1] && self.padding == [(0, 0), (0, 0)]
+    }
+
+    /// One item's input `[c_in, in_h, in_w]` as zero-padded phases
+    /// `[phases, c_in, phase_h · phase_w]`.
+    fn phased<'a>(&self, input: &'a [f32]) -> Cow<'a, [f32]> {
+        if self.input_is_phased() {
+            return Cow::Borrowed(input);
+        }
+        let mut phased = vec![0.0f32; self.phased_len()];
+        self.for_each_element(|phased_index, input_index| {
+            phased[phased_index] = input[input_index];
+        });
+        Cow::Owned(phased)
+    }
+
+    /// Copies a phased gradient back onto one item's input gradient `[c_in, in_h, in_w]`
+    /// (the gradient of the padding is dropped).
+    fn unphase(&self, phased: &[f32], input_grad: &mut [f32]) {
+        self.for_each_element(|phased_index, input_index| {
+            input_grad[input_index] = phased[phased_index];
+        });
+    }
+
+    /// Calls `visit(index in the phased layout, index in the input)` for every element of
+    /// one item's input.
+    fn for_each_element(&self, mut visit: impl FnMut(usize, usize)) {
+        let [stride_h, stride_w] = self.stride;
+        let [(top, _), (left, _)] = self.padding;
+        let [in_h, in_w] = self.input;
+        let (plane, phase_row) = (self.plane_len(), self.phase[1]);
+        // Where each input column lands: its column phase's planes, and its place there.
+        let columns = (0..in_w)
+            .map(|x| {
+                let padded_x = x + left;
+                (padded_x % stride_w) * self.c_in * plane + padded_x / stride_w
+            })
+            .collect::<Vec<_>>();
+        for channel in 0..self.c_in {
+            for y in 0..in_h {
+                let padded_y = y + top;
+                let row_start = (padded_y % stride_h) * stride_w * self.c_in * plane
+                    + channel * plane
+                    + (padded_y / stride_h) * phase_row;
+                let input_row = (channel * in_h + y) * in_w;
+                for (x, column) in columns.iter().enumerate() {
+                    visit(row_start + column, input_row + x);
+                }
+            }
+        }
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`.
@@ -141,31 +273,31 @@ impl TapConv {
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
-        let x = self.padded_input(x);
-        let weight = weight.to_contiguous();
+        let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
         let (x, weight) = (f32_slice(&x), f32_slice(&weight));
-        let out_plane = self.out_h * self.out_w;
-        let mut output = vec![0.0f32; self.batch * self.c_out * out_plane];
+        let mut output = vec![0.0f32; self.batch * self.output_len()];
         let mut grid = vec![0.0f32; self.c_out * self.grid_len()];
-        for (item, output) in output.chunks_exact_mut(self.c_out * out_plane).enumerate() {
-            let x = &x[item * self.c_in * self.padded_len()..][..self.c_in * self.padded_len()];
+        for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
+            let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
             if self.c_in < THIN {
                 // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p]
                 folded(
-                    weight,
+                    &weight,
                     [self.c_out, self.c_in, self.taps()],
-                    (x, self.padded_len()),
-                    |tap| self.tap_offset(tap) as isize,
+                    |channel, tap| {
+                        let start = self.tap_start(tap) + channel * self.plane_len();
+                        &phased[start..(start + self.grid_positions()).min(phased.len())]
+                    },
+                    |_| 0,
                     (&mut grid, self.grid_len(), self.grid_positions()),
                 );
             } else {
                 for tap in 0..self.taps() {
                     // grid[c_out, p] (+)= W[:, :, tap] · x[c_in, p + offset]
                     // SAFETY: every index stays inside its slice: lhs rows `c_out` of
-                    // stride c_in·taps from `tap`; rhs rows `c_in` of stride padded_len
-                    // from the tap's offset, `grid_positions` long, ending at most at the
-                    // last element of the padded plane; dst rows `c_out` of stride
-                    // grid_len.
+                    // stride c_in·taps from `tap`; rhs rows `c_in` of stride plane_len from
+                    // the tap's start, `grid_positions` long, ending at most at the last
+                    // element of the phase plane; dst rows `c_out` of stride grid_len.
                     unsafe {
                         gemm(
                             [self.c_out, self.grid_positions(), self.c_in],
@@ -176,19 +308,21 @@ impl TapConv {
                                 self.taps(),
                                 self.c_in * self.taps(),
                             ),
-                            (x.as_ptr().add(self.tap_offset(tap)), 1, self.padded_len()),
+                            (
+                                phased.as_ptr().add(self.tap_start(tap)),
+                                1,
+                                self.plane_len(),
+                            ),
                         );
                     }
                 }
             }
-            crop(
-                &grid,
-                [self.grid_len(), self.pad_w],
-                [self.out_h, self.out_w],
-                output,
-            );
+            crop(&grid, [self.grid_len(), self.phase[1]], self.output, output);
         }
-        from_vec(output, [self.batch, self.c_out, self.out_h, self.out_w])
+        from_vec(
+            output,
+            [self.batch, self.c_out, self.output[0], self.output[1]],
+        )
     }
 
     /// The gradient of the input, `[batch, c_in, in_h, in_w]`, given the output's.
@@ -197,61 +331,60 @@ impl TapConv {
         weight: FloatTensor<Flex>,
         grad: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
-        let weight = weight.to_contiguous();
-        let grad = grad.to_contiguous();
+        let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
         let (weight, grad) = (f32_slice(&weight), f32_slice(&grad));
-        let in_plane = self.in_h * self.in_w;
-        let mut input_grad = vec![0.0f32; self.batch * self.c_in * in_plane];
+        let mut input_grad = vec![0.0f32; self.batch * self.input_len()];
         let mut grad_grid = vec![0.0f32; self.c_out * self.grid_len()];
-        let mut padded_grad = vec![0.0f32; self.c_in * self.padded_len()];
+        let mut phased_grad = if self.input_is_phased() {
+            Vec::new()
+        } else {
+            vec![0.0f32; self.phased_len()]
+        };
         // W'[c_in, (c_out, tap)] = W[c_out, c_in, tap], for the folded product.
         let reordered = if self.c_out < THIN {
-            (0..self.c_in * self.c_out * self.taps())
+            let taps = self.taps();
+            (0..self.c_in * self.c_out * taps)
                 .map(|index| {
-                    let (c_in, rest) = (
-                        index / (self.c_out * self.taps()),
-                        index % (self.c_out * self.taps()),
-                    );
-                    let (c_out, tap) = (rest / self.taps(), rest % self.taps());
-                    weight[(c_out * self.c_in + c_in) * self.taps() + tap]
+                    let (c_in, rest) = (index / (self.c_out * taps), index % (self.c_out * taps));
+                    let (c_out, tap) = (rest / taps, rest % taps);
+                    weight[(c_out * self.c_in + c_in) * taps + tap]
                 })
                 .collect()
         } else {
             Vec::new()
         };
-        let [(top, _), (left, _)] = self.padding;
-        for (item, input_grad) in input_grad
-            .chunks_exact_mut(self.c_in * in_plane)
-            .enumerate()
-        {
-            self.to_grid(
-                &grad[item * self.c_out * self.out_h * self.out_w..],
-                &mut grad_grid,
-            );
+        for (item, input_grad) in input_grad.chunks_exact_mut(self.input_len()).enumerate() {
+            self.to_grid(&grad[item * self.output_len()..], &mut grad_grid);
+            let target: &mut [f32] = if self.input_is_phased() {
+                input_grad
+            } else {
+                &mut phased_grad
+            };
             if self.c_out < THIN {
-                // padded_grad[c_in, q] = W'[c_in, (c_out, tap)] · columns[(c_out, tap), q],
+                // One phase (stride 1, see `new`):
+                // target[c_in, q] = W'[c_in, (c_out, tap)] · columns[(c_out, tap), q],
                 // columns[(c_out, tap), q] = grad_grid[c_out, q − offset]
                 folded(
                     &reordered,
                     [self.c_in, self.c_out, self.taps()],
-                    (&grad_grid, self.grid_len()),
-                    |tap| -(self.tap_offset(tap) as isize),
-                    (&mut padded_grad, self.padded_len(), self.padded_len()),
+                    |channel, _| &grad_grid[channel * self.grid_len()..][..self.grid_len()],
+                    |tap| self.tap_start(tap),
+                    (target, self.plane_len(), self.plane_len()),
                 );
             } else {
-                padded_grad.fill(0.0);
+                target.fill(0.0);
                 for tap in 0..self.taps() {
-                    // padded_grad[c_in, p + offset] += W[:, :, tap]ᵀ · grad_grid[c_out, p]
+                    // target[c_in, p + offset] += W[:, :, tap]ᵀ · grad_grid[c_out, p]
                     // SAFETY: as in `forward`, with the roles of input and output swapped:
-                    // dst rows `c_in` of stride padded_len from the tap's offset,
+                    // dst rows `c_in` of stride plane_len from the tap's start,
                     // `grid_positions` long; lhs is the weight read transposed.
                     unsafe {
                         gemm(
                             [self.c_in, self.grid_positions(), self.c_out],
                             (
-                                padded_grad.as_mut_ptr().add(self.tap_offset(tap)),
+                                target.as_mut_ptr().add(self.tap_start(tap)),
                                 1,
-                                self.padded_len(),
+                                self.plane_len(),
                             ),
                             true,
                             (
@@ -264,16 +397,14 @@ impl TapConv {
                     }
                 }
             }
-            // The gradient of the padding itself is dropped.
-            let interior = &padded_grad[top * self.pad_w + left..];
-            crop(
-                interior,
-                [self.padded_len(), self.pad_w],
-                [self.in_h, self.in_w],
-                input_grad,
-            );
+            if !self.input_is_phased() {
+                self.unphase(&phased_grad, input_grad);
+            }
         }
-        from_vec(input_grad, [self.batch, self.c_in, self.in_h, self.in_w])
+        from_vec(
+            input_grad,
+            [self.batch, self.c_in, self.input[0], self.input[1]],
+        )
     }
 
     /// The gradient of the weight, `[c_out, c_in, k_h, k_w]`, given the output's.
@@ -282,22 +413,18 @@ impl TapConv {
         x: FloatTensor<Flex>,
         grad: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
-        let x = self.padded_input(x);
-        let grad = grad.to_contiguous();
+        let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let (x, grad) = (f32_slice(&x), f32_slice(&grad));
         let mut weight_grad = vec![0.0f32; self.c_out * self.c_in * self.taps()];
         let mut grad_grid = vec![0.0f32; self.c_out * self.grid_len()];
         for item in 0..self.batch {
-            self.to_grid(
-                &grad[item * self.c_out * self.out_h * self.out_w..],
-                &mut grad_grid,
-            );
-            let x = &x[item * self.c_in * self.padded_len()..][..self.c_in * self.padded_len()];
+            self.to_grid(&grad[item * self.output_len()..], &mut grad_grid);
+            let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
             for tap in 0..self.taps() {
                 // dW[c_out, c_in, tap] (+)= grad_grid[c_out, p] · x[c_in, p + offset]ᵀ
                 // SAFETY: dst is the weight gradient read with strides (taps, c_in·taps)
                 // from `tap`; lhs is the grid (rows of grid_len, `grid_positions` long);
-                // rhs reads the input transposed, as in `forward`.
+                // rhs reads the phased input transposed, as in `forward`.
                 unsafe {
                     gemm(
                         [self.c_out, self.c_in, self.grid_positions()],
@@ -308,27 +435,38 @@ impl TapConv {
                         ),
                         item > 0,
                         (grad_grid.as_ptr(), 1, self.grid_len()),
-                        (x.as_ptr().add(self.tap_offset(tap)), self.padded_len(), 1),
+                        (
+                            phased.as_ptr().add(self.tap_start(tap)),
+                            self.plane_len(),
+                            1,
+                        ),
                     );
                 }
             }
         }
-        from_vec(weight_grad, [self.c_out, self.c_in, self.k_h, self.k_w])
+        from_vec(
+            weight_grad,
+            [self.c_out, self.c_in, self.kernel[0], self.kernel[1]],
+        )
     }
 
     /// Copies one item's `[c_out, out_h, out_w]` gradient onto the grid, whose extra
     /// columns stay zero.
     fn to_grid(&self, grad: &[f32], grid: &mut [f32]) {
-        let rows = grad[..self.c_out * self.out_h * self.out_w].chunks_exact(self.out_w);
-        for (source, target) in rows.zip(grid.chunks_exact_mut(self.pad_w)) {
-            target[..self.out_w].copy_from_slice(source);
+        let [_, out_w] = self.output;
+        let rows = grad[..self.output_len()].chunks_exact(out_w);
+        for (source, target) in rows.zip(grid.chunks_exact_mut(self.phase[1])) {
+            target[..out_w].copy_from_slice(source);
         }
     }
 }
 
+fn is_f32(tensors: [&FloatTensor<Flex>; 2]) -> bool {
+    tensors.iter().all(|tensor| tensor.dtype() == DType::F32)
+}
+
 /// Copies planes of `rows × width` out of planes laid out with rows of `row_stride` and
-/// planes of `plane_stride` (`source` starts at the first plane's first kept element),
-/// filling `target` plane by plane.
+/// planes of `plane_stride`, filling `target` plane by plane.
 fn crop(
     source: &[f32],
     [plane_stride, row_stride]: [usize; 2],
@@ -343,15 +481,15 @@ fn crop(
     }
 }
 
-/// `dst[m, p] = Σ_{c, t} weight[m, c·taps + t] · source[c, p + shift(t)]` for `p` in
-/// `0..positions`, with `source` reads outside a channel's `source_len` elements taken as
-/// zero: the taps folded into the inner dimension of one product per group of channels,
-/// through columns of at most [`COLUMNS_BYTES`]. `dst` rows are `dst_stride` apart.
-fn folded(
+/// `dst[m, p] = Σ_{c, t} weight[m, c·taps + t] · row(c, t)[p − shift(t)]` for `p` in
+/// `0..positions`, reads outside `row(c, t)` taken as zero: the taps folded into the
+/// inner dimension of one product per group of channels, through columns of at most
+/// [`COLUMNS_BYTES`]. `dst` rows are `dst_stride` apart.
+fn folded<'a>(
     weight: &[f32],
     [m, channels, taps]: [usize; 3],
-    (source, source_len): (&[f32], usize),
-    shift: impl Fn(usize) -> isize,
+    row: impl Fn(usize, usize) -> &'a [f32],
+    shift: impl Fn(usize) -> usize,
     (dst, dst_stride, positions): (&mut [f32], usize, usize),
 ) {
     let per_group = (COLUMNS_BYTES / (taps * positions * core::mem::size_of::<f32>()).max(1))
@@ -360,18 +498,12 @@ fn folded(
     for first in (0..channels).step_by(per_group) {
         let group = per_group.min(channels - first);
         let rows = columns[..group * taps * positions].chunks_exact_mut(positions);
-        for (row, column) in rows.enumerate() {
-            let (channel, tap) = (first + row / taps, row % taps);
-            let source = &source[channel * source_len..][..source_len];
-            // column[p] = source[p + shift], zero where that is outside the source.
-            let shift = shift(tap);
-            let start = (-shift).clamp(0, positions as isize) as usize;
-            let end =
-                (source_len as isize - shift).clamp(start as isize, positions as isize) as usize;
-            column[..start].fill(0.0);
-            column[start..end].copy_from_slice(
-                &source[(start as isize + shift) as usize..(end as isize + shift) as usize],
-            );
+        for (index, column) in rows.enumerate() {
+            let (channel, tap) = (first + index / taps, index % taps);
+            let (source, shift) = (row(channel, tap), shift(tap).min(positions));
+            let end = (shift + source.len()).min(positions);
+            column[..shift].fill(0.0);
+            column[shift..end].copy_from_slice(&source[..end - shift]);
             column[end..].fill(0.0);
         }
         // SAFETY: lhs rows `m` of stride channels·taps, `group·taps` long from the group's
