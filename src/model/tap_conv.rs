@@ -194,6 +194,13 @@ impl TapConv {
         phase * self.c_in * self.plane_len() + (i / stride_h) * self.phase[1] + j / stride_w
     }
 
+    /// What tap `tap` reads of channel `channel` of a phased input, from its start to the
+    /// last grid position (or the end of the input).
+    fn tap_row<'a>(&self, phased: &'a [f32], channel: usize, tap: usize) -> &'a [f32] {
+        let start = self.tap_start(tap) + channel * self.plane_len();
+        &phased[start..(start + self.grid_positions()).min(phased.len())]
+    }
+
     /// Grid positions a product covers: up to the last real output position.
     fn grid_positions(&self) -> usize {
         (self.output[0] - 1) * self.phase[1] + self.output[1]
@@ -284,10 +291,7 @@ impl TapConv {
                 folded(
                     &weight,
                     [self.c_out, self.c_in, self.taps()],
-                    |channel, tap| {
-                        let start = self.tap_start(tap) + channel * self.plane_len();
-                        &phased[start..(start + self.grid_positions()).min(phased.len())]
-                    },
+                    |channel, tap| self.tap_row(&phased, channel, tap),
                     |_| 0,
                     (&mut grid, self.grid_len(), self.grid_positions()),
                 );
@@ -420,6 +424,33 @@ impl TapConv {
         for item in 0..self.batch {
             self.to_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
+            if self.c_in < THIN {
+                // dW[c_out, (c_in, tap)] (+)= grad_grid[c_out, p] · columns[(c_in, tap), p]ᵀ
+                let positions = self.grid_positions();
+                for_each_column_group(
+                    [self.c_in, self.taps(), positions],
+                    |channel, tap| self.tap_row(&phased, channel, tap),
+                    |_| 0,
+                    |first, group, columns| {
+                        // SAFETY: dst is the weight gradient's columns of this group (rows
+                        // of c_in·taps); lhs the grid; rhs the columns read transposed.
+                        unsafe {
+                            gemm(
+                                [self.c_out, group * self.taps(), positions],
+                                (
+                                    weight_grad.as_mut_ptr().add(first * self.taps()),
+                                    1,
+                                    self.c_in * self.taps(),
+                                ),
+                                item > 0,
+                                (grad_grid.as_ptr(), 1, self.grid_len()),
+                                (columns.as_ptr(), positions, 1),
+                            );
+                        }
+                    },
+                );
+                continue;
+            }
             for tap in 0..self.taps() {
                 // dW[c_out, c_in, tap] (+)= grad_grid[c_out, p] · x[c_in, p + offset]ᵀ
                 // SAFETY: dst is the weight gradient read with strides (taps, c_in·taps)
@@ -481,10 +512,9 @@ fn crop(
     }
 }
 
-/// `dst[m, p] = Σ_{c, t} weight[m, c·taps + t] · row(c, t)[p − shift(t)]` for `p` in
-/// `0..positions`, reads outside `row(c, t)` taken as zero: the taps folded into the
-/// inner dimension of one product per group of channels, through columns of at most
-/// [`COLUMNS_BYTES`]. `dst` rows are `dst_stride` apart.
+/// `dst[m, p] = Σ_{c, t} weight[m, c·taps + t] · columns[(c, t), p]` for `p` in
+/// `0..positions` (see [`for_each_column_group`]): the taps folded into the inner dimension
+/// of one product per group of channels. `dst` rows are `dst_stride` apart.
 fn folded<'a>(
     weight: &[f32],
     [m, channels, taps]: [usize; 3],
@@ -492,13 +522,44 @@ fn folded<'a>(
     shift: impl Fn(usize) -> usize,
     (dst, dst_stride, positions): (&mut [f32], usize, usize),
 ) {
+    for_each_column_group(
+        [channels, taps, positions],
+        row,
+        shift,
+        |first, group, columns| {
+            // SAFETY: lhs rows `m` of stride channels·taps, `group·taps` long from the group's
+            // first column; rhs is `columns` (group·taps rows of `positions`); dst rows `m` of
+            // `dst_stride ≥ positions`.
+            unsafe {
+                gemm(
+                    [m, positions, group * taps],
+                    (dst.as_mut_ptr(), 1, dst_stride),
+                    first > 0,
+                    (weight.as_ptr().add(first * taps), 1, channels * taps),
+                    (columns.as_ptr(), 1, positions),
+                );
+            }
+        },
+    );
+}
+
+/// Builds the columns `columns[(c, t), p] = row(c, t)[p − shift(t)]` for `p` in
+/// `0..positions` (reads outside `row(c, t)` taken as zero) for groups of channels of at
+/// most [`COLUMNS_BYTES`], calling `product(first channel, channels in the group, columns)`
+/// for each.
+fn for_each_column_group<'a>(
+    [channels, taps, positions]: [usize; 3],
+    row: impl Fn(usize, usize) -> &'a [f32],
+    shift: impl Fn(usize) -> usize,
+    mut product: impl FnMut(usize, usize, &[f32]),
+) {
     let per_group = (COLUMNS_BYTES / (taps * positions * core::mem::size_of::<f32>()).max(1))
         .clamp(1, channels);
     let mut columns = vec![0.0f32; per_group * taps * positions];
     for first in (0..channels).step_by(per_group) {
         let group = per_group.min(channels - first);
-        let rows = columns[..group * taps * positions].chunks_exact_mut(positions);
-        for (index, column) in rows.enumerate() {
+        let columns = &mut columns[..group * taps * positions];
+        for (index, column) in columns.chunks_exact_mut(positions).enumerate() {
             let (channel, tap) = (first + index / taps, index % taps);
             let (source, shift) = (row(channel, tap), shift(tap).min(positions));
             let end = (shift + source.len()).min(positions);
@@ -506,18 +567,7 @@ fn folded<'a>(
             column[shift..end].copy_from_slice(&source[..end - shift]);
             column[end..].fill(0.0);
         }
-        // SAFETY: lhs rows `m` of stride channels·taps, `group·taps` long from the group's
-        // first column; rhs is `columns` (group·taps rows of `positions`); dst rows `m` of
-        // `dst_stride ≥ positions`.
-        unsafe {
-            gemm(
-                [m, positions, group * taps],
-                (dst.as_mut_ptr(), 1, dst_stride),
-                first > 0,
-                (weight.as_ptr().add(first * taps), 1, channels * taps),
-                (columns.as_ptr(), 1, positions),
-            );
-        }
+        product(first, group, columns);
     }
 }
 
