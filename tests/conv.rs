@@ -121,8 +121,8 @@ fn conv2d_matches_burns_conv2d_with_gradients() {
 /// Convolutions run tap by tap on Flex (one matrix product per kernel tap, on a grid as
 /// wide as the padded input, or as one phase of it for strides): rectangular maps, zero
 /// padding of each kind, kernels of every size the networks use, strides, batches, and thin
-/// layers (taps folded into one product, or the product transposed), as the RGB head and
-/// tail of a generator are.
+/// layers (the product transposed, as for the RGB tail of a generator). Inputs of fewer
+/// than 256 channels fold the taps into one product; wider ones run a product per tap.
 #[test]
 fn tap_convolutions_match_burns_with_gradients() {
     let device = common::device().autodiff();
@@ -145,6 +145,9 @@ fn tap_convolutions_match_burns_with_gradients() {
         (32, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 8, 10]), // PatchGAN / U-Net layer
         (16, 16, [3, 5], [3, 2], (2, 0, 1, 2), [1, 10, 9]), // uneven strides and padding
         (16, 16, [2, 2], [2, 2], (0, 0, 0, 0), [1, 2, 2]), // one position per phase
+        // 256 input channels and more: a product per tap rather than folded taps.
+        (256, 32, [3, 3], [1, 1], (0, 0, 0, 0), [2, 6, 7]), // residual block of ngf 64
+        (256, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 7, 6]), // strided
     ] {
         let (top, left, bottom, right) = padding;
         let name = format!(

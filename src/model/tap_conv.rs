@@ -45,6 +45,13 @@ use burn::tensor::{DType, TensorData};
 /// head and tail are such layers.
 const THIN: usize = 16;
 
+/// Inputs with fewer channels than this fold the taps into the forward product and the
+/// weight gradient's, unless the output is thin: a per-tap product whose inner dimension is
+/// this short spends much of its time loading and storing the output tile (measured on the
+/// PatchGAN discriminator and the generators' downsampling layers), while folding copies the
+/// input once per tap into columns.
+const FOLD_BELOW: usize = 256;
+
 /// The most bytes of folded columns built at a time.
 const COLUMNS_BYTES: usize = 32 << 20;
 
@@ -167,6 +174,12 @@ impl TapConv {
         })
     }
 
+    /// Whether the forward product and the weight gradient's fold the taps into the inner
+    /// dimension (see [`THIN`] and [`FOLD_BELOW`]).
+    fn folds_input(&self) -> bool {
+        self.c_in < THIN || (self.c_in < FOLD_BELOW && self.c_out >= THIN)
+    }
+
     fn taps(&self) -> usize {
         self.kernel[0] * self.kernel[1]
     }
@@ -286,7 +299,7 @@ impl TapConv {
         let mut grid = vec![0.0f32; self.c_out * self.grid_len()];
         for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
-            if self.c_in < THIN {
+            if self.folds_input() {
                 // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p]
                 folded(
                     &weight,
@@ -424,7 +437,7 @@ impl TapConv {
         for item in 0..self.batch {
             self.to_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
-            if self.c_in < THIN {
+            if self.folds_input() {
                 // dW[c_out, (c_in, tap)] (+)= grad_grid[c_out, p] · columns[(c_in, tap), p]ᵀ
                 let positions = self.grid_positions();
                 for_each_column_group(
