@@ -1,21 +1,32 @@
-//! 2-D convolution with a matrix-product weight gradient on the CPU.
+//! 2-D convolutions with this crate's own kernels on the CPU.
 //!
-//! Burn 0.22 computes a convolution's weight gradient, on backends that do not override
-//! it (Flex among them), as another convolution: the input with batch and channels
-//! swapped, convolved with the output gradient as the kernel. That kernel is as large as
-//! the feature map (64×64 in the 256² generator's residual blocks), so Flex spends about
-//! twice as long on the weight gradient as on the forward convolution (measured in
-//! `docs/benchmarks.md`).
+//! Burn 0.22's Flex backend runs a convolution as im2col tiles around a matrix product,
+//! re-laying out input and weight on every call, and a transposed convolution through a
+//! column buffer as large as `c_out·k²` times the input; it computes a weight gradient as
+//! another convolution whose kernel is the whole output gradient. Measured against
+//! PyTorch on two cores, that made a training step about 1.7× PyTorch's time
+//! (`docs/benchmarks.md`).
 //!
-//! PyTorch (and this module) computes it as one matrix product instead: with the input's
-//! patches laid out as columns, `dW = grad · colsᵀ`, a `[c_out, h·w] × [h·w, c_in·k²]`
-//! product that runs at the matrix-multiply rate. The forward pass and the input gradient
-//! stay Burn's own.
+//! On Flex, every convolution and transposed convolution of the networks runs instead on
+//! [`TapConv`](super::tap_conv): one matrix product per kernel tap reading the input where
+//! it lies (strided layers split into phases, thin layers with the taps folded into one
+//! product), for the forward pass and both gradients. Where the plan does not apply
+//! (dilation, groups, a non-`f32` tensor), the forward pass and input gradient are Burn's
+//! and the weight gradient is one matrix product of the output gradient with the input's
+//! patches, `dW = grad · colsᵀ`, as PyTorch computes it.
 //!
 //! It is wired in through Burn's backend-extension API: a [`GemmGradConv`] operation that
-//! Flex runs with its ordinary convolution, and whose autodiff implementation supplies the
-//! custom backward pass. [`conv2d`] uses it on Flex devices and falls back to
-//! [`Conv2d::forward`] everywhere else, so results agree on every backend.
+//! Flex implements with these kernels, and whose autodiff implementation supplies the
+//! backward pass. [`conv2d`] and [`conv_transpose2d`] use it on Flex devices and fall back
+//! to [`Conv2d::forward`] / [`ConvTranspose2d::forward`] everywhere else; `tests/conv.rs`
+//! checks that both agree, outputs and gradients.
+
+// Without Flex, the backend extension's generated dispatch has no backend to hand the
+// arguments to, and the Flex-only helpers go unused.
+#![cfg_attr(
+    not(feature = "flex"),
+    allow(unused_variables, unused_imports, dead_code)
+)]
 
 #[cfg(feature = "flex")]
 use burn::backend::ops::ModuleOps;
@@ -36,10 +47,12 @@ use burn_autodiff::{Autodiff, NodeId};
 #[cfg(feature = "flex")]
 use super::tap_conv::TapConv;
 
-/// A convolution (no bias, one group) whose weight gradient is a single matrix product.
+/// A convolution and a transposed convolution (no bias, one group) with their gradients
+/// as operations of their own, so that a backend can run all three with its own kernels.
 ///
-/// The default body is the backend's own convolution; the autodiff implementation keeps it
-/// for the forward pass and the input gradient and replaces the weight gradient.
+/// The default bodies are the backend's own convolutions, with a weight gradient of one
+/// matrix product; Flex overrides them with [`TapConv`](super::tap_conv). The autodiff
+/// implementation records the backward pass that calls them.
 #[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
 pub trait GemmGradConv: Backend {
     /// `conv2d(x, weight)` with `options` (symmetric padding, `groups` 1).
@@ -110,8 +123,9 @@ pub trait GemmGradConv: Backend {
     }
 }
 
-/// Flex runs stride-1 convolutions tap by tap ([`TapConv`]), forward and backward, and
-/// the rest with its own convolution (and the matrix-product weight gradient).
+/// Flex runs convolutions and transposed convolutions tap by tap ([`TapConv`]), forward
+/// and backward, and the rest with its own convolution (and the matrix-product weight
+/// gradient).
 #[cfg(feature = "flex")]
 impl GemmGradConv for burn::backend::Flex {
     fn conv2d_gemm_grad(
@@ -444,7 +458,7 @@ pub(crate) fn is_flex(device: &Device) -> bool {
     }
 }
 
-/// `conv.forward(x)`, with the matrix-product weight gradient on Flex devices (same result;
+/// `conv.forward(x)`, with this crate's kernels on Flex devices (same result;
 /// see the [module](self) documentation). Grouped convolutions and `Same` padding use
 /// [`Conv2d::forward`] as it is.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
@@ -466,7 +480,7 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     with_bias(y, conv.bias.as_ref())
 }
 
-/// `conv.forward(x)`, with the matrix-product weight gradient on Flex devices (same result;
+/// `conv.forward(x)`, with this crate's kernels on Flex devices (same result;
 /// see the [module](self) documentation). Grouped transposed convolutions use
 /// [`ConvTranspose2d::forward`] as it is.
 pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {

@@ -115,6 +115,8 @@ impl TapConv {
         let [batch, c_in, in_h, in_w] = x.shape().dims();
         let [weight_c_in, c_out, k_h, k_w] = weight.shape().dims();
         if weight_c_in != c_in
+            || in_h == 0
+            || in_w == 0
             || options.dilation != [1, 1]
             || options.groups != 1
             || !is_f32([x, weight])
@@ -302,7 +304,7 @@ impl TapConv {
             if self.folds_input() {
                 // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p]
                 folded(
-                    &weight,
+                    weight,
                     [self.c_out, self.c_in, self.taps()],
                     |channel, tap| self.tap_row(&phased, channel, tap),
                     |_| 0,
@@ -371,7 +373,7 @@ impl TapConv {
             Vec::new()
         };
         for (item, input_grad) in input_grad.chunks_exact_mut(self.input_len()).enumerate() {
-            self.to_grid(&grad[item * self.output_len()..], &mut grad_grid);
+            self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let target: &mut [f32] = if self.input_is_phased() {
                 input_grad
             } else {
@@ -435,7 +437,7 @@ impl TapConv {
         let mut weight_grad = vec![0.0f32; self.c_out * self.c_in * self.taps()];
         let mut grad_grid = vec![0.0f32; self.c_out * self.grid_len()];
         for item in 0..self.batch {
-            self.to_grid(&grad[item * self.output_len()..], &mut grad_grid);
+            self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
             if self.folds_input() {
                 // dW[c_out, (c_in, tap)] (+)= grad_grid[c_out, p] · columns[(c_in, tap), p]ᵀ
@@ -496,7 +498,7 @@ impl TapConv {
 
     /// Copies one item's `[c_out, out_h, out_w]` gradient onto the grid, whose extra
     /// columns stay zero.
-    fn to_grid(&self, grad: &[f32], grid: &mut [f32]) {
+    fn spread_onto_grid(&self, grad: &[f32], grid: &mut [f32]) {
         let [_, out_w] = self.output;
         let rows = grad[..self.output_len()].chunks_exact(out_w);
         for (source, target) in rows.zip(grid.chunks_exact_mut(self.phase[1])) {

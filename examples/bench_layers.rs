@@ -1,0 +1,133 @@
+//! Times each kind of layer of the default generator, forward and backward, one line per
+//! layer: `scripts/bench_layers.py` prints the same lines for PyTorch, so the two can be
+//! put side by side (`paste`) to see which layers a speed gap comes from.
+//!
+//! ```text
+//! cargo run --release --example bench_layers -- 128
+//! python3 scripts/bench_layers.py 128
+//! ```
+//!
+//! The argument is the generator's input size (default 128): the layers are those of
+//! resnet_9blocks ngf 64 at that size (the residual blocks at a quarter of it). Each line
+//! is the median of 5 runs after one warm-up of: a fresh random input, the layer, and the
+//! backward pass of the sum of its output.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+use burn::nn::{InstanceNormConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use burn::tensor::activation::relu;
+use cyclegan_burn::model::conv::{conv_transpose2d, conv2d};
+use cyclegan_burn::model::padding::reflect_pad2d;
+
+/// Prints the median time of `layer` (forward and backward) on inputs of `shape`.
+fn time(name: &str, shape: [usize; 4], layer: &dyn Fn(Tensor<4>) -> Tensor<4>, device: &Device) {
+    let mut seconds = (0..6)
+        .map(|_| {
+            let x =
+                Tensor::<4>::random(shape, Distribution::Uniform(-1.0, 1.0), device).require_grad();
+            let start = Instant::now();
+            let _ = layer(x).sum().backward();
+            start.elapsed().as_secs_f64()
+        })
+        .skip(1)
+        .collect::<Vec<_>>();
+    seconds.sort_by(f64::total_cmp);
+    println!("{name:14} {:8.2} ms", seconds[2] * 1e3);
+}
+
+fn main() -> ExitCode {
+    let size = match std::env::args().nth(1).map(|arg| arg.parse::<usize>()) {
+        None => 128,
+        Some(Ok(size)) if size >= 16 && size % 4 == 0 => size,
+        Some(_) => {
+            eprintln!("bench_layers: the argument is an input size, a multiple of 4 from 16");
+            return ExitCode::FAILURE;
+        }
+    };
+    let device = cyclegan_burn::backend::cpu().autodiff();
+    let (half, quarter) = (size / 2, size / 4);
+    let conv = |c_in, c_out, kernel, stride, pad| {
+        Conv2dConfig::new([c_in, c_out], [kernel, kernel])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+            .init(&device)
+    };
+    let up = |c_in, c_out| {
+        ConvTranspose2dConfig::new([c_in, c_out], [3, 3])
+            .with_stride([2, 2])
+            .with_padding([1, 1])
+            .with_padding_out([1, 1])
+            .init(&device)
+    };
+    let norm = |channels| {
+        InstanceNormConfig::new(channels)
+            .with_affine(false)
+            .init(&device)
+    };
+
+    let head = conv(3, 64, 7, 1, 0);
+    time(
+        "head",
+        [1, 3, size, size],
+        &|x| conv2d(&head, reflect_pad2d(x, 3)),
+        &device,
+    );
+    let down1 = conv(64, 128, 3, 2, 1);
+    time(
+        "down1",
+        [1, 64, size, size],
+        &|x| conv2d(&down1, x),
+        &device,
+    );
+    let down2 = conv(128, 256, 3, 2, 1);
+    time(
+        "down2",
+        [1, 128, half, half],
+        &|x| conv2d(&down2, x),
+        &device,
+    );
+    let residual = conv(256, 256, 3, 1, 0);
+    let block_shape = [1, 256, quarter, quarter];
+    time(
+        "res_conv",
+        block_shape,
+        &|x| conv2d(&residual, reflect_pad2d(x, 1)),
+        &device,
+    );
+    time("pad256", block_shape, &|x| reflect_pad2d(x, 1), &device);
+    let norm256 = norm(256);
+    time(
+        "norm_relu256",
+        block_shape,
+        &|x| relu(norm256.forward(x)),
+        &device,
+    );
+    let up1 = up(256, 128);
+    time("up1", block_shape, &|x| conv_transpose2d(&up1, x), &device);
+    let up2 = up(128, 64);
+    time(
+        "up2",
+        [1, 128, half, half],
+        &|x| conv_transpose2d(&up2, x),
+        &device,
+    );
+    let norm64 = norm(64);
+    time(
+        "norm_relu64",
+        [1, 64, size, size],
+        &|x| relu(norm64.forward(x)),
+        &device,
+    );
+    let tail = conv(64, 3, 7, 1, 0);
+    time(
+        "tail",
+        [1, 64, size, size],
+        &|x| conv2d(&tail, reflect_pad2d(x, 3)).tanh(),
+        &device,
+    );
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""The layers of examples/bench_layers.rs in PyTorch (CPU, 2 threads), same lines.
+
+    python3 scripts/bench_layers.py 128
+    paste <(cargo run -q --release --example bench_layers -- 128) \\
+          <(python3 scripts/bench_layers.py 128)
+
+Each line: the median of 5 runs after one warm-up of a fresh random input, the layer
+(the official resnet_9blocks ngf 64 layer at that input size), and the backward pass of the
+sum of its output. Run: pip install torch.
+"""
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def time_layer(name, shape, layer):
+    seconds = []
+    for _ in range(6):
+        x = (torch.rand(shape) * 2 - 1).requires_grad_(True)
+        start = time.perf_counter()
+        layer(x).sum().backward()
+        seconds.append(time.perf_counter() - start)
+    seconds = sorted(seconds[1:])
+    print(f"{name:14} {seconds[2] * 1e3:8.2f} ms")
+
+
+def main():
+    torch.set_num_threads(2)
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 128
+    half, quarter = size // 2, size // 4
+    reflect = lambda x, pad: F.pad(x, (pad, pad, pad, pad), mode="reflect")
+    head = nn.Conv2d(3, 64, 7)
+    time_layer("head", (1, 3, size, size), lambda x: head(reflect(x, 3)))
+    down1 = nn.Conv2d(64, 128, 3, 2, 1)
+    time_layer("down1", (1, 64, size, size), down1)
+    down2 = nn.Conv2d(128, 256, 3, 2, 1)
+    time_layer("down2", (1, 128, half, half), down2)
+    residual = nn.Conv2d(256, 256, 3)
+    block = (1, 256, quarter, quarter)
+    time_layer("res_conv", block, lambda x: residual(reflect(x, 1)))
+    time_layer("pad256", block, lambda x: reflect(x, 1))
+    norm256 = nn.InstanceNorm2d(256)
+    time_layer("norm_relu256", block, lambda x: torch.relu(norm256(x)))
+    up1 = nn.ConvTranspose2d(256, 128, 3, 2, 1, 1)
+    time_layer("up1", block, up1)
+    up2 = nn.ConvTranspose2d(128, 64, 3, 2, 1, 1)
+    time_layer("up2", (1, 128, half, half), up2)
+    norm64 = nn.InstanceNorm2d(64)
+    time_layer("norm_relu64", (1, 64, size, size), lambda x: torch.relu(norm64(x)))
+    tail = nn.Conv2d(64, 3, 7)
+    time_layer("tail", (1, 64, size, size), lambda x: torch.tanh(tail(reflect(x, 3))))
+
+
+if __name__ == "__main__":
+    main()
