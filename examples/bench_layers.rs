@@ -15,13 +15,15 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
-use burn::nn::{InstanceNormConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use burn::tensor::activation::relu;
 use cyclegan_burn::model::conv::{conv_transpose2d, conv2d};
+use cyclegan_burn::model::init::WeightInit;
 use cyclegan_burn::model::padding::reflect_pad2d;
+use cyclegan_burn::model::{InitType, Norm};
 
 /// Prints the median time of `layer` (forward and backward) on inputs of `shape`.
 fn time(name: &str, shape: [usize; 4], layer: &dyn Fn(Tensor<4>) -> Tensor<4>, device: &Device) {
@@ -63,11 +65,9 @@ fn main() -> ExitCode {
             .with_padding_out([1, 1])
             .init(&device)
     };
-    let norm = |channels| {
-        InstanceNormConfig::new(channels)
-            .with_affine(false)
-            .init(&device)
-    };
+    // The networks' norm layer (instance norm without affine parameters).
+    let mut weights = WeightInit::new(InitType::Normal, 0.02, 0);
+    let mut norm = |channels| Norm::Instance.init(channels, &mut weights, &device);
 
     let head = conv(3, 64, 7, 1, 0);
     time(

@@ -4,6 +4,7 @@ pub mod conv;
 pub mod discriminator;
 pub mod generator;
 pub mod init;
+pub mod instance_norm;
 pub mod norm;
 pub mod padding;
 #[cfg(feature = "flex")]

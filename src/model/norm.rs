@@ -100,7 +100,7 @@ impl NormLayer {
     /// Normalises `[N, C, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
-            NormLayer::Instance(norm) => norm.forward(x),
+            NormLayer::Instance(norm) => super::instance_norm::instance_norm(norm, x),
             NormLayer::Batch(norm) => norm.forward(x),
             NormLayer::Identity(_) => x,
         }
@@ -109,5 +109,58 @@ impl NormLayer {
     /// Whether this layer normalises at all.
     pub fn is_identity(&self) -> bool {
         matches!(self, NormLayer::Identity(_))
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::super::InitType;
+    use super::*;
+    use burn::tensor::{Distribution, Tolerance};
+
+    /// Instance norm through [`NormLayer`] (this crate's operation on Flex) gives what
+    /// Burn's module gives: output, input gradient, and the affine parameters' gradients.
+    #[test]
+    fn instance_norm_matches_burns_module_with_gradients() {
+        let device = Device::flex().autodiff();
+        for (affine, shape) in [
+            (false, [2, 3, 5, 7]),
+            (true, [1, 4, 6, 6]),
+            (false, [1, 16, 1, 1]),
+            (true, [3, 2, 1, 9]),
+        ] {
+            let norm = if affine {
+                Norm::InstanceAffine
+            } else {
+                Norm::Instance
+            };
+            let layer = norm.init(
+                shape[1],
+                &mut WeightInit::new(InitType::Normal, 0.02, 3),
+                &device,
+            );
+            let NormLayer::Instance(module) = &layer else {
+                panic!("an instance norm layer");
+            };
+            let x = Tensor::<4>::random(shape, Distribution::Normal(0.5, 2.0), &device);
+            let weights = Tensor::<4>::random(shape, Distribution::Default, &device);
+            let run = |forward: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+                let x = x.clone().require_grad();
+                let y = forward(x.clone());
+                let grads = (y.clone() * weights.clone()).sum().backward();
+                let mut values = vec![y.inner().into_data(), x.grad(&grads).unwrap().into_data()];
+                if let (Some(gamma), Some(beta)) = (&module.gamma, &module.beta) {
+                    values.push(gamma.val().grad(&grads).unwrap().into_data());
+                    values.push(beta.val().grad(&grads).unwrap().into_data());
+                }
+                values
+            };
+            let ours = run(&|x| layer.forward(x));
+            let burns = run(&|x| module.forward(x));
+            assert_eq!(ours.len(), if affine { 4 } else { 2 });
+            for (ours, burns) in ours.iter().zip(&burns) {
+                ours.assert_approx_eq::<f32>(burns, Tolerance::absolute(1e-4));
+            }
+        }
     }
 }
