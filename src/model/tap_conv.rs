@@ -41,8 +41,9 @@ use burn::tensor::{DType, TensorData};
 /// transposed (the long side of positions becomes the rows, which the micro-kernel tiles
 /// well), and a product with a thin inner side folds the kernel taps into it (columns of
 /// `taps · channels` rows built from the grid, one product) rather than run `taps` products
-/// that each stream the whole output for a handful of multiply-adds. The generators' RGB
-/// head and tail are such layers.
+/// that each stream the whole output for a handful of multiply-adds. A thin input's
+/// gradient is one product for all taps, `[c_in · taps, positions]`, whose rows are then
+/// added onto their taps' places. The generators' RGB head and tail are such layers.
 const THIN: usize = 16;
 
 /// Inputs with fewer channels than this fold the taps into the forward product and the
@@ -372,6 +373,7 @@ impl TapConv {
         } else {
             Vec::new()
         };
+        let mut per_tap = Vec::new();
         for (item, input_grad) in input_grad.chunks_exact_mut(self.input_len()).enumerate() {
             self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let target: &mut [f32] = if self.input_is_phased() {
@@ -390,6 +392,33 @@ impl TapConv {
                     |tap| self.tap_start(tap),
                     (target, self.plane_len(), self.plane_len()),
                 );
+            } else if self.c_in < THIN {
+                // Thin input: every tap's contribution in one product,
+                // per_tap[(c_in, tap), p] = Σ_c_out W[c_out, c_in, tap] · grad_grid[c_out, p],
+                // then each row added onto its tap's place (col2im on the grid).
+                let positions = self.grid_positions();
+                let rows = self.c_in * self.taps();
+                per_tap.resize(rows * positions, 0.0);
+                // SAFETY: dst is `per_tap` (rows of `positions`); lhs reads the weight as
+                // [(c_in, tap), c_out] (unit row stride, column stride c_in·taps); rhs the
+                // grid.
+                unsafe {
+                    gemm(
+                        [rows, positions, self.c_out],
+                        (per_tap.as_mut_ptr(), 1, positions),
+                        false,
+                        (weight.as_ptr(), rows, 1),
+                        (grad_grid.as_ptr(), 1, self.grid_len()),
+                    );
+                }
+                target.fill(0.0);
+                for (row, values) in per_tap.chunks_exact(positions).enumerate() {
+                    let (channel, tap) = (row / self.taps(), row % self.taps());
+                    let start = self.tap_start(tap) + channel * self.plane_len();
+                    for (target, value) in target[start..start + positions].iter_mut().zip(values) {
+                        *target += value;
+                    }
+                }
             } else {
                 target.fill(0.0);
                 for tap in 0..self.taps() {
