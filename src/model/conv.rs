@@ -115,11 +115,7 @@ pub trait GemmGradConv: Backend {
         grad: FloatTensor<Self>,
         options: ConvTransposeOptions<2>,
     ) -> FloatTensor<Self> {
-        // `x` is to the output gradient what a convolution's output gradient is to its
-        // input: the same product with the roles swapped gives the `[c_in, c_out, k, k]`
-        // weight gradient.
-        let conv_options = ConvOptions::new(options.stride, options.padding, options.dilation, 1);
-        weight_grad::<Self>(grad, weight.shape().dims(), x, &conv_options)
+        transposed_weight_grad::<Self>(x, weight, grad, &options)
     }
 }
 
@@ -194,11 +190,7 @@ impl GemmGradConv for burn::backend::Flex {
     ) -> FloatTensor<Self> {
         match TapConv::transposed(&x, &weight, &options) {
             Some(plan) => plan.weight_grad(grad, x),
-            None => {
-                let conv_options =
-                    ConvOptions::new(options.stride, options.padding, options.dilation, 1);
-                weight_grad::<Self>(grad, weight.shape().dims(), x, &conv_options)
-            }
+            None => transposed_weight_grad::<Self>(x, weight, grad, &options),
         }
     }
 }
@@ -221,8 +213,8 @@ impl<B: Backend + GemmGradConv, C: CheckpointStrategy> GemmGradConv for Autodiff
     }
 }
 
-/// A layer with a matrix-product weight gradient, named by its options: the forward pass
-/// and the input gradient are Burn's, the weight gradient is [`weight_grad`].
+/// A layer of [`GemmGradConv`], named by its options: which of the extension's operations
+/// give its forward pass, input gradient and weight gradient.
 trait GemmGradLayer: Clone + Send + core::fmt::Debug + 'static {
     fn forward<B: Backend + GemmGradConv>(
         x: FloatTensor<B>,
@@ -355,6 +347,19 @@ fn tracked<B: Backend + GemmGradConv, C: CheckpointStrategy, O: GemmGradLayer>(
             options,
         )),
     }
+}
+
+/// The weight gradient of `conv_transpose2d(x, weight)` given its output's gradient:
+/// `x` is to the output gradient what a convolution's output gradient is to its input, so
+/// [`weight_grad`] with the roles swapped gives the `[c_in, c_out, k, k]` gradient.
+fn transposed_weight_grad<B: Backend>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    options: &ConvTransposeOptions<2>,
+) -> FloatTensor<B> {
+    let conv_options = ConvOptions::new(options.stride, options.padding, options.dilation, 1);
+    weight_grad::<B>(grad, weight.shape().dims(), x, &conv_options)
 }
 
 /// The most column bytes one weight-gradient product builds at a time.
