@@ -198,6 +198,20 @@ fn conv_transpose2d_matches_burns_with_gradients() {
             |x| conv_transpose2d(&conv, x),
         );
     }
+    // Dilated: outside the tap plan, Burn's layer with the one-product weight gradient.
+    let conv = ConvTranspose2dConfig::new([8, 6], [3, 3])
+        .with_stride([2, 2])
+        .with_padding([1, 1])
+        .with_dilation([2, 2])
+        .init(&device);
+    assert_same_as_burns(
+        "conv_transpose 8→6 k3 s2 p1 d2 n2 5²",
+        [2, 8, 5, 5],
+        &conv.weight,
+        conv.bias.as_ref(),
+        |x| conv.forward(x),
+        |x| conv_transpose2d(&conv, x),
+    );
 }
 
 #[test]
