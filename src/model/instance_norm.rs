@@ -26,6 +26,8 @@ use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
 use super::conv::is_flex;
+#[cfg(feature = "flex")]
+use super::flex_tensor::{f32_slice, from_vec};
 
 /// `norm.forward(x)` for `[N, C, H, W]`, as one operation on Flex devices (same result;
 /// see the [module](self) documentation).
@@ -76,9 +78,7 @@ impl InstanceNorm2d for burn::backend::Flex {
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
         let plane = shape[2] * shape[3];
         let x = x.to_contiguous();
-        let input = x
-            .as_slice::<f32>()
-            .expect("contiguous f32 (checked by the caller)");
+        let input = f32_slice(&x);
         let mut output = vec![0.0f32; input.len()];
         output
             .par_chunks_mut(plane.max(1))
@@ -89,7 +89,7 @@ impl InstanceNorm2d for burn::backend::Flex {
                     *output = (input - mean) * inverse_std;
                 }
             });
-        <FloatTensor<Self>>::from_data(TensorData::new(output, shape))
+        from_vec(output, shape)
     }
 
     fn instance_norm2d_backward(
@@ -101,10 +101,8 @@ impl InstanceNorm2d for burn::backend::Flex {
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
         let plane = shape[2] * shape[3];
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-        let input = x
-            .as_slice::<f32>()
-            .expect("contiguous f32 (checked by the caller)");
-        let grad = grad.as_slice::<f32>().expect("contiguous f32 gradient");
+        let input = f32_slice(&x);
+        let grad = f32_slice(&grad);
         let mut input_grad = vec![0.0f32; input.len()];
         input_grad
             .par_chunks_mut(plane.max(1))
@@ -128,7 +126,7 @@ impl InstanceNorm2d for burn::backend::Flex {
                     *input_grad = inverse_std * (grad - grad_mean - normalised * grad_dot_mean);
                 }
             });
-        <FloatTensor<Self>>::from_data(TensorData::new(input_grad, shape))
+        from_vec(input_grad, shape)
     }
 }
 

@@ -2,6 +2,8 @@
 
 pub mod conv;
 pub mod discriminator;
+#[cfg(feature = "flex")]
+mod flex_tensor;
 pub mod generator;
 pub mod init;
 pub mod instance_norm;

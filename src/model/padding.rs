@@ -22,6 +22,8 @@ use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
 use super::conv::is_flex;
 #[cfg(feature = "flex")]
+use super::flex_tensor::{f32_slice, from_vec};
+#[cfg(feature = "flex")]
 use burn::backend::ops::FloatTensorOps;
 use serde::{Deserialize, Serialize};
 
@@ -168,7 +170,7 @@ impl MirrorPad for burn::backend::Flex {
             );
         }
         let x = x.to_contiguous();
-        let input = x.as_slice::<f32>().expect("contiguous f32");
+        let input = f32_slice(&x);
         let (padded_h, padded_w) = (height + 2 * pad, width + 2 * pad);
         let mut output = vec![0.0f32; batch * channels * padded_h * padded_w];
         let columns = (0..padded_w)
@@ -184,10 +186,7 @@ impl MirrorPad for burn::backend::Flex {
                 }
             }
         }
-        <FloatTensor<Self>>::from_data(TensorData::new(
-            output,
-            [batch, channels, padded_h, padded_w],
-        ))
+        from_vec(output, [batch, channels, padded_h, padded_w])
     }
 
     fn mirror_pad2d_backward(
@@ -198,7 +197,7 @@ impl MirrorPad for burn::backend::Flex {
         let [batch, channels, padded_h, padded_w] = grad.shape().dims();
         let (height, width) = (padded_h - 2 * pad, padded_w - 2 * pad);
         let grad = grad.to_contiguous();
-        let grad = grad.as_slice::<f32>().expect("contiguous f32");
+        let grad = f32_slice(&grad);
         let mut input_grad = vec![0.0f32; batch * channels * height * width];
         let columns = (0..padded_w)
             .map(|column| mirror.source(column, pad, width))
@@ -215,10 +214,7 @@ impl MirrorPad for burn::backend::Flex {
                 }
             }
         }
-        <FloatTensor<Self>>::from_data(TensorData::new(
-            input_grad,
-            [batch, channels, height, width],
-        ))
+        from_vec(input_grad, [batch, channels, height, width])
     }
 }
 

@@ -35,7 +35,9 @@ use burn::backend::Flex;
 use burn::backend::TensorMetadata;
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::{DType, TensorData};
+use burn::tensor::DType;
+
+use super::flex_tensor::{f32_slice, from_vec};
 
 /// Below this many channels a matrix side is thin: a product with a thin output side runs
 /// transposed (the long side of positions becomes the rows, which the micro-kernel tiles
@@ -670,16 +672,4 @@ unsafe fn gemm(
             parallelism,
         );
     }
-}
-
-/// The `f32` elements of a contiguous tensor.
-fn f32_slice(tensor: &FloatTensor<Flex>) -> &[f32] {
-    tensor
-        .as_slice::<f32>()
-        .expect("a contiguous f32 tensor (checked by the plan)")
-}
-
-/// A Flex tensor owning `values` (no copy).
-fn from_vec(values: Vec<f32>, shape: [usize; 4]) -> FloatTensor<Flex> {
-    <FloatTensor<Flex>>::from_data(TensorData::new(values, shape))
 }
