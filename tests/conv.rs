@@ -138,6 +138,7 @@ fn tap_convolutions_match_burns_with_gradients() {
         (16, 16, [3, 3], [1, 1], (0, 0, 0, 0), [1, 3, 3]), // a single output position
         (3, 16, [7, 7], [1, 1], (0, 0, 0, 0), [2, 13, 12]), // RGB head: taps folded
         (16, 3, [7, 7], [1, 1], (0, 0, 0, 0), [1, 12, 13]), // RGB tail: transposed, folded
+        (32, 1, [4, 4], [1, 1], (1, 1, 1, 1), [1, 3, 3]), // PatchGAN's output layer at 32²
         (4, 6, [3, 3], [1, 1], (1, 0, 2, 1), [2, 6, 7]),   // thin, uneven padding
         (16, 32, [3, 3], [2, 2], (1, 1, 1, 1), [2, 12, 12]), // resnet downsampling
         (16, 32, [3, 3], [2, 2], (1, 1, 1, 1), [1, 11, 9]), // odd sizes: unequal phases
@@ -166,6 +167,51 @@ fn tap_convolutions_match_burns_with_gradients() {
             |x| conv2d(&conv, x),
         );
     }
+}
+
+/// Layers large enough to run on all threads: their products are computed by tiles of
+/// positions (or output rows) or by blocks of channels shared out among the threads, and the
+/// folded input gradient adds its tiles in two rounds so that no two threads add onto the
+/// same place. Each case below has several tiles or blocks per pass.
+#[test]
+fn convolutions_shared_among_threads_match_burns() {
+    let device = common::device().autodiff();
+    for (c_in, c_out, kernel, stride, padding, size) in [
+        (3, 64, 7, 1, 0, 40),    // RGB head: folded taps, tiles of positions
+        (64, 128, 3, 2, 1, 96),  // downsampling: folded input gradient in two rounds
+        (64, 3, 7, 1, 3, 48),    // RGB tail: tiles of rows, thin-output input gradient
+        (256, 256, 3, 1, 0, 18), // residual block: blocks of channels
+    ] {
+        let name = format!("conv {c_in}→{c_out} k{kernel} s{stride} p{padding} {size}²");
+        let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
+            .init(&device);
+        assert_same_as_burns(
+            &name,
+            [1, c_in, size, size],
+            &conv.weight,
+            conv.bias.as_ref(),
+            |x| conv.forward(x),
+            |x| conv2d(&conv, x),
+        );
+    }
+    // Upsampling: the transposed convolution's forward pass is the folded input gradient.
+    let conv = ConvTranspose2dConfig::new([128, 64], [3, 3])
+        .with_stride([2, 2])
+        .with_padding([1, 1])
+        .with_padding_out([1, 1])
+        .init(&device);
+    assert_same_as_burns(
+        "conv_transpose 128→64 k3 s2 p1 op1 48²",
+        [1, 128, 48, 48],
+        &conv.weight,
+        conv.bias.as_ref(),
+        |x| conv.forward(x),
+        |x| conv_transpose2d(&conv, x),
+    );
 }
 
 #[test]

@@ -37,6 +37,8 @@ use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::DType;
 
+use rayon::prelude::*;
+
 use super::flex_tensor::{f32_slice, from_vec};
 
 /// Below this many channels a matrix side is thin: a product with a thin output side runs
@@ -55,11 +57,17 @@ const THIN: usize = 16;
 /// input once per tap into columns.
 const FOLD_BELOW: usize = 256;
 
-/// The most bytes of folded columns built at a time.
-const COLUMNS_BYTES: usize = 32 << 20;
+/// The most bytes of a tile's operands (folded columns, or input and output rows): about a
+/// core's L2 cache (2 MiB on the machines measured; 1 and 4 MiB were slower).
+const TILE_BYTES: usize = 2 << 20;
 
-/// Products at least this large (multiply-adds) run on all threads.
+/// Products (or loops of products over the taps) at least this large, in multiply-adds,
+/// run on all threads.
 const PARALLEL_WORK: usize = 192 * 192 * 192;
+
+/// The blocks that threads share out are multiples of this many rows (or columns): one
+/// AVX-512 register of `f32`.
+const BLOCK: usize = 16;
 
 /// The geometry of one convolution that runs tap by tap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,51 +308,77 @@ impl TapConv {
     ) -> FloatTensor<Flex> {
         let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
         let (x, weight) = (f32_slice(&x), f32_slice(&weight));
+        let [out_h, out_w] = self.output;
+        let (row, taps) = (self.phase[1], self.taps());
         let mut output = vec![0.0f32; self.batch * self.output_len()];
-        let mut grid = vec![0.0f32; self.c_out * self.grid_len()];
-        for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
-            let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
-            if self.folds_input() {
-                // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p]
+        if self.folds_input() {
+            // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p], by tiles of
+            // positions (see `folded`), then cropped to the output.
+            let mut grid = vec![0.0f32; self.c_out * self.grid_len()];
+            for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
+                let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
                 folded(
                     weight,
-                    [self.c_out, self.c_in, self.taps()],
+                    [self.c_out, self.c_in, taps],
                     |channel, tap| self.tap_row(&phased, channel, tap),
                     |_| 0,
                     (&mut grid, self.grid_len(), self.grid_positions()),
                 );
-            } else {
-                for tap in 0..self.taps() {
+                for (channel, output) in output.chunks_exact_mut(out_h * out_w).enumerate() {
+                    let grid = &grid[channel * self.grid_len()..];
+                    for (y, output) in output.chunks_exact_mut(out_w).enumerate() {
+                        output.copy_from_slice(&grid[y * row..][..out_w]);
+                    }
+                }
+            }
+            return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
+        }
+        // A product per tap, by tiles of output rows, each thread taking tiles in turn: a
+        // tile's grid rows (`[c_out, rows · phase_w]`) stay in the thread's cache from the
+        // products to their copy into the output.
+        let tiles = Tiles::new(out_h, (self.c_in + self.c_out) * size_of::<f32>() * row, 1);
+        let work = self.c_out * self.c_in * taps * self.grid_positions();
+        for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
+            let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
+            let output = Shared::new(output);
+            tiles.for_each(work, |grid: &mut Vec<f32>, first_row, rows| {
+                // The tile's grid positions, up to the last real output of its rows.
+                let (first, len) = (first_row * row, (rows - 1) * row + out_w);
+                grid.resize(self.c_out * len, 0.0);
+                for tap in 0..taps {
                     // grid[c_out, p] (+)= W[:, :, tap] · x[c_in, p + offset]
-                    // SAFETY: every index stays inside its slice: lhs rows `c_out` of
-                    // stride c_in·taps from `tap`; rhs rows `c_in` of stride plane_len from
-                    // the tap's start, `grid_positions` long, ending at most at the last
-                    // element of the phase plane; dst rows `c_out` of stride grid_len.
+                    // SAFETY: lhs rows `c_out` of stride c_in·taps from `tap`; rhs rows
+                    // `c_in` of stride plane_len from the tap's start plus the tile's
+                    // first position, `len` long, ending at most at the last element of the
+                    // phase plane; dst the tile's grid.
                     unsafe {
                         gemm(
-                            [self.c_out, self.grid_positions(), self.c_in],
-                            (grid.as_mut_ptr(), 1, self.grid_len()),
+                            [self.c_out, len, self.c_in],
+                            (grid.as_mut_ptr(), 1, len),
                             tap > 0,
+                            (weight.as_ptr().add(tap), taps, self.c_in * taps),
                             (
-                                weight.as_ptr().add(tap),
-                                self.taps(),
-                                self.c_in * self.taps(),
-                            ),
-                            (
-                                phased.as_ptr().add(self.tap_start(tap)),
+                                phased.as_ptr().add(self.tap_start(tap) + first),
                                 1,
                                 self.plane_len(),
                             ),
                         );
                     }
                 }
-            }
-            crop(&grid, [self.grid_len(), self.phase[1]], self.output, output);
+                for channel in 0..self.c_out {
+                    let grid = &grid[channel * len..];
+                    for y in 0..rows {
+                        let start = (channel * out_h + first_row + y) * out_w;
+                        // SAFETY: this tile's rows of the output, which no other tile
+                        // writes.
+                        let target =
+                            unsafe { std::slice::from_raw_parts_mut(output.at(start), out_w) };
+                        target.copy_from_slice(&grid[y * row..][..out_w]);
+                    }
+                }
+            });
         }
-        from_vec(
-            output,
-            [self.batch, self.c_out, self.output[0], self.output[1]],
-        )
+        from_vec(output, [self.batch, self.c_out, out_h, out_w])
     }
 
     /// The gradient of the input, `[batch, c_in, in_h, in_w]`, given the output's.
@@ -375,7 +409,6 @@ impl TapConv {
         } else {
             Vec::new()
         };
-        let mut per_tap = Vec::new();
         for (item, input_grad) in input_grad.chunks_exact_mut(self.input_len()).enumerate() {
             self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let target: &mut [f32] = if self.input_is_phased() {
@@ -394,58 +427,82 @@ impl TapConv {
                     |tap| self.tap_start(tap),
                     (target, self.plane_len(), self.plane_len()),
                 );
-            } else if self.c_in < THIN {
-                // Thin input: every tap's contribution in one product,
+            } else if self.folds_input() {
+                // Taps folded, as in the forward pass: every tap's contribution to a tile
+                // of positions in one product,
                 // per_tap[(c_in, tap), p] = Σ_c_out W[c_out, c_in, tap] · grad_grid[c_out, p],
-                // then each row added onto its tap's place (col2im on the grid).
-                let positions = self.grid_positions();
-                let rows = self.c_in * self.taps();
-                per_tap.resize(rows * positions, 0.0);
-                // SAFETY: dst is `per_tap` (rows of `positions`); lhs reads the weight as
-                // [(c_in, tap), c_out] (unit row stride, column stride c_in·taps); rhs the
-                // grid.
-                unsafe {
-                    gemm(
-                        [rows, positions, self.c_out],
-                        (per_tap.as_mut_ptr(), 1, positions),
-                        false,
-                        (weight.as_ptr(), rows, 1),
-                        (grad_grid.as_ptr(), 1, self.grid_len()),
-                    );
-                }
+                // then each row added onto its tap's place (col2im on the grid). A tile
+                // adds onto its positions and up to `reach` past them, so tiles longer
+                // than `reach` run in two rounds, even tiles then odd, and no two tiles of
+                // a round touch the same place.
                 target.fill(0.0);
-                for (row, values) in per_tap.chunks_exact(positions).enumerate() {
-                    let (channel, tap) = (row / self.taps(), row % self.taps());
-                    let start = self.tap_start(tap) + channel * self.plane_len();
-                    for (target, value) in target[start..start + positions].iter_mut().zip(values) {
-                        *target += value;
-                    }
+                let (positions, rows) = (self.grid_positions(), self.c_in * self.taps());
+                let reach = (0..self.taps())
+                    .map(|tap| self.tap_start(tap) % self.plane_len())
+                    .max()
+                    .unwrap_or(0);
+                let tiles = Tiles::of_positions(positions, rows * size_of::<f32>(), reach + 1);
+                let work = rows * positions * self.c_out;
+                let target = Shared::new(target);
+                for round in 0..2 {
+                    let indices = (round..tiles.count).step_by(2).collect::<Vec<_>>();
+                    tiles.for_each_of(indices, work, |per_tap: &mut Vec<f32>, first, len| {
+                        per_tap.resize(rows * len, 0.0);
+                        // SAFETY: dst is `per_tap` (rows of `len`); lhs reads the weight as
+                        // [(c_in, tap), c_out] (unit row stride, column stride c_in·taps);
+                        // rhs the tile's columns of the grid.
+                        unsafe {
+                            gemm(
+                                [rows, len, self.c_out],
+                                (per_tap.as_mut_ptr(), 1, len),
+                                false,
+                                (weight.as_ptr(), rows, 1),
+                                (grad_grid.as_ptr().add(first), 1, self.grid_len()),
+                            );
+                        }
+                        for (row, values) in per_tap.chunks_exact(len).enumerate() {
+                            let (channel, tap) = (row / self.taps(), row % self.taps());
+                            let start = self.tap_start(tap) + channel * self.plane_len() + first;
+                            // SAFETY: inside the phased input; no other tile of this round
+                            // adds onto these places (see above).
+                            let target =
+                                unsafe { std::slice::from_raw_parts_mut(target.at(start), len) };
+                            for (target, value) in target.iter_mut().zip(values) {
+                                *target += value;
+                            }
+                        }
+                    });
                 }
             } else {
+                // target[c_in, p + offset] += W[:, :, tap]ᵀ · grad_grid[c_out, p], tap by
+                // tap, each thread on its own block of input channels, every tap on it (the
+                // taps' positions overlap, the channels do not).
                 target.fill(0.0);
-                for tap in 0..self.taps() {
-                    // target[c_in, p + offset] += W[:, :, tap]ᵀ · grad_grid[c_out, p]
-                    // SAFETY: as in `forward`, with the roles of input and output swapped:
-                    // dst rows `c_in` of stride plane_len from the tap's start,
-                    // `grid_positions` long; lhs is the weight read transposed.
-                    unsafe {
-                        gemm(
-                            [self.c_in, self.grid_positions(), self.c_out],
-                            (
-                                target.as_mut_ptr().add(self.tap_start(tap)),
-                                1,
-                                self.plane_len(),
-                            ),
-                            true,
-                            (
-                                weight.as_ptr().add(tap),
-                                self.c_in * self.taps(),
-                                self.taps(),
-                            ),
-                            (grad_grid.as_ptr(), 1, self.grid_len()),
-                        );
+                let (positions, plane) = (self.grid_positions(), self.plane_len());
+                let (target_ptr, weight_ptr) = (Shared::new(target), Shared::of(weight));
+                let grid_ptr = Shared::of(&grad_grid);
+                let work = self.c_in * positions * self.c_out * self.taps();
+                for_each_block(self.c_in, work, |first, channels| {
+                    for tap in 0..self.taps() {
+                        // SAFETY: as in `forward`, with the roles of input and output
+                        // swapped: dst rows `channels` of stride plane_len from the tap's
+                        // start, `grid_positions` long; lhs is the weight read transposed
+                        // from the block's first channel.
+                        unsafe {
+                            gemm(
+                                [channels, positions, self.c_out],
+                                (target_ptr.at(first * plane + self.tap_start(tap)), 1, plane),
+                                true,
+                                (
+                                    weight_ptr.at(first * self.taps() + tap),
+                                    self.c_in * self.taps(),
+                                    self.taps(),
+                                ),
+                                (grid_ptr.at(0), 1, self.grid_len()),
+                            );
+                        }
                     }
-                }
+                });
             }
             if !self.input_is_phased() {
                 self.unphase(&phased_grad, input_grad);
@@ -471,55 +528,75 @@ impl TapConv {
             self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
             if self.folds_input() {
-                // dW[c_out, (c_in, tap)] (+)= grad_grid[c_out, p] · columns[(c_in, tap), p]ᵀ
-                let positions = self.grid_positions();
-                for_each_column_group(
-                    [self.c_in, self.taps(), positions],
-                    |channel, tap| self.tap_row(&phased, channel, tap),
-                    |_| 0,
-                    |first, group, columns| {
-                        // SAFETY: dst is the weight gradient's columns of this group (rows
-                        // of c_in·taps); lhs the grid; rhs the columns read transposed.
-                        unsafe {
-                            gemm(
-                                [self.c_out, group * self.taps(), positions],
-                                (
-                                    weight_grad.as_mut_ptr().add(first * self.taps()),
-                                    1,
-                                    self.c_in * self.taps(),
-                                ),
-                                item > 0,
-                                (grad_grid.as_ptr(), 1, self.grid_len()),
-                                (columns.as_ptr(), positions, 1),
-                            );
-                        }
-                    },
-                );
+                // dW[c_out, (c_in, tap)] += Σ_tiles grad_grid[c_out, p] · columns[(c_in, tap), p]ᵀ
+                let (positions, rows) = (self.grid_positions(), self.c_in * self.taps());
+                let tiles = Tiles::of_positions(positions, rows * size_of::<f32>(), 1);
+                let work = self.c_out * rows * positions;
+                let sum = tiles.sum(self.c_out * rows, work, |columns, sum, first, len| {
+                    fill_columns(
+                        columns,
+                        [self.c_in, self.taps()],
+                        (first, len),
+                        &|channel, tap| self.tap_row(&phased, channel, tap),
+                        &|_| 0,
+                    );
+                    // SAFETY: dst is this thread's sum (rows `c_out` of `rows`); lhs the
+                    // tile's columns of the grid; rhs the tile's columns read transposed.
+                    unsafe {
+                        gemm(
+                            [self.c_out, rows, len],
+                            (sum.as_mut_ptr(), 1, rows),
+                            true,
+                            (grad_grid.as_ptr().add(first), 1, self.grid_len()),
+                            (columns.as_ptr(), len, 1),
+                        );
+                    }
+                });
+                weight_grad
+                    .iter_mut()
+                    .zip(&sum)
+                    .for_each(|(total, part)| *total += part);
                 continue;
             }
-            for tap in 0..self.taps() {
-                // dW[c_out, c_in, tap] (+)= grad_grid[c_out, p] · x[c_in, p + offset]ᵀ
-                // SAFETY: dst is the weight gradient read with strides (taps, c_in·taps)
-                // from `tap`; lhs is the grid (rows of grid_len, `grid_positions` long);
-                // rhs reads the phased input transposed, as in `forward`.
-                unsafe {
-                    gemm(
-                        [self.c_out, self.c_in, self.grid_positions()],
-                        (
-                            weight_grad.as_mut_ptr().add(tap),
-                            self.taps(),
-                            self.c_in * self.taps(),
-                        ),
-                        item > 0,
-                        (grad_grid.as_ptr(), 1, self.grid_len()),
-                        (
-                            phased.as_ptr().add(self.tap_start(tap)),
-                            self.plane_len(),
-                            1,
-                        ),
-                    );
+            // dW[c_out, c_in, tap] (+)= grad_grid[c_out, p] · x[c_in, p + offset]ᵀ, tap by
+            // tap, each thread on its own block of output channels (or of input channels,
+            // the longer side), every tap on it.
+            let positions = self.grid_positions();
+            let (dst_ptr, grid_ptr) = (Shared::new(&mut weight_grad), Shared::of(&grad_grid));
+            let phased_ptr = Shared::of(&phased);
+            let work = self.c_out * self.c_in * positions * self.taps();
+            let by_rows = self.c_out >= self.c_in;
+            let length = if by_rows { self.c_out } else { self.c_in };
+            for_each_block(length, work, |start, len| {
+                let ([rows, columns], row, column) = if by_rows {
+                    ([len, self.c_in], start, 0)
+                } else {
+                    ([self.c_out, len], 0, start)
+                };
+                for tap in 0..self.taps() {
+                    // SAFETY: dst is the weight gradient read with strides (taps,
+                    // c_in·taps) from the block's first element of `tap`; lhs is the grid
+                    // (rows of grid_len, `grid_positions` long); rhs reads the phased
+                    // input transposed, as in `forward`. The blocks are disjoint.
+                    unsafe {
+                        gemm(
+                            [rows, columns, positions],
+                            (
+                                dst_ptr.at((row * self.c_in + column) * self.taps() + tap),
+                                self.taps(),
+                                self.c_in * self.taps(),
+                            ),
+                            item > 0,
+                            (grid_ptr.at(row * self.grid_len()), 1, self.grid_len()),
+                            (
+                                phased_ptr.at(self.tap_start(tap) + column * self.plane_len()),
+                                self.plane_len(),
+                                1,
+                            ),
+                        );
+                    }
                 }
-            }
+            });
         }
         from_vec(
             weight_grad,
@@ -542,83 +619,165 @@ fn is_f32(tensors: [&FloatTensor<Flex>; 2]) -> bool {
     tensors.iter().all(|tensor| tensor.dtype() == DType::F32)
 }
 
-/// Copies planes of `rows × width` out of planes laid out with rows of `row_stride` and
-/// planes of `plane_stride`, filling `target` plane by plane.
-fn crop(
-    source: &[f32],
-    [plane_stride, row_stride]: [usize; 2],
-    [rows, width]: [usize; 2],
-    target: &mut [f32],
-) {
-    for (plane, target) in target.chunks_exact_mut(rows * width).enumerate() {
-        let source = &source[plane * plane_stride..];
-        for (row, target) in target.chunks_exact_mut(width).enumerate() {
-            target.copy_from_slice(&source[row * row_stride..][..width]);
-        }
-    }
-}
-
 /// `dst[m, p] = Σ_{c, t} weight[m, c·taps + t] · columns[(c, t), p]` for `p` in
-/// `0..positions` (see [`for_each_column_group`]): the taps folded into the inner dimension
-/// of one product per group of channels. `dst` rows are `dst_stride` apart.
+/// `0..positions` (see [`fill_columns`]): the taps folded into the inner dimension of one
+/// product per tile of positions, the tiles shared out among the threads. `dst` rows are
+/// `dst_stride` apart.
 fn folded<'a>(
     weight: &[f32],
     [m, channels, taps]: [usize; 3],
-    row: impl Fn(usize, usize) -> &'a [f32],
-    shift: impl Fn(usize) -> usize,
+    row: impl Fn(usize, usize) -> &'a [f32] + Sync,
+    shift: impl Fn(usize) -> usize + Sync,
     (dst, dst_stride, positions): (&mut [f32], usize, usize),
 ) {
-    for_each_column_group(
-        [channels, taps, positions],
-        row,
-        shift,
-        |first, group, columns| {
-            // SAFETY: lhs rows `m` of stride channels·taps, `group·taps` long from the group's
-            // first column; rhs is `columns` (group·taps rows of `positions`); dst rows `m` of
-            // `dst_stride ≥ positions`.
+    let rows = channels * taps;
+    let tiles = Tiles::of_positions(positions, rows * core::mem::size_of::<f32>(), 1);
+    let dst = Shared::new(dst);
+    tiles.for_each(
+        m * rows * positions,
+        |columns: &mut Vec<f32>, first, len| {
+            fill_columns(columns, [channels, taps], (first, len), &row, &shift);
+            // SAFETY: lhs rows `m` of `rows` weights; rhs is `columns` (rows of `len`); dst is
+            // this tile's columns of rows `m` of `dst_stride ≥ positions`, which no other
+            // tile writes.
             unsafe {
                 gemm(
-                    [m, positions, group * taps],
-                    (dst.as_mut_ptr(), 1, dst_stride),
-                    first > 0,
-                    (weight.as_ptr().add(first * taps), 1, channels * taps),
-                    (columns.as_ptr(), 1, positions),
+                    [m, len, rows],
+                    (dst.at(first), 1, dst_stride),
+                    false,
+                    (weight.as_ptr(), 1, rows),
+                    (columns.as_ptr(), 1, len),
                 );
             }
         },
     );
 }
 
-/// Builds the columns `columns[(c, t), p] = row(c, t)[p − shift(t)]` for `p` in
-/// `0..positions` (reads outside `row(c, t)` taken as zero) for groups of channels of at
-/// most [`COLUMNS_BYTES`], calling `product(first channel, channels in the group, columns)`
-/// for each.
-fn for_each_column_group<'a>(
-    [channels, taps, positions]: [usize; 3],
-    row: impl Fn(usize, usize) -> &'a [f32],
-    shift: impl Fn(usize) -> usize,
-    mut product: impl FnMut(usize, usize, &[f32]),
+/// Fills `columns[(c, t), i] = row(c, t)[first + i − shift(t)]` for `i` in `0..len` (reads
+/// outside `row(c, t)` taken as zero), `channels · taps` rows of `len`.
+fn fill_columns<'a>(
+    columns: &mut Vec<f32>,
+    [channels, taps]: [usize; 2],
+    (first, len): (usize, usize),
+    row: &impl Fn(usize, usize) -> &'a [f32],
+    shift: &impl Fn(usize) -> usize,
 ) {
-    let per_group = (COLUMNS_BYTES / (taps * positions * core::mem::size_of::<f32>()).max(1))
-        .clamp(1, channels);
-    let mut columns = vec![0.0f32; per_group * taps * positions];
-    for first in (0..channels).step_by(per_group) {
-        let group = per_group.min(channels - first);
-        let columns = &mut columns[..group * taps * positions];
-        for (index, column) in columns.chunks_exact_mut(positions).enumerate() {
-            let (channel, tap) = (first + index / taps, index % taps);
-            let (source, shift) = (row(channel, tap), shift(tap).min(positions));
-            let end = (shift + source.len()).min(positions);
-            column[..shift].fill(0.0);
-            column[shift..end].copy_from_slice(&source[..end - shift]);
-            column[end..].fill(0.0);
-        }
-        product(first, group, columns);
+    columns.resize(channels * taps * len, 0.0);
+    for (index, column) in columns.chunks_exact_mut(len).enumerate() {
+        let (channel, tap) = (index / taps, index % taps);
+        let source = row(channel, tap);
+        // Positions `first + i` with `i` in `lead..end` read `source[first + i − shift]`.
+        let shift = shift(tap);
+        let lead = shift.saturating_sub(first).min(len);
+        let start = (first + lead).saturating_sub(shift).min(source.len());
+        let end = (lead + source.len() - start).min(len);
+        column[..lead].fill(0.0);
+        column[lead..end].copy_from_slice(&source[start..start + end - lead]);
+        column[end..].fill(0.0);
     }
 }
 
-/// `dst = (read_dst ? dst : 0) + lhs · rhs` for `[m, n, k]`, each matrix given as
-/// `(pointer, column stride, row stride)`.
+/// The tiles that a product is computed by, each thread taking tiles in turn: runs of
+/// `len` units (positions, or output rows) with as many units per tile as keep its
+/// operands within [`TILE_BYTES`] (in a core's L2 cache), at least `min_len`, and as many
+/// tiles as make equal shares for the threads.
+#[derive(Debug, Clone, Copy)]
+struct Tiles {
+    len: usize,
+    count: usize,
+    units: usize,
+}
+
+impl Tiles {
+    fn new(units: usize, unit_bytes: usize, min_len: usize) -> Self {
+        let threads = rayon::current_num_threads();
+        let min_len = min_len.max(1);
+        let fitting = (TILE_BYTES / unit_bytes.max(1)).max(min_len);
+        // A multiple of the thread count, so that the last round keeps every thread busy.
+        let count = units
+            .div_ceil(fitting)
+            .next_multiple_of(threads)
+            .min(units.div_ceil(min_len))
+            .max(1);
+        let len = units.div_ceil(count).max(min_len).min(units.max(1));
+        Self {
+            len,
+            count: units.div_ceil(len),
+            units,
+        }
+    }
+
+    /// Tiles of positions for products whose operands take `position_bytes` per position:
+    /// at least [`BLOCK`] positions, or `min_len`.
+    fn of_positions(positions: usize, position_bytes: usize, min_len: usize) -> Self {
+        Self::new(positions, position_bytes, min_len.max(BLOCK))
+    }
+
+    /// Calls `body(scratch, first unit, units)` for every tile, each thread with scratch
+    /// buffers of its own (on all threads when `work` is at least [`PARALLEL_WORK`]).
+    fn for_each<S: Default + Send>(&self, work: usize, body: impl Fn(&mut S, usize, usize) + Sync) {
+        self.for_each_of(0..self.count, work, body);
+    }
+
+    /// [`for_each`](Self::for_each) over the tiles of `indices` only.
+    fn for_each_of<S: Default + Send>(
+        &self,
+        indices: impl IntoParallelIterator<Item = usize> + IntoIterator<Item = usize>,
+        work: usize,
+        body: impl Fn(&mut S, usize, usize) + Sync,
+    ) {
+        let tile = |scratch: &mut S, index: usize| {
+            let first = index * self.len;
+            body(scratch, first, self.len.min(self.units - first));
+        };
+        if work >= PARALLEL_WORK && self.count > 1 {
+            indices.into_par_iter().for_each_init(S::default, tile);
+        } else {
+            let mut scratch = S::default();
+            for index in indices {
+                tile(&mut scratch, index);
+            }
+        }
+    }
+
+    /// `Σ_tiles` of what `body(columns, sum, first, len)` adds into `sum` for one tile:
+    /// each thread accumulates its tiles into a sum of `sum_len` elements of its own.
+    fn sum(
+        &self,
+        sum_len: usize,
+        work: usize,
+        body: impl Fn(&mut Vec<f32>, &mut [f32], usize, usize) + Sync,
+    ) -> Vec<f32> {
+        let tile = |(mut columns, mut sum): (Vec<f32>, Vec<f32>), index: usize| {
+            let first = index * self.len;
+            body(
+                &mut columns,
+                &mut sum,
+                first,
+                self.len.min(self.units - first),
+            );
+            (columns, sum)
+        };
+        let start = || (Vec::new(), vec![0.0f32; sum_len]);
+        if work >= PARALLEL_WORK && self.count > 1 {
+            (0..self.count)
+                .into_par_iter()
+                .fold(start, tile)
+                .map(|(_, sum)| sum)
+                .reduce_with(|mut total, part| {
+                    total.iter_mut().zip(&part).for_each(|(t, p)| *t += p);
+                    total
+                })
+                .unwrap_or_else(|| vec![0.0; sum_len])
+        } else {
+            (0..self.count).fold(start(), tile).1
+        }
+    }
+}
+
+/// `dst = (read_dst ? dst : 0) + lhs · rhs` for `[m, n, k]` on the calling thread, each
+/// matrix given as `(pointer, column stride, row stride)` (the callers share work out
+/// among the threads by tiles or blocks).
 ///
 /// # Safety
 /// Every `(row, column)` of each matrix, through its strides, must lie inside one
@@ -643,11 +802,6 @@ unsafe fn gemm(
             )
         };
     }
-    let parallelism = if m.saturating_mul(n).saturating_mul(k) >= PARALLEL_WORK {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
     // SAFETY: forwarded to the caller.
     unsafe {
         gemm::gemm(
@@ -669,7 +823,67 @@ unsafe fn gemm(
             false,
             false,
             false,
-            parallelism,
+            gemm::Parallelism::None,
         );
+    }
+}
+
+/// Calls `body(start, len)` for blocks covering `0..length`: one block per thread of the
+/// pool when `work` (multiply-adds) is at least [`PARALLEL_WORK`] and `length` allows blocks
+/// of at least [`BLOCK`], each block a multiple of [`BLOCK`] but the last; one block on the
+/// calling thread otherwise.
+///
+/// Splitting a whole product (or a whole loop of products over the kernel taps) into one
+/// block per thread, each running the single-threaded kernel on its block, is faster than
+/// running each product on all threads: the threads meet once per layer pass instead of
+/// once per product, and each packs only its own operands (measured on the residual
+/// blocks' 3×3 convolutions, `docs/benchmarks.md`).
+fn for_each_block(length: usize, work: usize, body: impl Fn(usize, usize) + Sync) {
+    let threads = if work >= PARALLEL_WORK {
+        rayon::current_num_threads()
+    } else {
+        1
+    };
+    let blocks = threads.min(length / BLOCK).max(1);
+    if blocks == 1 {
+        return body(0, length);
+    }
+    let block = length.div_ceil(blocks).next_multiple_of(BLOCK);
+    rayon::scope(|scope| {
+        for start in (block..length).step_by(block) {
+            let body = &body;
+            scope.spawn(move |_| body(start, block.min(length - start)));
+        }
+        body(0, block.min(length));
+    });
+}
+
+/// A pointer into a buffer that the blocks of [`for_each_block`] share: each block reads
+/// it, or writes its own disjoint elements.
+#[derive(Clone, Copy)]
+struct Shared(*mut f32);
+
+// SAFETY: the blocks that share a pointer write disjoint elements (the callers' contract).
+unsafe impl Send for Shared {}
+// SAFETY: as above.
+unsafe impl Sync for Shared {}
+
+impl Shared {
+    fn new(buffer: &mut [f32]) -> Self {
+        Self(buffer.as_mut_ptr())
+    }
+
+    /// A buffer that is only read.
+    fn of(buffer: &[f32]) -> Self {
+        Self(buffer.as_ptr().cast_mut())
+    }
+
+    /// The element `offset` places on.
+    ///
+    /// # Safety
+    /// `offset` must stay inside the buffer (or one past its end).
+    unsafe fn at(self, offset: usize) -> *mut f32 {
+        // SAFETY: forwarded to the caller.
+        unsafe { self.0.add(offset) }
     }
 }
