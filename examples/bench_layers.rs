@@ -7,10 +7,10 @@
 //! python3 scripts/bench_layers.py 128
 //! ```
 //!
-//! The argument is the generator's input size (default 128): the layers are those of
+//! The first argument is the generator's input size (default 128): the layers are those of
 //! resnet_9blocks ngf 64 at that size (the residual blocks at a quarter of it). Each line
-//! is the median of 5 runs after one warm-up of: a fresh random input, the layer, and the
-//! backward pass of the sum of its output.
+//! is the median of 5 runs (the second argument, if given) after one warm-up of: a fresh
+//! random input, the layer, and the backward pass of the sum of its output.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -27,7 +27,8 @@ use cyclegan_burn::model::{InitType, Norm};
 
 /// Prints the median time of `layer` (forward and backward) on inputs of `shape`.
 fn time(name: &str, shape: [usize; 4], layer: &dyn Fn(Tensor<4>) -> Tensor<4>, device: &Device) {
-    let mut seconds = (0..6)
+    let repeats = repeats();
+    let mut seconds = (0..=repeats)
         .map(|_| {
             let x =
                 Tensor::<4>::random(shape, Distribution::Uniform(-1.0, 1.0), device).require_grad();
@@ -38,7 +39,16 @@ fn time(name: &str, shape: [usize; 4], layer: &dyn Fn(Tensor<4>) -> Tensor<4>, d
         .skip(1)
         .collect::<Vec<_>>();
     seconds.sort_by(f64::total_cmp);
-    println!("{name:14} {:8.2} ms", seconds[2] * 1e3);
+    println!("{name:14} {:8.2} ms", seconds[repeats / 2] * 1e3);
+}
+
+/// The second argument: timed runs per layer (default 5).
+fn repeats() -> usize {
+    std::env::args()
+        .nth(2)
+        .and_then(|arg| arg.parse::<usize>().ok())
+        .filter(|&repeats| repeats > 0)
+        .unwrap_or(5)
 }
 
 fn main() -> ExitCode {

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """The layers of examples/bench_layers.rs in PyTorch (CPU, 2 threads), same lines.
 
-    python3 scripts/bench_layers.py 128
+    python3 scripts/bench_layers.py 128 [repeats]
     paste <(cargo run -q --release --example bench_layers -- 128) \\
           <(python3 scripts/bench_layers.py 128)
 
-Each line: the median of 5 runs after one warm-up of a fresh random input, the layer
+Each line: the median of 5 runs (or of the second argument's count) after one warm-up of a fresh random input, the layer
 (the official resnet_9blocks ngf 64 layer at that input size), and the backward pass of the
 sum of its output. Run: pip install torch.
 """
@@ -17,15 +17,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+
+
 def time_layer(name, shape, layer):
     seconds = []
-    for _ in range(6):
+    for _ in range(REPEATS + 1):
         x = (torch.rand(shape) * 2 - 1).requires_grad_(True)
         start = time.perf_counter()
         layer(x).sum().backward()
         seconds.append(time.perf_counter() - start)
     seconds = sorted(seconds[1:])
-    print(f"{name:14} {seconds[2] * 1e3:8.2f} ms")
+    print(f"{name:14} {seconds[REPEATS // 2] * 1e3:8.2f} ms")
 
 
 def main():
