@@ -26,8 +26,14 @@
 //! ([`TapConv::transposed`]), its gradients being that convolution's forward pass and
 //! weight gradient.
 //!
-//! Measured beside PyTorch 2.15 on two cores (256 channels, 3×3, 64²), each pass runs at the
-//! machine's matrix-multiply rate, as PyTorch's oneDNN does (`docs/benchmarks.md`).
+//! **Threads.** Every product runs single-threaded, and the work of a layer pass is shared
+//! out among the threads once: by tiles of positions (folded products, sized to stay in a
+//! core's L2 cache with their columns), by tiles of output rows (the forward pass of the
+//! products per tap), or by blocks of channels (the input and weight gradients per tap).
+//! Running each product on all threads instead made the threads meet once per product and
+//! pack every operand in full; a training step at 128² took 1.4× as long
+//! (`docs/benchmarks.md`). The folded input gradient's tiles add onto overlapping places,
+//! so they run in two rounds (even tiles, then odd) of tiles longer than that overlap.
 
 use std::borrow::Cow;
 
