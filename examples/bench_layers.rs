@@ -19,7 +19,6 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use burn::tensor::activation::relu;
 use cyclegan_burn::model::conv::{conv_transpose2d, conv2d};
 use cyclegan_burn::model::init::WeightInit;
 use cyclegan_burn::model::padding::reflect_pad2d;
@@ -113,7 +112,7 @@ fn main() -> ExitCode {
     time(
         "norm_relu256",
         block_shape,
-        &|x| relu(norm256.forward(x)),
+        &|x| norm256.forward_relu(x),
         &device,
     );
     let up1 = up(256, 128);
@@ -129,7 +128,7 @@ fn main() -> ExitCode {
     time(
         "norm_relu64",
         [1, 64, size, size],
-        &|x| relu(norm64.forward(x)),
+        &|x| norm64.forward_relu(x),
         &device,
     );
     let tail = conv(64, 3, 7, 1, 0);

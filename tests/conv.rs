@@ -138,7 +138,7 @@ fn tap_convolutions_match_burns_with_gradients() {
         (16, 16, [3, 3], [1, 1], (0, 0, 0, 0), [1, 3, 3]), // a single output position
         (3, 16, [7, 7], [1, 1], (0, 0, 0, 0), [2, 13, 12]), // RGB head: taps folded
         (16, 3, [7, 7], [1, 1], (0, 0, 0, 0), [1, 12, 13]), // RGB tail: transposed, folded
-        (32, 1, [4, 4], [1, 1], (1, 1, 1, 1), [1, 3, 3]), // PatchGAN's output layer at 32²
+        (32, 1, [4, 4], [1, 1], (1, 1, 1, 1), [1, 3, 3]),  // PatchGAN's output layer at 32²
         (4, 6, [3, 3], [1, 1], (1, 0, 2, 1), [2, 6, 7]),   // thin, uneven padding
         (16, 32, [3, 3], [2, 2], (1, 1, 1, 1), [2, 12, 12]), // resnet downsampling
         (16, 32, [3, 3], [2, 2], (1, 1, 1, 1), [1, 11, 9]), // odd sizes: unequal phases

@@ -40,6 +40,12 @@ impl ConvNorm {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.norm.forward(conv2d(&self.conv, x))
     }
+
+    /// `relu(norm(conv(x)))`, the norm and ReLU as one operation where they can be
+    /// ([`NormLayer::forward_relu`]).
+    pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
+        self.norm.forward_relu(conv2d(&self.conv, x))
+    }
 }
 
 /// A transposed convolution followed by a norm layer.
@@ -55,6 +61,11 @@ impl ConvTransposeNorm {
     /// `norm(conv_transpose(x))`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.norm.forward(conv_transpose2d(&self.conv, x))
+    }
+
+    /// `relu(norm(conv_transpose(x)))` (see [`ConvNorm::forward_relu`]).
+    pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
+        self.norm.forward_relu(conv_transpose2d(&self.conv, x))
     }
 }
 
@@ -223,7 +234,7 @@ impl ResnetBlock {
     /// `x + norm2(conv2(pad(dropout(relu(norm1(conv1(pad(x))))))))`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let y = conv2d(&self.conv1, pad2d(x.clone(), 1, self.padding));
-        let mut y = relu(self.norm1.forward(y));
+        let mut y = self.norm1.forward_relu(y);
         if let Some(dropout) = &self.dropout {
             y = dropout.forward(y);
         }
@@ -272,15 +283,15 @@ impl ResnetGenerator {
     /// Inside Burn if the input is too small or has the wrong channel count; call
     /// [`check_input`](Self::check_input) or [`try_forward`](Self::try_forward) for an error.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let mut x = relu(self.stem.forward(reflect_pad2d(x, 3)));
+        let mut x = self.stem.forward_relu(reflect_pad2d(x, 3));
         for down in &self.down {
-            x = relu(down.forward(x));
+            x = down.forward_relu(x);
         }
         for block in &self.blocks {
             x = block.forward(x);
         }
         for up in &self.up {
-            x = relu(up.forward(x));
+            x = up.forward_relu(x);
         }
         tanh(conv2d(&self.head, reflect_pad2d(x, 3)))
     }

@@ -7,8 +7,12 @@
 //! Flex devices as one backend-extension operation: one pass for the statistics and one for
 //! the output, and the textbook backward pass
 //! `dx = (g − mean(g) − x̂ · mean(g · x̂)) / σ` (`x̂` the normalised input, recomputed from the
-//! input). Other backends keep Burn's module; the affine scale and shift, when present,
-//! stay Burn tensor operations on every backend.
+//! input). [`instance_norm_relu`] fuses the ReLU that follows the norm in the generators into
+//! the same operation (forward `max(0, x̂)`, and the gradient masked by `x̂ > 0` before the
+//! norm's backward pass), which saves the ReLU's own passes and its mask. The statistics
+//! take one pass, summed in `f32` lanes and combined in `f64`. Other backends keep Burn's
+//! module; the affine scale and shift, when present, stay Burn tensor operations on every
+//! backend.
 
 // Without Flex, the backend extension's generated dispatch has no backend to hand the
 // arguments to.
@@ -32,18 +36,40 @@ use super::flex_tensor::{f32_slice, from_vec};
 /// `norm.forward(x)` for `[N, C, H, W]`, as one operation on Flex devices (same result;
 /// see the [module](self) documentation).
 pub fn instance_norm(norm: &InstanceNorm, x: Tensor<4>) -> Tensor<4> {
-    let [_, channels, _, _] = x.dims();
-    if channels != norm.num_channels
-        || x.dtype() != burn::tensor::DType::F32
-        || !is_flex(&x.device())
-    {
-        // Burn's module reports a channel mismatch.
-        return norm.forward(x);
+    if runs_fused(norm, &x) {
+        fused(norm, x, false)
+    } else {
+        norm.forward(x)
     }
+}
+
+/// `relu(norm.forward(x))`, as one operation on Flex devices when `norm` has no affine
+/// parameters (see the [module](self) documentation).
+pub fn instance_norm_relu(norm: &InstanceNorm, x: Tensor<4>) -> Tensor<4> {
+    if norm.gamma.is_none() && runs_fused(norm, &x) {
+        fused(norm, x, true)
+    } else {
+        burn::tensor::activation::relu(instance_norm(norm, x))
+    }
+}
+
+/// Whether `x` is normalised by this crate's operation: `f32` on Flex with the channels
+/// `norm` has (Burn's module reports a mismatch).
+fn runs_fused(norm: &InstanceNorm, x: &Tensor<4>) -> bool {
+    x.dims()[1] == norm.num_channels
+        && x.dtype() == burn::tensor::DType::F32
+        && is_flex(&x.device())
+}
+
+/// The normalisation (then ReLU when `relu`, for a norm without affine parameters) as this
+/// crate's operation, then the affine scale and shift if `norm` has them.
+fn fused(norm: &InstanceNorm, x: Tensor<4>, relu: bool) -> Tensor<4> {
+    let channels = norm.num_channels;
     let normalised = Tensor::<4>::from_dispatch(
         <burn::backend::Dispatch as InstanceNorm2d>::instance_norm2d(
             x.into_dispatch(),
             norm.epsilon,
+            relu,
         ),
     );
     match (&norm.gamma, &norm.beta) {
@@ -56,11 +82,12 @@ pub fn instance_norm(norm: &InstanceNorm, x: Tensor<4>) -> Tensor<4> {
 }
 
 /// Instance normalisation of `[N, C, H, W]` without scale and shift: every `[H, W]` plane
-/// to mean 0 and (biased) variance 1, `(x − mean) / sqrt(var + epsilon)`.
+/// to mean 0 and (biased) variance 1, `(x − mean) / sqrt(var + epsilon)`, then `max(0, ·)`
+/// when `relu`.
 #[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
 pub trait InstanceNorm2d: Backend {
-    /// The normalised input.
-    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self>;
+    /// The normalised input (through a ReLU when `relu`).
+    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64, relu: bool) -> FloatTensor<Self>;
 
     /// The gradient of [`instance_norm2d`](Self::instance_norm2d)'s input `x`, given the
     /// output's gradient `grad`.
@@ -68,25 +95,27 @@ pub trait InstanceNorm2d: Backend {
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         epsilon: f64,
+        relu: bool,
     ) -> FloatTensor<Self>;
 }
 
 #[cfg(feature = "flex")]
 impl InstanceNorm2d for burn::backend::Flex {
-    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self> {
+    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64, relu: bool) -> FloatTensor<Self> {
         use rayon::prelude::*;
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
         let plane = shape[2] * shape[3];
         let x = x.to_contiguous();
         let input = f32_slice(&x);
         let mut output = vec![0.0f32; input.len()];
+        let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
         output
             .par_chunks_mut(plane.max(1))
             .zip(input.par_chunks(plane.max(1)))
             .for_each(|(output, input)| {
                 let (mean, inverse_std) = statistics(input, epsilon);
                 for (output, &input) in output.iter_mut().zip(input) {
-                    *output = (input - mean) * inverse_std;
+                    *output = ((input - mean) * inverse_std).max(floor);
                 }
             });
         from_vec(output, shape)
@@ -96,6 +125,7 @@ impl InstanceNorm2d for burn::backend::Flex {
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         epsilon: f64,
+        relu: bool,
     ) -> FloatTensor<Self> {
         use rayon::prelude::*;
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
@@ -113,38 +143,79 @@ impl InstanceNorm2d for burn::backend::Flex {
             )
             .for_each(|(input_grad, (input, grad))| {
                 let (mean, inverse_std) = statistics(input, epsilon);
-                let (mut grad_sum, mut grad_dot_normalised) = (0.0f64, 0.0f64);
-                for (&input, &grad) in input.iter().zip(grad) {
-                    grad_sum += grad as f64;
-                    grad_dot_normalised += (grad * (input - mean) * inverse_std) as f64;
-                }
-                let count = input.len() as f64;
+                // The gradient reaching the norm's output: through the ReLU's mask.
+                let masked = |input: f32, grad: f32| {
+                    if relu && input <= mean { 0.0 } else { grad }
+                };
+                let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
+                    let grad = masked(input, grad);
+                    [grad, grad * (input - mean)]
+                });
+                let count = input.len().max(1) as f64;
                 let grad_mean = (grad_sum / count) as f32;
-                let grad_dot_mean = (grad_dot_normalised / count) as f32;
+                let grad_dot_mean = (grad_dot_centred * inverse_std as f64 / count) as f32;
                 for ((input_grad, &input), &grad) in input_grad.iter_mut().zip(input).zip(grad) {
                     let normalised = (input - mean) * inverse_std;
-                    *input_grad = inverse_std * (grad - grad_mean - normalised * grad_dot_mean);
+                    *input_grad = inverse_std
+                        * (masked(input, grad) - grad_mean - normalised * grad_dot_mean);
                 }
             });
         from_vec(input_grad, shape)
     }
 }
 
-/// The mean and `1 / sqrt(biased variance + epsilon)` of one plane, accumulated in `f64`.
+/// The mean and `1 / sqrt(biased variance + epsilon)` of one plane, in one pass: the sums of
+/// `x − x₀` and `(x − x₀)²` (`x₀` the plane's first value, against cancellation) in `f32`
+/// lanes, combined in `f64`.
 #[cfg(feature = "flex")]
 fn statistics(plane: &[f32], epsilon: f64) -> (f32, f32) {
-    let count = plane.len().max(1) as f64;
-    let mean = plane.iter().map(|&value| value as f64).sum::<f64>() / count;
-    let variance = plane
-        .iter()
-        .map(|&value| (value as f64 - mean).powi(2))
-        .sum::<f64>()
-        / count;
-    (mean as f32, (1.0 / (variance + epsilon).sqrt()) as f32)
+    let Some(&origin) = plane.first() else {
+        return (0.0, (1.0 / epsilon.sqrt()) as f32);
+    };
+    let [sum, squares] = lane_sums(plane, plane, |value, _| {
+        let centred = value - origin;
+        [centred, centred * centred]
+    });
+    let count = plane.len() as f64;
+    let shifted_mean = sum / count;
+    let variance = (squares / count - shifted_mean * shifted_mean).max(0.0);
+    (
+        (origin as f64 + shifted_mean) as f32,
+        (1.0 / (variance + epsilon).sqrt()) as f32,
+    )
+}
+
+/// `Σ term(a[i], b[i])` for both components of `term`, accumulated in 16 `f32` lanes over
+/// runs of at most 1,024 elements (which the compiler vectorises) and in `f64` across runs.
+#[cfg(feature = "flex")]
+fn lane_sums(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> [f32; 2]) -> [f64; 2] {
+    const LANES: usize = 16;
+    let mut total = [0.0f64; 2];
+    for (a, b) in a.chunks(1024).zip(b.chunks(1024)) {
+        let mut lanes = [[0.0f32; LANES]; 2];
+        let (a_lanes, a_rest) = a.as_chunks::<LANES>();
+        let (b_lanes, b_rest) = b.as_chunks::<LANES>();
+        for (a, b) in a_lanes.iter().zip(b_lanes) {
+            for lane in 0..LANES {
+                let [first, second] = term(a[lane], b[lane]);
+                lanes[0][lane] += first;
+                lanes[1][lane] += second;
+            }
+        }
+        for (&a, &b) in a_rest.iter().zip(b_rest) {
+            let [first, second] = term(a, b);
+            lanes[0][0] += first;
+            lanes[1][0] += second;
+        }
+        for (total, lanes) in total.iter_mut().zip(&lanes) {
+            *total += lanes.iter().map(|&lane| lane as f64).sum::<f64>();
+        }
+    }
+    total
 }
 
 impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Autodiff<B, C> {
-    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self> {
+    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64, relu: bool) -> FloatTensor<Self> {
         match InstanceNormBackward
             .prepare::<C>([x.node()])
             .compute_bound()
@@ -153,12 +224,12 @@ impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Auto
             OpsKind::Tracked(mut prep) => {
                 let x_state = prep.checkpoint(&x);
                 prep.finish(
-                    (x_state, epsilon),
-                    B::instance_norm2d(x.into_primitive(), epsilon),
+                    (x_state, epsilon, relu),
+                    B::instance_norm2d(x.into_primitive(), epsilon, relu),
                 )
             }
             OpsKind::UnTracked(prep) => {
-                prep.finish(B::instance_norm2d(x.into_primitive(), epsilon))
+                prep.finish(B::instance_norm2d(x.into_primitive(), epsilon, relu))
             }
         }
     }
@@ -167,12 +238,14 @@ impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Auto
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         epsilon: f64,
+        relu: bool,
     ) -> FloatTensor<Self> {
         // Gradients of gradients are not needed here: the untracked result.
         <Self as burn::backend::AutodiffBackend>::from_inner(B::instance_norm2d_backward(
             <Self as burn::backend::AutodiffBackend>::inner(x),
             <Self as burn::backend::AutodiffBackend>::inner(grad),
             epsilon,
+            relu,
         ))
     }
 }
@@ -182,7 +255,7 @@ impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Auto
 struct InstanceNormBackward;
 
 impl<B: Backend + InstanceNorm2d> Backward<B, 1> for InstanceNormBackward {
-    type State = (NodeId, f64);
+    type State = (NodeId, f64, bool);
 
     fn backward(
         self,
@@ -192,10 +265,10 @@ impl<B: Backend + InstanceNorm2d> Backward<B, 1> for InstanceNormBackward {
     ) {
         let [node_x] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        let (x_state, epsilon) = ops.state;
+        let (x_state, epsilon, relu) = ops.state;
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         if let Some(node) = node_x {
-            grads.register::<B>(node.id, B::instance_norm2d_backward(x, grad, epsilon));
+            grads.register::<B>(node.id, B::instance_norm2d_backward(x, grad, epsilon, relu));
         }
     }
 }

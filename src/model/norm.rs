@@ -106,6 +106,15 @@ impl NormLayer {
         }
     }
 
+    /// `relu(forward(x))`: for an instance norm without affine parameters, one operation on
+    /// Flex devices ([`instance_norm_relu`](super::instance_norm::instance_norm_relu)).
+    pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            NormLayer::Instance(norm) => super::instance_norm::instance_norm_relu(norm, x),
+            _ => burn::tensor::activation::relu(self.forward(x)),
+        }
+    }
+
     /// Whether this layer normalises at all.
     pub fn is_identity(&self) -> bool {
         matches!(self, NormLayer::Identity(_))
@@ -118,16 +127,23 @@ mod tests {
     use super::*;
     use burn::tensor::{Distribution, Tolerance};
 
-    /// Instance norm through [`NormLayer`] (this crate's operation on Flex) gives what
-    /// Burn's module gives: output, input gradient, and the affine parameters' gradients.
+    /// Instance norm through [`NormLayer`] (this crate's operation on Flex, with the ReLU
+    /// fused into it or not) gives what Burn's module (and ReLU) gives: output, input
+    /// gradient, and the affine parameters' gradients.
     #[test]
     fn instance_norm_matches_burns_module_with_gradients() {
         let device = Device::flex().autodiff();
-        for (affine, shape) in [
-            (false, [2, 3, 5, 7]),
-            (true, [1, 4, 6, 6]),
-            (false, [1, 16, 1, 1]),
-            (true, [3, 2, 1, 9]),
+        // (affine, then ReLU, shape): planes from one element to more than one run of the
+        // statistics' lanes (1,024 elements).
+        for (affine, relu, shape) in [
+            (false, false, [2, 3, 5, 7]),
+            (true, false, [1, 4, 6, 6]),
+            (false, false, [1, 16, 1, 1]),
+            (true, false, [3, 2, 1, 9]),
+            (false, true, [2, 3, 5, 7]),
+            (true, true, [1, 4, 6, 6]),
+            (false, true, [1, 2, 40, 37]),
+            (false, false, [1, 2, 40, 37]),
         ] {
             let norm = if affine {
                 Norm::InstanceAffine
@@ -155,8 +171,14 @@ mod tests {
                 }
                 values
             };
-            let ours = run(&|x| layer.forward(x));
-            let burns = run(&|x| module.forward(x));
+            let (ours, burns) = if relu {
+                (
+                    run(&|x| layer.forward_relu(x)),
+                    run(&|x| burn::tensor::activation::relu(module.forward(x))),
+                )
+            } else {
+                (run(&|x| layer.forward(x)), run(&|x| module.forward(x)))
+            };
             assert_eq!(ours.len(), if affine { 4 } else { 2 });
             for (ours, burns) in ours.iter().zip(&burns) {
                 ours.assert_approx_eq::<f32>(burns, Tolerance::absolute(1e-4));
