@@ -71,6 +71,10 @@ const TILE_BYTES: usize = 2 << 20;
 /// run on all threads.
 const PARALLEL_WORK: usize = 192 * 192 * 192;
 
+/// Copies of at least this many elements (the phased input) are shared out among the
+/// threads.
+const PARALLEL_COPY: usize = 1 << 16;
+
 /// The blocks that threads share out are multiples of this many rows (or columns): one
 /// AVX-512 register of `f32`.
 const BLOCK: usize = 16;
@@ -264,8 +268,19 @@ impl TapConv {
             return Cow::Borrowed(input);
         }
         let mut phased = vec![0.0f32; self.phased_len()];
-        self.for_each_element(|phased_index, input_index| {
-            phased[phased_index] = input[input_index];
+        let target = Shared::new(&mut phased);
+        self.for_each_run(|phased_start, input_start, count| {
+            let input = &input[input_start..];
+            // SAFETY: a run of one channel's places in the phased layout, which only this
+            // run writes.
+            let run = unsafe { std::slice::from_raw_parts_mut(target.at(phased_start), count) };
+            if self.stride[1] == 1 {
+                run.copy_from_slice(&input[..count]);
+            } else {
+                for (target, &value) in run.iter_mut().zip(input.iter().step_by(self.stride[1])) {
+                    *target = value;
+                }
+            }
         });
         Cow::Owned(phased)
     }
@@ -273,36 +288,56 @@ impl TapConv {
     /// Copies a phased gradient back onto one item's input gradient `[c_in, in_h, in_w]`
     /// (the gradient of the padding is dropped).
     fn unphase(&self, phased: &[f32], input_grad: &mut [f32]) {
-        self.for_each_element(|phased_index, input_index| {
-            input_grad[input_index] = phased[phased_index];
+        let (target, stride) = (Shared::new(input_grad), self.stride[1]);
+        let len = self.input_len();
+        self.for_each_run(|phased_start, input_start, count| {
+            let run = &phased[phased_start..][..count];
+            // SAFETY: the input places of one run (every `stride`-th from `input_start`),
+            // which only this run writes.
+            let target = unsafe {
+                std::slice::from_raw_parts_mut(target.at(input_start), len - input_start)
+            };
+            for (target, &value) in target.iter_mut().step_by(stride).zip(run) {
+                *target = value;
+            }
         });
     }
 
-    /// Calls `visit(index in the phased layout, index in the input)` for every element of
-    /// one item's input.
-    fn for_each_element(&self, mut visit: impl FnMut(usize, usize)) {
+    /// Calls `visit(start in the phased layout, start in the input, count)` for every run
+    /// of one item's input that lands on consecutive places of the phased layout: the
+    /// input elements `start, start + stride_w, …` of one row that fall in one column phase.
+    /// The channels are shared out among the threads when the input is large.
+    fn for_each_run(&self, visit: impl Fn(usize, usize, usize) + Sync) {
         let [stride_h, stride_w] = self.stride;
         let [(top, _), (left, _)] = self.padding;
         let [in_h, in_w] = self.input;
         let (plane, phase_row) = (self.plane_len(), self.phase[1]);
-        // Where each input column lands: its column phase's planes, and its place there.
-        let columns = (0..in_w)
-            .map(|x| {
-                let padded_x = x + left;
-                (padded_x % stride_w) * self.c_in * plane + padded_x / stride_w
+        // Per column phase: the offset of its first place in a row of the phased layout,
+        // the first input column that falls in it, and how many do.
+        let runs = (0..stride_w.min(in_w))
+            .map(|first| {
+                let padded = first + left;
+                let offset = (padded % stride_w) * self.c_in * plane + padded / stride_w;
+                (offset, first, (in_w - first).div_ceil(stride_w))
             })
             .collect::<Vec<_>>();
-        for channel in 0..self.c_in {
+        let channel = |channel: usize| {
             for y in 0..in_h {
                 let padded_y = y + top;
                 let row_start = (padded_y % stride_h) * stride_w * self.c_in * plane
                     + channel * plane
                     + (padded_y / stride_h) * phase_row;
                 let input_row = (channel * in_h + y) * in_w;
-                for (x, column) in columns.iter().enumerate() {
-                    visit(row_start + column, input_row + x);
+                for &(offset, first, count) in &runs {
+                    visit(row_start + offset, input_row + first, count);
                 }
             }
+        };
+        if self.input_len() >= PARALLEL_COPY {
+            use rayon::prelude::*;
+            (0..self.c_in).into_par_iter().for_each(channel);
+        } else {
+            (0..self.c_in).for_each(channel);
         }
     }
 
