@@ -8,8 +8,12 @@ GFLOP/s and peak memory.
     python3 scripts/bench_compare.py --ours $CARGO_TARGET_DIR/release/examples/bench_item
 
 `--backend wgpu` (with a build that has `--features wgpu`) compares another backend of ours
-with PyTorch on the CPU. FLOP counts come from PyTorch's flop counter (2 per multiply-add).
+with PyTorch on the CPU. `--baseline` adds an older build of bench_item beside both (before
+and after a change, in the same runs), and `--rounds N` repeats the three runs of each item N
+times, interleaved, reporting the median of the rounds (this VM's speed drifts by 10-20 %
+within minutes). FLOP counts come from PyTorch's flop counter (2 per multiply-add).
 """
+import statistics
 import argparse
 import json
 import os
@@ -39,31 +43,49 @@ def main():
     parser.add_argument("--items", default=",".join(ITEMS))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--train_repeats", type=int, default=3)
+    parser.add_argument("--baseline", help="an older bench_item binary to time beside --ours")
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     torch_script = os.path.join(HERE, "bench_pytorch.py")
     rows = []
     for item in args.items.split(","):
-        repeats = args.train_repeats if item.startswith("train_step") else args.repeats
+        repeats = str(args.train_repeats if item.startswith("train_step") else args.repeats)
         flops = run_json([sys.executable, torch_script, "--flops", item])["flops"]
-        ours = run_json([args.ours, "--item", item, "--backend", args.backend, "--repeats", str(repeats)])
-        theirs = run_json([sys.executable, torch_script, "--item", item, "--repeats", str(repeats)])
-        print(json.dumps(ours), file=sys.stderr)
-        print(json.dumps(theirs), file=sys.stderr)
-        rows.append((item, flops, ours, theirs))
+        runs = {"ours": [], "theirs": [], "baseline": []}
+        for _ in range(args.rounds):
+            commands = [("ours", [args.ours, "--backend", args.backend])]
+            if args.baseline:
+                commands.append(("baseline", [args.baseline, "--backend", args.backend]))
+            commands.append(("theirs", [sys.executable, torch_script]))
+            for name, command in commands:
+                result = run_json(command + ["--item", item, "--repeats", repeats])
+                print(json.dumps(result), file=sys.stderr)
+                runs[name].append(result)
+        median = {
+            name: dict(results[0], median_s=statistics.median(r["median_s"] for r in results))
+            for name, results in runs.items()
+            if results
+        }
+        rows.append((item, flops, median["ours"], median["theirs"], median.get("baseline")))
     print(f"cyclegan-burn ({args.backend}) vs {rows[0][3]['impl']} ({rows[0][3]['backend']}), median of "
-          f"{args.repeats} (training steps: {args.train_repeats}) after one warm-up\n")
-    print("| item | GFLOP | ours (s) | PyTorch (s) | ratio ours / PyTorch | ours GFLOP/s | PyTorch GFLOP/s "
-          "| peak RSS ours (MiB) | PyTorch (MiB) | memory ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for item, flops, ours, theirs in rows:
+          f"{args.repeats} (training steps: {args.train_repeats}) after one warm-up"
+          + (f", median of {args.rounds} interleaved rounds" if args.rounds > 1 else "") + "\n")
+    base = args.baseline is not None
+    print("| item | GFLOP |" + (" baseline (s) |" if base else "") + " ours (s) | PyTorch (s) |"
+          + (" ours / baseline |" if base else "") + " ratio ours / PyTorch | ours GFLOP/s "
+          "| PyTorch GFLOP/s | peak RSS ours (MiB) | PyTorch (MiB) | memory ratio |")
+    print("|---" * (10 + 2 * base) + "|")
+    for item, flops, ours, theirs, baseline in rows:
         g = flops / 1e9
         print(
-            f"| {item} | {g:.1f} | {ours['median_s']:.3f} | {theirs['median_s']:.3f} "
-            f"| **{ours['median_s'] / theirs['median_s']:.2f}** | {g / ours['median_s']:.1f} "
+            f"| {item} | {g:.1f} |"
+            + (f" {baseline['median_s']:.3f} |" if base else "")
+            + f" {ours['median_s']:.3f} | {theirs['median_s']:.3f} |"
+            + (f" {ours['median_s'] / baseline['median_s']:.2f} |" if base else "")
+            + f" **{ours['median_s'] / theirs['median_s']:.2f}** | {g / ours['median_s']:.1f} "
             f"| {g / theirs['median_s']:.1f} | {ours['peak_rss_mib']:.0f} | {theirs['peak_rss_mib']:.0f} "
             f"| {ours['peak_rss_mib'] / theirs['peak_rss_mib']:.2f} |"
         )
-
 
 if __name__ == "__main__":
     main()
