@@ -365,12 +365,10 @@ impl TapConv {
                     |_| 0,
                     (&mut grid, self.grid_len(), self.grid_positions()),
                 );
-                for (channel, output) in output.chunks_exact_mut(out_h * out_w).enumerate() {
-                    let grid = &grid[channel * self.grid_len()..];
-                    for (y, output) in output.chunks_exact_mut(out_w).enumerate() {
-                        output.copy_from_slice(&grid[y * row..][..out_w]);
-                    }
-                }
+                // SAFETY: `output` is this item's output, written by this thread alone.
+                unsafe {
+                    self.copy_rows_out(&grid, self.grid_len(), [0, out_h], Shared::new(output))
+                };
             }
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
@@ -406,20 +404,37 @@ impl TapConv {
                         );
                     }
                 }
-                for channel in 0..self.c_out {
-                    let grid = &grid[channel * len..];
-                    for y in 0..rows {
-                        let start = (channel * out_h + first_row + y) * out_w;
-                        // SAFETY: this tile's rows of the output, which no other tile
-                        // writes.
-                        let target =
-                            unsafe { std::slice::from_raw_parts_mut(output.at(start), out_w) };
-                        target.copy_from_slice(&grid[y * row..][..out_w]);
-                    }
-                }
+                // SAFETY: this tile's rows of this item's output, which no other tile writes.
+                unsafe { self.copy_rows_out(grid, len, [first_row, rows], output) };
             });
         }
         from_vec(output, [self.batch, self.c_out, out_h, out_w])
+    }
+
+    /// Copies output rows `first_row..first_row + rows` of every channel from the grid
+    /// (channel `c`'s first of these rows at `grid[c · grid_stride]`, rows `phase_w` apart)
+    /// to their places in one item's output, dropping the grid's extra columns.
+    ///
+    /// # Safety
+    /// `output` must point at one item's output `[c_out, out_h, out_w]`, and no other thread
+    /// may write these rows meanwhile.
+    unsafe fn copy_rows_out(
+        &self,
+        grid: &[f32],
+        grid_stride: usize,
+        [first_row, rows]: [usize; 2],
+        output: Shared,
+    ) {
+        let [out_h, out_w] = self.output;
+        for channel in 0..self.c_out {
+            let grid = &grid[channel * grid_stride..];
+            for y in 0..rows {
+                let start = (channel * out_h + first_row + y) * out_w;
+                // SAFETY: one row of the output (the caller's contract).
+                let target = unsafe { std::slice::from_raw_parts_mut(output.at(start), out_w) };
+                target.copy_from_slice(&grid[y * self.phase[1]..][..out_w]);
+            }
+        }
     }
 
     /// The gradient of the input, `[batch, c_in, in_h, in_w]`, given the output's.
