@@ -149,6 +149,10 @@ fn tap_convolutions_match_burns_with_gradients() {
         // 256 input channels and more: a product per tap rather than folded taps.
         (256, 32, [3, 3], [1, 1], (0, 0, 0, 0), [2, 6, 7]), // residual block of ngf 64
         (256, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 7, 6]), // strided
+        (256, 16, [3, 5], [3, 2], (2, 0, 1, 2), [2, 10, 9]), // uneven strides, batch 2
+        (256, 16, [1, 1], [2, 2], (0, 1, 0, 0), [1, 5, 4]), // phases no tap reads
+        (256, 24, [7, 7], [1, 1], (3, 3, 3, 3), [1, 8, 9]), // 7×7, zero padded
+        (256, 3, [3, 3], [1, 1], (1, 1, 1, 1), [1, 5, 6]),  // thin output: a product per tap
     ] {
         let (top, left, bottom, right) = padding;
         let name = format!(
@@ -219,13 +223,14 @@ fn conv_transpose2d_matches_burns_with_gradients() {
     let device = common::device().autodiff();
     // (c_in, c_out, kernel, stride, padding, output padding, batch, size)
     for (c_in, c_out, kernel, stride, padding, padding_out, batch, size) in [
-        (32, 16, 3, 2, 1, 1, 1, 8), // resnet upsampling
-        (16, 8, 3, 2, 1, 1, 2, 6),  // batch 2
-        (16, 8, 4, 2, 1, 0, 1, 8),  // U-Net
-        (8, 4, 3, 1, 1, 0, 3, 5),   // stride 1, thin
-        (32, 16, 3, 2, 1, 1, 2, 7), // odd size
-        (16, 24, 4, 2, 1, 0, 1, 5), // U-Net decoder
-        (16, 16, 3, 3, 1, 2, 1, 4), // stride 3, output padding 2
+        (32, 16, 3, 2, 1, 1, 1, 8),  // resnet upsampling
+        (16, 8, 3, 2, 1, 1, 2, 6),   // batch 2
+        (16, 8, 4, 2, 1, 0, 1, 8),   // U-Net
+        (8, 4, 3, 1, 1, 0, 3, 5),    // stride 1, thin
+        (32, 16, 3, 2, 1, 1, 2, 7),  // odd size
+        (16, 24, 4, 2, 1, 0, 1, 5),  // U-Net decoder
+        (16, 16, 3, 3, 1, 2, 1, 4),  // stride 3, output padding 2
+        (16, 256, 3, 2, 1, 1, 2, 4), // 256 outputs: the convolution's products per tap
     ] {
         let name = format!(
             "conv_transpose {c_in}→{c_out} k{kernel} s{stride} p{padding} op{padding_out} n{batch} {size}²"
