@@ -3,7 +3,7 @@
 pub mod conv;
 pub mod discriminator;
 #[cfg(feature = "flex")]
-mod flex_tensor;
+pub(crate) mod flex_tensor;
 pub mod generator;
 pub mod init;
 pub mod instance_norm;

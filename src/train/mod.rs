@@ -1,6 +1,7 @@
 //! Training: the configuration of a CycleGAN, its networks, the training step with two Adam
 //! optimizers and image pools, and learning-rate schedules.
 
+mod adam;
 pub mod checkpoint;
 pub mod config;
 pub mod nets;

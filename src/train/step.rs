@@ -1,8 +1,9 @@
 //! [`CycleGan`]: the training step of the official `CycleGANModel.optimize_parameters()`.
 
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
+use super::adam::FusedAdam;
 use super::config::CycleGanConfig;
 use super::nets::{CycleGanNets, sub_seed};
 use crate::error::CycleGanError;
@@ -72,13 +73,10 @@ pub struct CycleGanGradients {
 }
 
 /// The official Adam: betas (beta1, 0.999) and PyTorch's epsilon 1e-8 (Burn's default is
-/// 1e-5), no weight decay.
+/// 1e-5), no weight decay; one pass per parameter on Flex ([`FusedAdam`]), Burn's `Adam`
+/// elsewhere.
 pub(crate) fn adam_optimizer(config: &CycleGanConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(config.beta1 as f32)
-        .with_beta_2(0.999)
-        .with_epsilon(1e-8)
-        .init()
+    FusedAdam::new(config.beta1 as f32, 0.999, 1e-8).init()
 }
 
 /// Images of the forward pass.
