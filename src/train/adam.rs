@@ -5,7 +5,7 @@
 //! step), each a pass over the parameter on one thread; the two generators of the default
 //! CycleGAN have 11.4 M parameters each. [`FusedAdam`] does the same arithmetic, in the same
 //! order and in `f32`, in one pass shared among the threads, so its results are Burn's to
-//! the bit (`tests/train_step.rs` checks). It keeps Burn's state type ([`AdamState`]), so
+//! the bit (the unit test below checks). It keeps Burn's state type ([`AdamState`]), so
 //! optimizer checkpoints are the same either way. Other backends run Burn's `Adam`.
 
 // Without Flex, the backend extension's generated dispatch has no backend to hand the
@@ -66,6 +66,7 @@ impl Optimizer for FusedAdam {
     ) -> (Tensor<D>, Option<Self::State<D>>) {
         let fused = is_flex(&tensor.device())
             && [&tensor, &grad].iter().all(|t| t.dtype() == DType::F32)
+            && grad.shape() == tensor.shape()
             && state.as_ref().is_none_or(|state| {
                 let momentum = &state.momentum;
                 momentum.max_moment_2.is_none()
