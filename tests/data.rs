@@ -301,7 +301,7 @@ fn errors_name_the_path() {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::crate_dir()
         .join("tests/fixtures/transform")
         .join(name)
 }
@@ -404,7 +404,7 @@ fn every_image_kind_is_converted_to_rgb() {
 fn real_greyscale_jpegs_of_horse2zebra_load_as_rgb() {
     // shared/data is the project's read-only data folder (see its README): 7 zebra images
     // there are greyscale JPEGs.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/horse2zebra/trainB");
+    let dir = common::crate_dir().join("../shared/data/horse2zebra/trainB");
     let paths = list_images(&dir, usize::MAX).unwrap();
     assert_eq!(paths.len(), 1334);
     let mut grey = 0;

@@ -1,5 +1,7 @@
 //! Metrics against scikit-image / numpy (fixtures from scripts/make_metric_fixtures.py).
 
+mod common;
+
 use std::path::PathBuf;
 
 use cyclegan_burn::data::image::rgb_to_chw;
@@ -7,7 +9,7 @@ use cyclegan_burn::metrics::{FACADE_PALETTE, LabelScores, l1, nearest_class, psn
 use image::RgbImage;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::crate_dir()
         .join("tests/fixtures/metrics")
         .join(name)
 }

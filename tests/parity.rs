@@ -212,8 +212,7 @@ fn default_resnet_9blocks_forward_matches_pytorch() {
         let dict = formula(net, d.pytorch_keys(), param_paths(&d));
         d.load_state_dict(&dict, std::path::Path::new(net)).unwrap()
     };
-    let dir =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden_default");
+    let dir = common::crate_dir().join("tests/fixtures/golden_default");
     let read =
         |name: &str| cyclegan_burn::import::state_dict::read_state_dict(dir.join(name)).unwrap();
     let inputs = read("inputs.safetensors");

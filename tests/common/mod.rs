@@ -8,12 +8,20 @@ use cyclegan_burn::import::{HostTensor, StateDict};
 use cyclegan_burn::prelude::*;
 use cyclegan_burn::train::GeneratorKind;
 
+/// The crate's root: `CARGO_MANIFEST_DIR` as cargo sets it when it runs the test, else as it
+/// was at compile time. A test binary can outlive the checkout it was built in (a build
+/// directory shared among clones keeps binaries whose sources did not change), so the
+/// run-time value comes first.
+pub fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
 /// `tests/fixtures/golden_small/<name>`: copied from `shared/golden/small` (PyTorch 2.15
 /// reference of the official model; see tests/fixtures/README.md).
 pub fn golden(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/golden_small")
-        .join(name)
+    crate_dir().join("tests/fixtures/golden_small").join(name)
 }
 
 pub fn golden_dict(name: &str) -> StateDict {
