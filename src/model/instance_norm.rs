@@ -31,7 +31,7 @@ use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
 use super::conv::is_flex;
 #[cfg(feature = "flex")]
-use super::flex_tensor::{f32_slice, from_vec};
+use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 
 /// `norm.forward(x)` for `[N, C, H, W]`, as one operation on Flex devices (same result;
 /// see the [module](self) documentation).
@@ -102,22 +102,18 @@ pub trait InstanceNorm2d: Backend {
 #[cfg(feature = "flex")]
 impl InstanceNorm2d for burn::backend::Flex {
     fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64, relu: bool) -> FloatTensor<Self> {
-        use rayon::prelude::*;
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
         let plane = shape[2] * shape[3];
         let x = x.to_contiguous();
         let input = f32_slice(&x);
-        let mut output = vec![0.0f32; input.len()];
         let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
-        output
-            .par_chunks_mut(plane.max(1))
-            .zip(input.par_chunks(plane.max(1)))
-            .for_each(|(output, input)| {
-                let (mean, inverse_std) = statistics(input, epsilon);
-                for (output, &input) in output.iter_mut().zip(input) {
-                    *output = ((input - mean) * inverse_std).max(floor);
-                }
-            });
+        let output = filled_by_chunks(input.len(), plane, |index, output| {
+            let input = &input[index * plane..][..plane];
+            let (mean, inverse_std) = statistics(input, epsilon);
+            for (output, &input) in output.iter_mut().zip(input) {
+                *output = ((input - mean) * inverse_std).max(floor);
+            }
+        });
         from_vec(output, shape)
     }
 
@@ -127,39 +123,34 @@ impl InstanceNorm2d for burn::backend::Flex {
         epsilon: f64,
         relu: bool,
     ) -> FloatTensor<Self> {
-        use rayon::prelude::*;
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
         let plane = shape[2] * shape[3];
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let input = f32_slice(&x);
         let grad = f32_slice(&grad);
-        let mut input_grad = vec![0.0f32; input.len()];
-        input_grad
-            .par_chunks_mut(plane.max(1))
-            .zip(
-                input
-                    .par_chunks(plane.max(1))
-                    .zip(grad.par_chunks(plane.max(1))),
-            )
-            .for_each(|(input_grad, (input, grad))| {
-                let (mean, inverse_std) = statistics(input, epsilon);
-                // The gradient reaching the norm's output: through the ReLU's mask.
-                let masked = |input: f32, grad: f32| {
-                    if relu && input <= mean { 0.0 } else { grad }
-                };
-                let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
-                    let grad = masked(input, grad);
-                    [grad, grad * (input - mean)]
-                });
-                let count = input.len().max(1) as f64;
-                let grad_mean = (grad_sum / count) as f32;
-                let grad_dot_mean = (grad_dot_centred * inverse_std as f64 / count) as f32;
-                for ((input_grad, &input), &grad) in input_grad.iter_mut().zip(input).zip(grad) {
-                    let normalised = (input - mean) * inverse_std;
-                    *input_grad = inverse_std
-                        * (masked(input, grad) - grad_mean - normalised * grad_dot_mean);
-                }
+        let input_grad = filled_by_chunks(input.len(), plane, |index, input_grad| {
+            let (input, grad) = (
+                &input[index * plane..][..plane],
+                &grad[index * plane..][..plane],
+            );
+            let (mean, inverse_std) = statistics(input, epsilon);
+            // The gradient reaching the norm's output: through the ReLU's mask.
+            let masked = |input: f32, grad: f32| {
+                if relu && input <= mean { 0.0 } else { grad }
+            };
+            let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
+                let grad = masked(input, grad);
+                [grad, grad * (input - mean)]
             });
+            let count = input.len().max(1) as f64;
+            let grad_mean = (grad_sum / count) as f32;
+            let grad_dot_mean = (grad_dot_centred * inverse_std as f64 / count) as f32;
+            for ((input_grad, &input), &grad) in input_grad.iter_mut().zip(input).zip(grad) {
+                let normalised = (input - mean) * inverse_std;
+                *input_grad =
+                    inverse_std * (masked(input, grad) - grad_mean - normalised * grad_dot_mean);
+            }
+        });
         from_vec(input_grad, shape)
     }
 }

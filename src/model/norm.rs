@@ -134,7 +134,7 @@ mod tests {
     fn instance_norm_matches_burns_module_with_gradients() {
         let device = Device::flex().autodiff();
         // (affine, then ReLU, shape): planes from one element to more than one run of the
-        // statistics' lanes (1,024 elements).
+        // statistics' lanes (1,024 elements), and tensors written on all threads.
         for (affine, relu, shape) in [
             (false, false, [2, 3, 5, 7]),
             (true, false, [1, 4, 6, 6]),
@@ -144,6 +144,8 @@ mod tests {
             (true, true, [1, 4, 6, 6]),
             (false, true, [1, 2, 40, 37]),
             (false, false, [1, 2, 40, 37]),
+            // Large enough to be written on all threads, planes smaller than a share.
+            (false, true, [2, 96, 19, 21]),
         ] {
             let norm = if affine {
                 Norm::InstanceAffine

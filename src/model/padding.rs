@@ -22,7 +22,7 @@ use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
 use super::conv::is_flex;
 #[cfg(feature = "flex")]
-use super::flex_tensor::{f32_slice, from_vec};
+use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 #[cfg(feature = "flex")]
 use burn::backend::ops::FloatTensorOps;
 use serde::{Deserialize, Serialize};
@@ -172,20 +172,23 @@ impl MirrorPad for burn::backend::Flex {
         let x = x.to_contiguous();
         let input = f32_slice(&x);
         let (padded_h, padded_w) = (height + 2 * pad, width + 2 * pad);
-        let mut output = vec![0.0f32; batch * channels * padded_h * padded_w];
         let columns = (0..padded_w)
             .map(|column| mirror.source(column, pad, width))
             .collect::<Vec<_>>();
-        for (plane, output) in output.chunks_exact_mut(padded_h * padded_w).enumerate() {
-            let input = &input[plane * height * width..][..height * width];
-            for (row, output) in output.chunks_exact_mut(padded_w).enumerate() {
-                let source = &input[mirror.source(row, pad, height) * width..][..width];
-                output[pad..pad + width].copy_from_slice(source);
-                for column in (0..pad).chain(pad + width..padded_w) {
-                    output[column] = source[columns[column]];
+        let output = filled_by_chunks(
+            batch * channels * padded_h * padded_w,
+            padded_h * padded_w,
+            |plane, output| {
+                let input = &input[plane * height * width..][..height * width];
+                for (row, output) in output.chunks_exact_mut(padded_w).enumerate() {
+                    let source = &input[mirror.source(row, pad, height) * width..][..width];
+                    output[pad..pad + width].copy_from_slice(source);
+                    for column in (0..pad).chain(pad + width..padded_w) {
+                        output[column] = source[columns[column]];
+                    }
                 }
-            }
-        }
+            },
+        );
         from_vec(output, [batch, channels, padded_h, padded_w])
     }
 
@@ -198,22 +201,26 @@ impl MirrorPad for burn::backend::Flex {
         let (height, width) = (padded_h - 2 * pad, padded_w - 2 * pad);
         let grad = grad.to_contiguous();
         let grad = f32_slice(&grad);
-        let mut input_grad = vec![0.0f32; batch * channels * height * width];
         let columns = (0..padded_w)
             .map(|column| mirror.source(column, pad, width))
             .collect::<Vec<_>>();
-        for (plane, input_grad) in input_grad.chunks_exact_mut(height * width).enumerate() {
-            let grad = &grad[plane * padded_h * padded_w..][..padded_h * padded_w];
-            for (row, grad) in grad.chunks_exact(padded_w).enumerate() {
-                let target = &mut input_grad[mirror.source(row, pad, height) * width..][..width];
-                for (target, grad) in target.iter_mut().zip(&grad[pad..pad + width]) {
-                    *target += grad;
+        let input_grad = filled_by_chunks(
+            batch * channels * height * width,
+            height * width,
+            |plane, input_grad| {
+                let grad = &grad[plane * padded_h * padded_w..][..padded_h * padded_w];
+                for (row, grad) in grad.chunks_exact(padded_w).enumerate() {
+                    let target =
+                        &mut input_grad[mirror.source(row, pad, height) * width..][..width];
+                    for (target, grad) in target.iter_mut().zip(&grad[pad..pad + width]) {
+                        *target += grad;
+                    }
+                    for column in (0..pad).chain(pad + width..padded_w) {
+                        target[columns[column]] += grad[column];
+                    }
                 }
-                for column in (0..pad).chain(pad + width..padded_w) {
-                    target[columns[column]] += grad[column];
-                }
-            }
-        }
+            },
+        );
         from_vec(input_grad, [batch, channels, height, width])
     }
 }
@@ -323,7 +330,13 @@ mod tests {
             (PaddingType::Reflect, Mirror::Reflect),
             (PaddingType::Replicate, Mirror::Edge),
         ] {
-            for (pad, shape) in [(1, [2, 3, 5, 6]), (3, [1, 2, 4, 7]), (2, [1, 1, 3, 3])] {
+            // The last shape is large enough to be padded on all threads.
+            for (pad, shape) in [
+                (1, [2, 3, 5, 6]),
+                (3, [1, 2, 4, 7]),
+                (2, [1, 1, 3, 3]),
+                (1, [2, 100, 18, 19]),
+            ] {
                 let x = Tensor::<4>::random(shape, burn::tensor::Distribution::Default, &device);
                 // A weight per output element, so every gradient element differs.
                 let [n, c, h, w] = shape;

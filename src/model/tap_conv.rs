@@ -45,7 +45,7 @@ use burn::tensor::DType;
 
 use rayon::prelude::*;
 
-use super::flex_tensor::{f32_slice, from_vec};
+use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
 
 /// Below this many channels a matrix side is thin: a product with a thin output side runs
 /// transposed (the long side of positions becomes the rows, which the micro-kernel tiles
@@ -267,7 +267,7 @@ impl TapConv {
         if self.input_is_phased() {
             return Cow::Borrowed(input);
         }
-        let mut phased = vec![0.0f32; self.phased_len()];
+        let mut phased = zeros(self.phased_len());
         let target = Shared::new(&mut phased);
         self.for_each_run(|phased_start, input_start, count| {
             let input = &input[input_start..];
@@ -351,11 +351,11 @@ impl TapConv {
         let (x, weight) = (f32_slice(&x), f32_slice(&weight));
         let [out_h, out_w] = self.output;
         let (row, taps) = (self.phase[1], self.taps());
-        let mut output = vec![0.0f32; self.batch * self.output_len()];
+        let mut output = zeros(self.batch * self.output_len());
         if self.folds_input() {
             // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p], by tiles of
             // positions (see `folded`), then cropped to the output.
-            let mut grid = vec![0.0f32; self.c_out * self.grid_len()];
+            let mut grid = zeros(self.c_out * self.grid_len());
             for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
                 let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
                 folded(
@@ -445,12 +445,12 @@ impl TapConv {
     ) -> FloatTensor<Flex> {
         let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
         let (weight, grad) = (f32_slice(&weight), f32_slice(&grad));
-        let mut input_grad = vec![0.0f32; self.batch * self.input_len()];
-        let mut grad_grid = vec![0.0f32; self.c_out * self.grid_len()];
+        let mut input_grad = zeros(self.batch * self.input_len());
+        let mut grad_grid = zeros(self.c_out * self.grid_len());
         let mut phased_grad = if self.input_is_phased() {
             Vec::new()
         } else {
-            vec![0.0f32; self.phased_len()]
+            zeros(self.phased_len())
         };
         // W'[c_in, (c_out, tap)] = W[c_out, c_in, tap], for the folded product.
         let reordered = if self.c_out < THIN {
@@ -472,6 +472,11 @@ impl TapConv {
             } else {
                 &mut phased_grad
             };
+            // The products below add onto `target`: zeros when fresh (this item's input
+            // gradient, or the phased one for the first item), else zeroed here.
+            if !self.input_is_phased() && item > 0 {
+                zero(target);
+            }
             if self.c_out < THIN {
                 // One phase (stride 1, see `new`):
                 // target[c_in, q] = W'[c_in, (c_out, tap)] · columns[(c_out, tap), q],
@@ -491,7 +496,6 @@ impl TapConv {
                 // adds onto its positions and up to `reach` past them, so tiles longer
                 // than `reach` run in two rounds, even tiles then odd, and no two tiles of
                 // a round touch the same place.
-                target.fill(0.0);
                 let (positions, rows) = (self.grid_positions(), self.c_in * self.taps());
                 let reach = (0..self.taps())
                     .map(|tap| self.tap_start(tap) % self.plane_len())
@@ -533,7 +537,6 @@ impl TapConv {
                 // target[c_in, p + offset] += W[:, :, tap]ᵀ · grad_grid[c_out, p], tap by
                 // tap, each thread on its own block of input channels, every tap on it (the
                 // taps' positions overlap, the channels do not).
-                target.fill(0.0);
                 let (positions, plane) = (self.grid_positions(), self.plane_len());
                 let (target_ptr, weight_ptr) = (Shared::new(target), Shared::of(weight));
                 let grid_ptr = Shared::of(&grad_grid);
@@ -578,8 +581,8 @@ impl TapConv {
     ) -> FloatTensor<Flex> {
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let (x, grad) = (f32_slice(&x), f32_slice(&grad));
-        let mut weight_grad = vec![0.0f32; self.c_out * self.c_in * self.taps()];
-        let mut grad_grid = vec![0.0f32; self.c_out * self.grid_len()];
+        let mut weight_grad = zeros(self.c_out * self.c_in * self.taps());
+        let mut grad_grid = zeros(self.c_out * self.grid_len());
         for item in 0..self.batch {
             self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
@@ -661,13 +664,15 @@ impl TapConv {
     }
 
     /// Copies one item's `[c_out, out_h, out_w]` gradient onto the grid, whose extra
-    /// columns stay zero.
+    /// columns stay zero (the channels shared among the threads when large).
     fn spread_onto_grid(&self, grad: &[f32], grid: &mut [f32]) {
-        let [_, out_w] = self.output;
-        let rows = grad[..self.output_len()].chunks_exact(out_w);
-        for (source, target) in rows.zip(grid.chunks_exact_mut(self.phase[1])) {
-            target[..out_w].copy_from_slice(source);
-        }
+        let [out_h, out_w] = self.output;
+        fill_by_chunks(grid, self.grid_len(), |channel, grid| {
+            let rows = grad[channel * out_h * out_w..][..out_h * out_w].chunks_exact(out_w);
+            for (source, target) in rows.zip(grid.chunks_exact_mut(self.phase[1])) {
+                target[..out_w].copy_from_slice(source);
+            }
+        });
     }
 }
 
