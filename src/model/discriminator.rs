@@ -12,15 +12,21 @@
 
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
-use burn::tensor::activation::leaky_relu;
 
+use super::activation::{Activation, leaky_relu};
 use super::conv::conv2d;
 use super::generator::{ConvNorm, check_channels};
 use super::init::{InitType, WeightInit, random_seed};
 use super::norm::Norm;
 use crate::error::CycleGanError;
 
+/// The slope of the LeakyReLUs (`nn.LeakyReLU(0.2, True)`).
 const SLOPE: f64 = 0.2;
+
+/// The LeakyReLU after a norm, fused into it where it can be.
+const LEAKY: Activation = Activation::LeakyRelu {
+    negative_slope: SLOPE as f32,
+};
 
 /// Configuration of an [`NLayerDiscriminator`]. `NLayerDiscriminatorConfig::new(3)` is the
 /// official `basic` discriminator.
@@ -113,7 +119,7 @@ impl NLayerDiscriminator {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = leaky_relu(conv2d(&self.first, x), SLOPE);
         for layer in &self.layers {
-            x = leaky_relu(layer.forward(x), SLOPE);
+            x = layer.forward_activated(x, LEAKY);
         }
         conv2d(&self.last, x)
     }
@@ -215,7 +221,7 @@ impl PixelDiscriminator {
     /// Scores `[N, input_nc, H, W]` as `[N, 1, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let x = leaky_relu(conv2d(&self.first, x), SLOPE);
-        let x = leaky_relu(self.middle.forward(x), SLOPE);
+        let x = self.middle.forward_activated(x, LEAKY);
         conv2d(&self.last, x)
     }
 

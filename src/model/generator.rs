@@ -19,12 +19,16 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use super::conv::{conv_transpose2d, conv2d};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{leaky_relu, relu, tanh};
+use burn::tensor::activation::tanh;
 
+use super::activation::{Activation, activate, leaky_relu};
 use super::init::{InitType, WeightInit, random_seed};
 use super::norm::{Norm, NormLayer};
 use super::padding::{PaddingType, pad2d, reflect_pad2d};
 use crate::error::CycleGanError;
+
+/// The slope of the U-Net encoder's LeakyReLUs (`nn.LeakyReLU(0.2, True)`).
+const SLOPE: f64 = 0.2;
 
 /// A convolution followed by a norm layer (the activation is applied by the owner).
 #[derive(Module, Debug)]
@@ -45,6 +49,13 @@ impl ConvNorm {
     /// ([`NormLayer::forward_relu`]).
     pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
         self.norm.forward_relu(conv2d(&self.conv, x))
+    }
+
+    /// `activation(norm(conv(x)))`, the norm and activation as one operation where they
+    /// can be ([`NormLayer::forward_activated`]).
+    pub fn forward_activated(&self, x: Tensor<4>, activation: Activation) -> Tensor<4> {
+        self.norm
+            .forward_activated(conv2d(&self.conv, x), activation)
     }
 }
 
@@ -532,23 +543,28 @@ impl UnetGenerator {
             UnetRole::Outermost => {
                 let y = conv2d(&block.down_conv, x);
                 let y = self.level(index + 1, y);
-                tanh(conv_transpose2d(&block.up_conv, relu(y)))
+                tanh(conv_transpose2d(
+                    &block.up_conv,
+                    activate(y, Activation::Relu),
+                ))
             }
             UnetRole::Innermost => {
-                let y = conv2d(&block.down_conv, leaky_relu(x.clone(), 0.2));
-                let y = block
-                    .up_norm
-                    .forward(conv_transpose2d(&block.up_conv, relu(y)));
+                let y = conv2d(&block.down_conv, leaky_relu(x.clone(), SLOPE));
+                let y = block.up_norm.forward(conv_transpose2d(
+                    &block.up_conv,
+                    activate(y, Activation::Relu),
+                ));
                 Tensor::cat(vec![x, y], 1)
             }
             UnetRole::Middle | UnetRole::MiddleWithDropout => {
                 let y = block
                     .down_norm
-                    .forward(conv2d(&block.down_conv, leaky_relu(x.clone(), 0.2)));
+                    .forward(conv2d(&block.down_conv, leaky_relu(x.clone(), SLOPE)));
                 let y = self.level(index + 1, y);
-                let mut y = block
-                    .up_norm
-                    .forward(conv_transpose2d(&block.up_conv, relu(y)));
+                let mut y = block.up_norm.forward(conv_transpose2d(
+                    &block.up_conv,
+                    activate(y, Activation::Relu),
+                ));
                 if let Some(dropout) = &block.dropout {
                     y = dropout.forward(y);
                 }

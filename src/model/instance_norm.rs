@@ -7,9 +7,11 @@
 //! Flex devices as one backend-extension operation: one pass for the statistics and one for
 //! the output, and the textbook backward pass
 //! `dx = (g − mean(g) − x̂ · mean(g · x̂)) / σ` (`x̂` the normalised input, recomputed from the
-//! input). [`instance_norm_relu`] fuses the ReLU that follows the norm in the generators into
-//! the same operation (forward `max(0, x̂)`, and the gradient masked by `x̂ > 0` before the
-//! norm's backward pass), which saves the ReLU's own passes and its mask. The statistics
+//! input). [`instance_norm_activated`] fuses the activation that follows the norm (the
+//! generators' ReLU, the discriminators' LeakyReLU) into the same operation (forward
+//! `max(0, x̂)` or the leaky slope below zero, and the gradient masked or scaled by the sign
+//! of `x̂` before the norm's backward pass), which saves the activation's own passes and its
+//! mask. The statistics
 //! take one pass, summed in `f32` lanes and combined in `f64`. Other backends keep Burn's
 //! module; the affine scale and shift, when present, stay Burn tensor operations on every
 //! backend.
@@ -29,6 +31,7 @@ use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
+use super::activation::{Activation, Pointwise, activate, with_pointwise};
 use super::conv::is_flex;
 #[cfg(feature = "flex")]
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
@@ -37,19 +40,23 @@ use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 /// see the [module](self) documentation).
 pub fn instance_norm(norm: &InstanceNorm, x: Tensor<4>) -> Tensor<4> {
     if runs_fused(norm, &x) {
-        fused(norm, x, false)
+        fused(norm, x, Activation::Identity)
     } else {
         norm.forward(x)
     }
 }
 
-/// `relu(norm.forward(x))`, as one operation on Flex devices when `norm` has no affine
-/// parameters (see the [module](self) documentation).
-pub fn instance_norm_relu(norm: &InstanceNorm, x: Tensor<4>) -> Tensor<4> {
+/// `activation(norm.forward(x))`, as one operation on Flex devices when `norm` has no
+/// affine parameters (see the [module](self) documentation).
+pub fn instance_norm_activated(
+    norm: &InstanceNorm,
+    x: Tensor<4>,
+    activation: Activation,
+) -> Tensor<4> {
     if norm.gamma.is_none() && runs_fused(norm, &x) {
-        fused(norm, x, true)
+        fused(norm, x, activation)
     } else {
-        burn::tensor::activation::relu(instance_norm(norm, x))
+        activate(instance_norm(norm, x), activation)
     }
 }
 
@@ -61,15 +68,15 @@ fn runs_fused(norm: &InstanceNorm, x: &Tensor<4>) -> bool {
         && is_flex(&x.device())
 }
 
-/// The normalisation (then ReLU when `relu`, for a norm without affine parameters) as this
+/// The normalisation (then `activation`, for a norm without affine parameters) as this
 /// crate's operation, then the affine scale and shift if `norm` has them.
-fn fused(norm: &InstanceNorm, x: Tensor<4>, relu: bool) -> Tensor<4> {
+fn fused(norm: &InstanceNorm, x: Tensor<4>, activation: Activation) -> Tensor<4> {
     let channels = norm.num_channels;
     let normalised = Tensor::<4>::from_dispatch(
         <burn::backend::Dispatch as InstanceNorm2d>::instance_norm2d(
             x.into_dispatch(),
             norm.epsilon,
-            relu,
+            activation,
         ),
     );
     match (&norm.gamma, &norm.beta) {
@@ -83,11 +90,15 @@ fn fused(norm: &InstanceNorm, x: Tensor<4>, relu: bool) -> Tensor<4> {
 
 /// Instance normalisation of `[N, C, H, W]` without scale and shift: every `[H, W]` plane
 /// to mean 0 and (biased) variance 1, `(x − mean) / sqrt(var + epsilon)`, then `max(0, ·)`
-/// when `relu`.
+/// then `activation`.
 #[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
 pub trait InstanceNorm2d: Backend {
-    /// The normalised input (through a ReLU when `relu`).
-    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64, relu: bool) -> FloatTensor<Self>;
+    /// The normalised input, through `activation`.
+    fn instance_norm2d(
+        x: FloatTensor<Self>,
+        epsilon: f64,
+        activation: Activation,
+    ) -> FloatTensor<Self>;
 
     /// The gradient of [`instance_norm2d`](Self::instance_norm2d)'s input `x`, given the
     /// output's gradient `grad`.
@@ -95,24 +106,29 @@ pub trait InstanceNorm2d: Backend {
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         epsilon: f64,
-        relu: bool,
+        activation: Activation,
     ) -> FloatTensor<Self>;
 }
 
 #[cfg(feature = "flex")]
 impl InstanceNorm2d for burn::backend::Flex {
-    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64, relu: bool) -> FloatTensor<Self> {
+    fn instance_norm2d(
+        x: FloatTensor<Self>,
+        epsilon: f64,
+        activation: Activation,
+    ) -> FloatTensor<Self> {
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
         let plane = shape[2] * shape[3];
         let x = x.to_contiguous();
         let input = f32_slice(&x);
-        let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
-        let output = filled_by_chunks(input.len(), plane, |index, output| {
-            let input = &input[index * plane..][..plane];
-            let (mean, inverse_std) = statistics(input, epsilon);
-            for (output, &input) in output.iter_mut().zip(input) {
-                *output = ((input - mean) * inverse_std).max(floor);
-            }
+        let output = with_pointwise!(activation, |function| {
+            filled_by_chunks(input.len(), plane, move |index, output| {
+                let input = &input[index * plane..][..plane];
+                let (mean, inverse_std) = statistics(input, epsilon);
+                for (output, &input) in output.iter_mut().zip(input) {
+                    *output = function.forward((input - mean) * inverse_std);
+                }
+            })
         });
         from_vec(output, shape)
     }
@@ -121,35 +137,36 @@ impl InstanceNorm2d for burn::backend::Flex {
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         epsilon: f64,
-        relu: bool,
+        activation: Activation,
     ) -> FloatTensor<Self> {
         let shape: [usize; 4] = burn::backend::TensorMetadata::shape(&x).dims();
         let plane = shape[2] * shape[3];
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let input = f32_slice(&x);
         let grad = f32_slice(&grad);
-        let input_grad = filled_by_chunks(input.len(), plane, |index, input_grad| {
-            let (input, grad) = (
-                &input[index * plane..][..plane],
-                &grad[index * plane..][..plane],
-            );
-            let (mean, inverse_std) = statistics(input, epsilon);
-            // The gradient reaching the norm's output: through the ReLU's mask.
-            let masked = |input: f32, grad: f32| {
-                if relu && input <= mean { 0.0 } else { grad }
-            };
-            let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
-                let grad = masked(input, grad);
-                [grad, grad * (input - mean)]
-            });
-            let count = input.len().max(1) as f64;
-            let grad_mean = (grad_sum / count) as f32;
-            let grad_dot_mean = (grad_dot_centred * inverse_std as f64 / count) as f32;
-            for ((input_grad, &input), &grad) in input_grad.iter_mut().zip(input).zip(grad) {
-                let normalised = (input - mean) * inverse_std;
-                *input_grad =
-                    inverse_std * (masked(input, grad) - grad_mean - normalised * grad_dot_mean);
-            }
+        let input_grad = with_pointwise!(activation, |function| {
+            filled_by_chunks(input.len(), plane, move |index, input_grad| {
+                let (input, grad) = (
+                    &input[index * plane..][..plane],
+                    &grad[index * plane..][..plane],
+                );
+                let (mean, inverse_std) = statistics(input, epsilon);
+                // The gradient reaching the norm's output, through the activation: `x̂` has
+                // the sign of `input − mean`.
+                let masked = |input: f32, grad: f32| function.backward(input - mean, grad);
+                let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
+                    let grad = masked(input, grad);
+                    [grad, grad * (input - mean)]
+                });
+                let count = input.len().max(1) as f64;
+                let grad_mean = (grad_sum / count) as f32;
+                let grad_dot_mean = (grad_dot_centred * inverse_std as f64 / count) as f32;
+                for ((input_grad, &input), &grad) in input_grad.iter_mut().zip(input).zip(grad) {
+                    let normalised = (input - mean) * inverse_std;
+                    *input_grad = inverse_std
+                        * (masked(input, grad) - grad_mean - normalised * grad_dot_mean);
+                }
+            })
         });
         from_vec(input_grad, shape)
     }
@@ -206,7 +223,11 @@ fn lane_sums(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> [f32; 2]) -> [f64;
 }
 
 impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Autodiff<B, C> {
-    fn instance_norm2d(x: FloatTensor<Self>, epsilon: f64, relu: bool) -> FloatTensor<Self> {
+    fn instance_norm2d(
+        x: FloatTensor<Self>,
+        epsilon: f64,
+        activation: Activation,
+    ) -> FloatTensor<Self> {
         match InstanceNormBackward
             .prepare::<C>([x.node()])
             .compute_bound()
@@ -215,12 +236,12 @@ impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Auto
             OpsKind::Tracked(mut prep) => {
                 let x_state = prep.checkpoint(&x);
                 prep.finish(
-                    (x_state, epsilon, relu),
-                    B::instance_norm2d(x.into_primitive(), epsilon, relu),
+                    (x_state, epsilon, activation),
+                    B::instance_norm2d(x.into_primitive(), epsilon, activation),
                 )
             }
             OpsKind::UnTracked(prep) => {
-                prep.finish(B::instance_norm2d(x.into_primitive(), epsilon, relu))
+                prep.finish(B::instance_norm2d(x.into_primitive(), epsilon, activation))
             }
         }
     }
@@ -229,14 +250,14 @@ impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Auto
         x: FloatTensor<Self>,
         grad: FloatTensor<Self>,
         epsilon: f64,
-        relu: bool,
+        activation: Activation,
     ) -> FloatTensor<Self> {
         // Gradients of gradients are not needed here: the untracked result.
         <Self as burn::backend::AutodiffBackend>::from_inner(B::instance_norm2d_backward(
             <Self as burn::backend::AutodiffBackend>::inner(x),
             <Self as burn::backend::AutodiffBackend>::inner(grad),
             epsilon,
-            relu,
+            activation,
         ))
     }
 }
@@ -246,7 +267,7 @@ impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Auto
 struct InstanceNormBackward;
 
 impl<B: Backend + InstanceNorm2d> Backward<B, 1> for InstanceNormBackward {
-    type State = (NodeId, f64, bool);
+    type State = (NodeId, f64, Activation);
 
     fn backward(
         self,
@@ -256,10 +277,13 @@ impl<B: Backend + InstanceNorm2d> Backward<B, 1> for InstanceNormBackward {
     ) {
         let [node_x] = ops.parents;
         let grad = grads.consume::<B>(&ops.node);
-        let (x_state, epsilon, relu) = ops.state;
+        let (x_state, epsilon, activation) = ops.state;
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         if let Some(node) = node_x {
-            grads.register::<B>(node.id, B::instance_norm2d_backward(x, grad, epsilon, relu));
+            grads.register::<B>(
+                node.id,
+                B::instance_norm2d_backward(x, grad, epsilon, activation),
+            );
         }
     }
 }

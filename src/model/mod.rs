@@ -1,5 +1,6 @@
 //! The networks of the official CycleGAN, layer for layer.
 
+pub mod activation;
 pub mod conv;
 pub mod discriminator;
 #[cfg(feature = "flex")]

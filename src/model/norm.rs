@@ -4,6 +4,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Identity, InstanceNorm, InstanceNormC
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::activation::{Activation, activate};
 use super::init::WeightInit;
 use crate::error::CycleGanError;
 
@@ -106,13 +107,21 @@ impl NormLayer {
         }
     }
 
-    /// `relu(forward(x))`: for an instance norm without affine parameters, one operation on
-    /// Flex devices ([`instance_norm_relu`](super::instance_norm::instance_norm_relu)).
-    pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
+    /// `activation(forward(x))`: for an instance norm without affine parameters, one
+    /// operation on Flex devices
+    /// ([`instance_norm_activated`](super::instance_norm::instance_norm_activated)).
+    pub fn forward_activated(&self, x: Tensor<4>, activation: Activation) -> Tensor<4> {
         match self {
-            NormLayer::Instance(norm) => super::instance_norm::instance_norm_relu(norm, x),
-            _ => burn::tensor::activation::relu(self.forward(x)),
+            NormLayer::Instance(norm) => {
+                super::instance_norm::instance_norm_activated(norm, x, activation)
+            }
+            _ => activate(self.forward(x), activation),
         }
+    }
+
+    /// `relu(forward(x))` (see [`forward_activated`](Self::forward_activated)).
+    pub fn forward_relu(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward_activated(x, Activation::Relu)
     }
 
     /// Whether this layer normalises at all.
@@ -127,25 +136,32 @@ mod tests {
     use super::*;
     use burn::tensor::{Distribution, Tolerance};
 
-    /// Instance norm through [`NormLayer`] (this crate's operation on Flex, with the ReLU
-    /// fused into it or not) gives what Burn's module (and ReLU) gives: output, input
-    /// gradient, and the affine parameters' gradients.
+    /// Instance norm through [`NormLayer`] (this crate's operation on Flex, with the ReLU or
+    /// LeakyReLU fused into it or not) gives what Burn's module (and activation) gives:
+    /// output, input gradient, and the affine parameters' gradients.
     #[test]
     fn instance_norm_matches_burns_module_with_gradients() {
         let device = Device::flex().autodiff();
-        // (affine, then ReLU, shape): planes from one element to more than one run of the
+        let leaky = Activation::LeakyRelu {
+            negative_slope: 0.2,
+        };
+        // (affine, activation, shape): planes from one element to more than one run of the
         // statistics' lanes (1,024 elements), and tensors written on all threads.
-        for (affine, relu, shape) in [
-            (false, false, [2, 3, 5, 7]),
-            (true, false, [1, 4, 6, 6]),
-            (false, false, [1, 16, 1, 1]),
-            (true, false, [3, 2, 1, 9]),
-            (false, true, [2, 3, 5, 7]),
-            (true, true, [1, 4, 6, 6]),
-            (false, true, [1, 2, 40, 37]),
-            (false, false, [1, 2, 40, 37]),
+        for (affine, activation, shape) in [
+            (false, Activation::Identity, [2, 3, 5, 7]),
+            (true, Activation::Identity, [1, 4, 6, 6]),
+            (false, Activation::Identity, [1, 16, 1, 1]),
+            (true, Activation::Identity, [3, 2, 1, 9]),
+            (false, Activation::Relu, [2, 3, 5, 7]),
+            (true, Activation::Relu, [1, 4, 6, 6]),
+            (false, Activation::Relu, [1, 2, 40, 37]),
+            (false, Activation::Identity, [1, 2, 40, 37]),
+            (false, leaky, [2, 3, 5, 7]),
+            (true, leaky, [1, 4, 6, 6]),
+            (false, leaky, [1, 2, 40, 37]),
             // Large enough to be written on all threads, planes smaller than a share.
-            (false, true, [2, 96, 19, 21]),
+            (false, Activation::Relu, [2, 96, 19, 21]),
+            (false, leaky, [2, 96, 19, 21]),
         ] {
             let norm = if affine {
                 Norm::InstanceAffine
@@ -173,14 +189,21 @@ mod tests {
                 }
                 values
             };
-            let (ours, burns) = if relu {
-                (
-                    run(&|x| layer.forward_relu(x)),
-                    run(&|x| burn::tensor::activation::relu(module.forward(x))),
-                )
-            } else {
-                (run(&|x| layer.forward(x)), run(&|x| module.forward(x)))
+            let ours = match activation {
+                Activation::Identity => run(&|x| layer.forward(x)),
+                Activation::Relu => run(&|x| layer.forward_relu(x)),
+                _ => run(&|x| layer.forward_activated(x, activation)),
             };
+            let burns = run(&|x| {
+                let y = module.forward(x);
+                match activation {
+                    Activation::Identity => y,
+                    Activation::Relu => burn::tensor::activation::relu(y),
+                    Activation::LeakyRelu { negative_slope } => {
+                        burn::tensor::activation::leaky_relu(y, negative_slope as f64)
+                    }
+                }
+            });
             assert_eq!(ours.len(), if affine { 4 } else { 2 });
             for (ours, burns) in ours.iter().zip(&burns) {
                 ours.assert_approx_eq::<f32>(burns, Tolerance::absolute(1e-4));

@@ -365,10 +365,13 @@ impl TapConv {
                     |_| 0,
                     (&mut grid, self.grid_len(), self.grid_positions()),
                 );
-                // SAFETY: `output` is this item's output, written by this thread alone.
-                unsafe {
-                    self.copy_rows_out(&grid, self.grid_len(), [0, out_h], Shared::new(output))
-                };
+                // The grid cropped to the output, by channels on all threads.
+                fill_by_chunks(output, out_h * out_w, |channel, output| {
+                    let grid = &grid[channel * self.grid_len()..];
+                    for (y, output) in output.chunks_exact_mut(out_w).enumerate() {
+                        output.copy_from_slice(&grid[y * row..][..out_w]);
+                    }
+                });
             }
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
