@@ -11,10 +11,10 @@
 //! ([`instance_norm_activated`](super::instance_norm::instance_norm_activated)).
 
 // Without Flex, the backend extension's generated dispatch has no backend to hand the
-// arguments to.
+// arguments to, and the Flex kernels' helpers go unused.
 #![cfg_attr(
     not(feature = "flex"),
-    allow(unused_variables, unused_imports, dead_code)
+    allow(unused_variables, unused_imports, unused_macros, dead_code)
 )]
 
 use burn::backend::tensor::FloatTensor;
