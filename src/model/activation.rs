@@ -29,7 +29,7 @@ use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
 use super::conv::is_flex;
 #[cfg(feature = "flex")]
-use super::flex_tensor::{f32_slice, filled_by_chunks};
+use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 
 /// An element-wise activation, as the official networks use them after a layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -208,7 +208,7 @@ impl Activate for burn::backend::Flex {
                 }
             })
         });
-        from_values(output, &x)
+        from_vec(output, burn::backend::TensorMetadata::shape(&x))
     }
 
     fn activate_backward(
@@ -227,23 +227,13 @@ impl Activate for burn::backend::Flex {
                 }
             })
         });
-        from_values(input_grad, &x)
+        from_vec(input_grad, burn::backend::TensorMetadata::shape(&x))
     }
 }
 
 /// Elements that one thread takes at a time.
 #[cfg(feature = "flex")]
 const CHUNK: usize = 1 << 14;
-
-/// A Flex tensor of `values` with the shape of `like`.
-#[cfg(feature = "flex")]
-fn from_values(
-    values: Vec<f32>,
-    like: &FloatTensor<burn::backend::Flex>,
-) -> FloatTensor<burn::backend::Flex> {
-    let shape = burn::backend::TensorMetadata::shape(like);
-    <FloatTensor<burn::backend::Flex>>::from_data(burn::tensor::TensorData::new(values, shape))
-}
 
 impl<B: Backend + Activate, C: CheckpointStrategy> Activate for Autodiff<B, C> {
     fn activate(x: FloatTensor<Self>, activation: Activation) -> FloatTensor<Self> {

@@ -5,7 +5,7 @@ use std::mem::MaybeUninit;
 
 use burn::backend::Flex;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::TensorData;
+use burn::tensor::{Shape, TensorData};
 use rayon::prelude::*;
 
 /// Buffers of at least this many elements are written on all threads.
@@ -23,7 +23,7 @@ pub(crate) fn f32_slice(tensor: &FloatTensor<Flex>) -> &[f32] {
 }
 
 /// A Flex tensor owning `values` (no copy).
-pub(crate) fn from_vec(values: Vec<f32>, shape: [usize; 4]) -> FloatTensor<Flex> {
+pub(crate) fn from_vec(values: Vec<f32>, shape: impl Into<Shape>) -> FloatTensor<Flex> {
     <FloatTensor<Flex>>::from_data(TensorData::new(values, shape))
 }
 
