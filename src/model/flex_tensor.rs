@@ -131,10 +131,10 @@ mod tests {
                     .all(|(i, &v)| v == (i + i / chunk) as f32)
             );
         }
-        assert!(
-            zeros(PARALLEL_FILL * 2 + 1)
-                .iter()
-                .all(|&value| value == 0.0)
-        );
+        let mut values = zeros(PARALLEL_FILL * 2 + 1);
+        assert!(values.iter().all(|&value| value == 0.0));
+        values.fill(1.0);
+        zero(&mut values);
+        assert!(values.iter().all(|&value| value == 0.0));
     }
 }

@@ -11,10 +11,9 @@
 //! generators' ReLU, the discriminators' LeakyReLU) into the same operation (forward
 //! `max(0, x̂)` or the leaky slope below zero, and the gradient masked or scaled by the sign
 //! of `x̂` before the norm's backward pass), which saves the activation's own passes and its
-//! mask. The statistics
-//! take one pass, summed in `f32` lanes and combined in `f64`. Other backends keep Burn's
-//! module; the affine scale and shift, when present, stay Burn tensor operations on every
-//! backend.
+//! mask. The statistics take one pass, summed in `f32` lanes and combined in `f64`. Other
+//! backends keep Burn's module; the affine scale and shift, when present, stay Burn tensor
+//! operations on every backend.
 
 // Without Flex, the backend extension's generated dispatch has no backend to hand the
 // arguments to.
@@ -89,8 +88,8 @@ fn fused(norm: &InstanceNorm, x: Tensor<4>, activation: Activation) -> Tensor<4>
 }
 
 /// Instance normalisation of `[N, C, H, W]` without scale and shift: every `[H, W]` plane
-/// to mean 0 and (biased) variance 1, `(x − mean) / sqrt(var + epsilon)`, then `max(0, ·)`
-/// then `activation`.
+/// to mean 0 and (biased) variance 1, `(x − mean) / sqrt(var + epsilon)`, then
+/// `activation`.
 #[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
 pub trait InstanceNorm2d: Backend {
     /// The normalised input, through `activation`.

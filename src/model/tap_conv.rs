@@ -367,10 +367,7 @@ impl TapConv {
                 );
                 // The grid cropped to the output, by channels on all threads.
                 fill_by_chunks(output, out_h * out_w, |channel, output| {
-                    let grid = &grid[channel * self.grid_len()..];
-                    for (y, output) in output.chunks_exact_mut(out_w).enumerate() {
-                        output.copy_from_slice(&grid[y * row..][..out_w]);
-                    }
+                    self.crop_rows(&grid[channel * self.grid_len()..], output)
                 });
             }
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
@@ -430,13 +427,19 @@ impl TapConv {
     ) {
         let [out_h, out_w] = self.output;
         for channel in 0..self.c_out {
-            let grid = &grid[channel * grid_stride..];
-            for y in 0..rows {
-                let start = (channel * out_h + first_row + y) * out_w;
-                // SAFETY: one row of the output (the caller's contract).
-                let target = unsafe { std::slice::from_raw_parts_mut(output.at(start), out_w) };
-                target.copy_from_slice(&grid[y * self.phase[1]..][..out_w]);
-            }
+            let start = (channel * out_h + first_row) * out_w;
+            // SAFETY: the rows of one channel of the output (the caller's contract).
+            let target = unsafe { std::slice::from_raw_parts_mut(output.at(start), rows * out_w) };
+            self.crop_rows(&grid[channel * grid_stride..], target);
+        }
+    }
+
+    /// Copies as many output rows as `output` holds from one channel's grid rows (`phase_w`
+    /// apart, from the first), dropping the grid's extra columns.
+    fn crop_rows(&self, grid: &[f32], output: &mut [f32]) {
+        let out_w = self.output[1];
+        for (y, output) in output.chunks_exact_mut(out_w).enumerate() {
+            output.copy_from_slice(&grid[y * self.phase[1]..][..out_w]);
         }
     }
 
