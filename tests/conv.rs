@@ -142,7 +142,7 @@ fn tap_convolutions_match_burns_with_gradients() {
     //  input [n, h, w])
     for (c_in, c_out, kernel, stride, padding, [batch, height, width]) in [
         (16, 16, [3, 3], [1, 1], (0, 0, 0, 0), [1, 6, 6]), // residual block, smallest map
-        (32, 48, [3, 3], [1, 1], (0, 0, 0, 0), [2, 9, 13]), // rectangular, batch 2
+        (16, 24, [3, 3], [1, 1], (0, 0, 0, 0), [2, 9, 13]), // rectangular, batch 2
         (16, 32, [4, 4], [1, 1], (1, 1, 1, 1), [2, 9, 9]), // PatchGAN's stride-1 layer
         (24, 16, [7, 7], [1, 1], (3, 3, 3, 3), [1, 11, 8]), // 7×7, zero padded
         (16, 24, [1, 1], [1, 1], (0, 0, 0, 0), [3, 5, 7]), // pointwise (PixelGAN)
@@ -159,7 +159,7 @@ fn tap_convolutions_match_burns_with_gradients() {
         (16, 16, [3, 5], [3, 2], (2, 0, 1, 2), [1, 10, 9]), // uneven strides and padding
         (16, 16, [2, 2], [2, 2], (0, 0, 0, 0), [1, 2, 2]), // one position per phase
         // 256 input channels and more: a product per tap rather than folded taps.
-        (256, 32, [3, 3], [1, 1], (0, 0, 0, 0), [2, 6, 7]), // residual block of ngf 64
+        (256, 16, [3, 3], [1, 1], (0, 0, 0, 0), [2, 6, 7]), // 3×3, 16 outputs
         (256, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 7, 6]), // strided
         (256, 16, [3, 5], [3, 2], (2, 0, 1, 2), [2, 10, 9]), // uneven strides, batch 2
         (256, 16, [1, 1], [2, 2], (0, 1, 0, 0), [1, 5, 4]), // phases no tap reads
@@ -185,6 +185,38 @@ fn tap_convolutions_match_burns_with_gradients() {
     }
 }
 
+/// 3×3 convolutions of stride 1 with 32 channels and more run by Winograd's F(2×2, 3×3)
+/// (16 products of transformed tiles): even and odd output sizes (the last tiles reach
+/// past an odd edge), zero padding of each kind, batches, and outputs of a single position.
+#[test]
+fn winograd_convolutions_match_burns_with_gradients() {
+    let device = common::device().autodiff();
+    // (c_in, c_out, padding (top, left, bottom, right), input [n, h, w])
+    for (c_in, c_out, padding, [batch, height, width]) in [
+        (32, 32, (0, 0, 0, 0), [1, 6, 6]), // residual block after padding, even output
+        (48, 40, (1, 1, 1, 1), [2, 9, 13]), // zero padded, odd output, batch 2
+        (32, 64, (0, 2, 1, 0), [1, 7, 5]), // uneven padding
+        (64, 32, (1, 1, 1, 1), [3, 3, 3]), // 3×3 output, batch 3
+        (32, 48, (0, 0, 0, 0), [1, 3, 4]), // 1×2 output: one tile, half outside
+        (256, 32, (0, 0, 0, 0), [2, 6, 7]), // residual block of ngf 64
+        (32, 256, (2, 0, 0, 2), [1, 4, 4]), // padding wider than a tile's overlap
+    ] {
+        let (top, left, bottom, right) = padding;
+        let name = format!("winograd conv {c_in}→{c_out} p{padding:?} n{batch} {height}×{width}");
+        let conv = Conv2dConfig::new([c_in, c_out], [3, 3])
+            .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
+            .init(&device);
+        assert_same_as_burns(
+            &name,
+            [batch, c_in, height, width],
+            &conv.weight,
+            conv.bias.as_ref(),
+            |x| conv.forward(x),
+            |x| conv2d(&conv, x),
+        );
+    }
+}
+
 /// Layers large enough to run on all threads: their products are computed by tiles of
 /// positions (or output rows) or by blocks of channels shared out among the threads, and the
 /// folded input gradient adds its tiles in two rounds so that no two threads add onto the
@@ -196,7 +228,8 @@ fn convolutions_shared_among_threads_match_burns() {
         (3, 64, 7, 1, 0, 40),    // RGB head: folded taps, tiles of positions
         (64, 128, 3, 2, 1, 96),  // downsampling: folded input gradient in two rounds
         (64, 3, 7, 1, 3, 48),    // RGB tail: tiles of rows, thin-output input gradient
-        (256, 256, 3, 1, 0, 18), // residual block: blocks of channels
+        (256, 256, 3, 1, 0, 18), // residual block: Winograd's products on all threads
+        (256, 16, 3, 1, 0, 18),  // 3×3 tap by tap: blocks of channels
     ] {
         let name = format!("conv {c_in}→{c_out} k{kernel} s{stride} p{padding} {size}²");
         let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])

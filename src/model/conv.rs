@@ -46,6 +46,8 @@ use burn_autodiff::{Autodiff, NodeId};
 
 #[cfg(feature = "flex")]
 use super::tap_conv::TapConv;
+#[cfg(feature = "flex")]
+use super::winograd::Winograd;
 
 /// A convolution and a transposed convolution (no bias, one group) with their gradients
 /// as operations of their own, so that a backend can run all three with its own kernels.
@@ -129,6 +131,9 @@ impl GemmGradConv for burn::backend::Flex {
         weight: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
+        if let Some(plan) = Winograd::plan(&x, &weight, &options) {
+            return plan.forward(x, weight);
+        }
         match TapConv::plan(&x, &weight, &options) {
             Some(plan) => plan.forward(x, weight),
             None => Self::conv2d(x, weight, None, options),
@@ -141,6 +146,9 @@ impl GemmGradConv for burn::backend::Flex {
         grad: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
+        if let Some(plan) = Winograd::plan(&x, &weight, &options) {
+            return plan.input_grad(weight, grad);
+        }
         match TapConv::plan(&x, &weight, &options) {
             Some(plan) => plan.input_grad(weight, grad),
             None => Self::conv2d_x_backward(x, weight, grad, options),
@@ -153,6 +161,9 @@ impl GemmGradConv for burn::backend::Flex {
         grad: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
+        if let Some(plan) = Winograd::plan(&x, &weight, &options) {
+            return plan.weight_grad(x, grad);
+        }
         match TapConv::plan(&x, &weight, &options) {
             Some(plan) => plan.weight_grad(x, grad),
             None => weight_grad::<Self>(x, weight.shape().dims(), grad, &options),

@@ -12,6 +12,8 @@ pub mod norm;
 pub mod padding;
 #[cfg(feature = "flex")]
 mod tap_conv;
+#[cfg(feature = "flex")]
+mod winograd;
 
 pub use discriminator::{
     NLayerDiscriminator, NLayerDiscriminatorConfig, PixelDiscriminator, PixelDiscriminatorConfig,

@@ -849,7 +849,7 @@ impl Tiles {
 /// # Safety
 /// Every `(row, column)` of each matrix, through its strides, must lie inside one
 /// allocation, and `dst` must not overlap `lhs` or `rhs`.
-unsafe fn gemm(
+pub(super) unsafe fn gemm(
     [m, n, k]: [usize; 3],
     (dst, dst_cs, dst_rs): (*mut f32, usize, usize),
     read_dst: bool,
@@ -928,7 +928,7 @@ fn for_each_block(length: usize, work: usize, body: impl Fn(usize, usize) + Sync
 /// A pointer into a buffer that the blocks of [`for_each_block`] share: each block reads
 /// it, or writes its own disjoint elements.
 #[derive(Clone, Copy)]
-struct Shared(*mut f32);
+pub(super) struct Shared(*mut f32);
 
 // SAFETY: the blocks that share a pointer write disjoint elements (the callers' contract).
 unsafe impl Send for Shared {}
@@ -936,7 +936,7 @@ unsafe impl Send for Shared {}
 unsafe impl Sync for Shared {}
 
 impl Shared {
-    fn new(buffer: &mut [f32]) -> Self {
+    pub(super) fn new(buffer: &mut [f32]) -> Self {
         Self(buffer.as_mut_ptr())
     }
 
@@ -949,7 +949,7 @@ impl Shared {
     ///
     /// # Safety
     /// `offset` must stay inside the buffer (or one past its end).
-    unsafe fn at(self, offset: usize) -> *mut f32 {
+    pub(super) unsafe fn at(self, offset: usize) -> *mut f32 {
         // SAFETY: forwarded to the caller.
         unsafe { self.0.add(offset) }
     }

@@ -1,0 +1,791 @@
+//! 3×3 convolutions of stride 1 on Flex by Winograd's minimal filtering, F(2×2, 3×3)
+//! (Lavin & Gray, *Fast Algorithms for Convolutional Neural Networks*, 2016).
+//!
+//! A 2×2 block of outputs of one input and one output channel is computed from the 4×4
+//! tile of the input under it as
+//!
+//! ```text
+//! Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A
+//! ```
+//!
+//! with `g` the 3×3 kernel, `d` the tile (tiles overlap by two rows and columns) and the
+//! constant matrices `Bᵀ`, `G`, `Aᵀ` written out in [`input_transform`],
+//! [`kernel_transform`] and [`output_transform`]. Summed over input channels, each of the
+//! 16 places of the transformed tile is one matrix product, `M[place] = U[place] · V[place]`
+//! with `U = [c_out, c_in]` (transformed kernels) and `V = [c_in, tiles]` (transformed
+//! tiles): 16 multiply-adds per 4 outputs and channel pair where the direct convolution has
+//! 36, 2.25× fewer. The transforms only add, subtract and halve, but they write and read
+//! `V` and `M`, four times the size of the input and output: on the residual blocks at 64²
+//! they take about half as long as the products (`docs/benchmarks.md`).
+//!
+//! The gradients are the transposed computation: with `dM = A dY Aᵀ` (the output gradient's
+//! tiles), the input gradient's tiles are `B (Uᵀ · dM) Bᵀ`, added onto the overlapping
+//! places of the input, and the kernels' gradient is `Gᵀ (dM · Vᵀ) G`. Both are again 16
+//! matrix products each. Rounding differs from the direct convolution's (the transforms'
+//! sums come first) by about as much as two summation orders of the direct one differ:
+//! `tests/conv.rs` holds outputs and gradients to within `1e-5` of Burn's convolution, and
+//! the default network's PyTorch golden is matched to 8e-6 (6.6e-6 tap by tap).
+//!
+//! Used on Flex for undilated, ungrouped 3×3 convolutions of stride 1 with at least
+//! [`MIN_CHANNELS`] input and output channels: in the networks, the residual blocks.
+//! The 16 products of a pass are shared out among the threads, each product on one thread;
+//! the transforms run by channels on all threads. The tiles' buffers are kept by the
+//! calling thread for its next calls ([`SPARE_BUFFERS`] of them, the largest ones it has
+//! used).
+
+use burn::backend::Flex;
+use burn::backend::TensorMetadata;
+use burn::backend::ops::ConvOptions;
+use burn::backend::tensor::FloatTensor;
+use burn::tensor::DType;
+
+use std::ops::{Add, Mul, Neg, Sub};
+
+use rayon::prelude::*;
+
+use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
+use super::tap_conv::{Shared, gemm};
+
+/// Places of a transformed tile.
+const PLACES: usize = 16;
+
+/// Layers with fewer input or output channels than this run tap by tap: their products are
+/// too small for the transforms to pay off.
+const MIN_CHANNELS: usize = 32;
+
+/// The geometry of one 3×3 convolution of stride 1 computed tile by tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Winograd {
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    /// Zero padding above and to the left (below and to the right follows from `output`).
+    padding: [usize; 2],
+    /// The unpadded input's height and width.
+    input: [usize; 2],
+    output: [usize; 2],
+    /// Tiles per column and per row of one item: one per 2×2 block of outputs, the last
+    /// reaching past the output when it is odd.
+    tiles: [usize; 2],
+}
+
+impl Winograd {
+    /// The plan for `conv2d(x, weight)` with `options`, or `None` when the layer is not an
+    /// undilated, ungrouped `f32` 3×3 convolution of stride 1 with at least
+    /// [`MIN_CHANNELS`] input and output channels.
+    pub(crate) fn plan(
+        x: &FloatTensor<Flex>,
+        weight: &FloatTensor<Flex>,
+        options: &ConvOptions<2>,
+    ) -> Option<Self> {
+        let [batch, c_in, in_h, in_w] = x.shape().dims();
+        let [c_out, weight_c_in, k_h, k_w] = weight.shape().dims();
+        let [(top, bottom), (left, right)] = options.padding;
+        let (padded_h, padded_w) = (in_h + top + bottom, in_w + left + right);
+        if [k_h, k_w] != [3, 3]
+            || weight_c_in != c_in
+            || options.stride != [1, 1]
+            || options.dilation != [1, 1]
+            || options.groups != 1
+            || c_in < MIN_CHANNELS
+            || c_out < MIN_CHANNELS
+            || batch == 0
+            || padded_h < 3
+            || padded_w < 3
+            || x.dtype() != DType::F32
+            || weight.dtype() != DType::F32
+        {
+            return None;
+        }
+        let output = [padded_h - 2, padded_w - 2];
+        Some(Self {
+            batch,
+            c_in,
+            c_out,
+            padding: [top, left],
+            input: [in_h, in_w],
+            output,
+            tiles: [output[0].div_ceil(2), output[1].div_ceil(2)],
+        })
+    }
+
+    /// Tiles of one item.
+    fn item_tiles(&self) -> usize {
+        self.tiles[0] * self.tiles[1]
+    }
+
+    /// Tiles of the batch: the columns of every product.
+    fn all_tiles(&self) -> usize {
+        self.batch * self.item_tiles()
+    }
+
+    /// The forward convolution, `[batch, c_out, out_h, out_w]`.
+    pub(crate) fn forward(
+        &self,
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+    ) -> FloatTensor<Flex> {
+        let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
+        let (x, weight) = (f32_slice(&x), f32_slice(&weight));
+        let kernels = self.transformed_kernels(weight);
+        let tiles = self.transformed_input(x);
+        let tile_count = self.all_tiles();
+        // M[place] = U[place] · V[place], [c_out, tiles]
+        let products = products(PLACES, self.c_out * tile_count, |place, dst| {
+            // SAFETY: dst is one place's [c_out, tiles]; lhs U[place] [c_out, c_in]; rhs
+            // V[place] [c_in, tiles], all row-major.
+            unsafe {
+                gemm(
+                    [self.c_out, tile_count, self.c_in],
+                    (dst, 1, tile_count),
+                    false,
+                    (
+                        kernels[place * self.c_out * self.c_in..].as_ptr(),
+                        1,
+                        self.c_in,
+                    ),
+                    (
+                        tiles[place * self.c_in * tile_count..].as_ptr(),
+                        1,
+                        tile_count,
+                    ),
+                );
+            }
+        });
+        recycle([kernels, tiles]);
+        let [out_h, out_w] = self.output;
+        let [tiles_h, tiles_w] = self.tiles;
+        let plane = out_h * out_w;
+        let output = filled_by_chunks(self.batch * self.c_out * plane, plane, |index, plane| {
+            let (item, channel) = (index / self.c_out, index % self.c_out);
+            let mut scratch = TileScratch::default();
+            for tile_row in 0..tiles_h {
+                // Y = Aᵀ M A for the tiles of this row, then the 2×2 blocks to their places.
+                let first = (item * tiles_h + tile_row) * tiles_w;
+                let input = std::array::from_fn(|a| {
+                    std::array::from_fn(|b| {
+                        &products[((a * 4 + b) * self.c_out + channel) * tile_count + first..]
+                            [..tiles_w]
+                    })
+                });
+                let blocks = scratch.transform::<4, 2, 4>(output_transform, input);
+                for r in 0..2 {
+                    let y = 2 * tile_row + r;
+                    if y < out_h {
+                        let (even, odd) =
+                            blocks[r * 2 * tiles_w..][..2 * tiles_w].split_at(tiles_w);
+                        merge_columns([even, odd], 0, &mut plane[y * out_w..][..out_w]);
+                    }
+                }
+            }
+        });
+        recycle([products]);
+        from_vec(output, [self.batch, self.c_out, out_h, out_w])
+    }
+
+    /// The gradient of the input, `[batch, c_in, in_h, in_w]`, given the output's.
+    pub(crate) fn input_grad(
+        &self,
+        weight: FloatTensor<Flex>,
+        grad: FloatTensor<Flex>,
+    ) -> FloatTensor<Flex> {
+        let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
+        let (weight, grad) = (f32_slice(&weight), f32_slice(&grad));
+        let kernels = self.transformed_kernels(weight);
+        let grad_tiles = self.transformed_grad(grad);
+        let tile_count = self.all_tiles();
+        // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles]
+        let tile_grads = products(PLACES, self.c_in * tile_count, |place, dst| {
+            // SAFETY: dst is one place's [c_in, tiles]; lhs U[place] read transposed
+            // ([c_out, c_in] row-major); rhs dM[place] [c_out, tiles].
+            unsafe {
+                gemm(
+                    [self.c_in, tile_count, self.c_out],
+                    (dst, 1, tile_count),
+                    false,
+                    (
+                        kernels[place * self.c_out * self.c_in..].as_ptr(),
+                        self.c_in,
+                        1,
+                    ),
+                    (
+                        grad_tiles[place * self.c_out * tile_count..].as_ptr(),
+                        1,
+                        tile_count,
+                    ),
+                );
+            }
+        });
+        recycle([kernels, grad_tiles]);
+        let [in_h, in_w] = self.input;
+        let [top, left] = self.padding;
+        let [tiles_h, tiles_w] = self.tiles;
+        let plane = in_h * in_w;
+        // The padded input's rows, each split into its even and odd columns: tile column
+        // `tx` covers even and odd places `tx` and `tx + 1`.
+        let (padded_h, half) = (2 * tiles_h + 2, tiles_w + 1);
+        let input_grad = filled_by_chunks(self.batch * self.c_in * plane, plane, |index, plane| {
+            let (item, channel) = (index / self.c_in, index % self.c_in);
+            let mut scratch = TileScratch::default();
+            let mut padded = vec![0.0f32; padded_h * 2 * half];
+            for tile_row in 0..tiles_h {
+                // d = B dV Bᵀ for the tiles of this row, added onto their 4×4 places.
+                let first = (item * tiles_h + tile_row) * tiles_w;
+                let input = std::array::from_fn(|a| {
+                    std::array::from_fn(|b| {
+                        &tile_grads[((a * 4 + b) * self.c_in + channel) * tile_count + first..]
+                            [..tiles_w]
+                    })
+                });
+                let tiles = scratch.transform::<4, 4, 16>(input_transform_transposed, input);
+                for r in 0..4 {
+                    let row = &mut padded[(2 * tile_row + r) * 2 * half..][..2 * half];
+                    for s in 0..4 {
+                        let start = (s % 2) * half + s / 2;
+                        let values = &tiles[(r * 4 + s) * tiles_w..][..tiles_w];
+                        for (target, value) in row[start..][..tiles_w].iter_mut().zip(values) {
+                            *target += value;
+                        }
+                    }
+                }
+            }
+            // The input's places of the padded rows, less the padding.
+            for (y, row) in plane.chunks_exact_mut(in_w).enumerate() {
+                let (even, odd) = padded[(y + top) * 2 * half..][..2 * half].split_at(half);
+                merge_columns([even, odd], left, row);
+            }
+        });
+        recycle([tile_grads]);
+        from_vec(input_grad, [self.batch, self.c_in, in_h, in_w])
+    }
+
+    /// The gradient of the weight, `[c_out, c_in, 3, 3]`, given the output's.
+    pub(crate) fn weight_grad(
+        &self,
+        x: FloatTensor<Flex>,
+        grad: FloatTensor<Flex>,
+    ) -> FloatTensor<Flex> {
+        let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
+        let (x, grad) = (f32_slice(&x), f32_slice(&grad));
+        let grad_tiles = self.transformed_grad(grad);
+        let tiles = self.transformed_input(x);
+        let tile_count = self.all_tiles();
+        // dU[place] = dM[place] · V[place]ᵀ, [c_out, c_in]
+        let (c_in, pairs) = (self.c_in, self.c_out * self.c_in);
+        let kernel_grads = products(PLACES, pairs, |place, dst| {
+            // SAFETY: dst is one place's [c_out, c_in]; lhs dM[place] [c_out, tiles]; rhs
+            // V[place] read transposed ([c_in, tiles] row-major).
+            unsafe {
+                gemm(
+                    [self.c_out, c_in, tile_count],
+                    (dst, 1, c_in),
+                    false,
+                    (
+                        grad_tiles[place * self.c_out * tile_count..].as_ptr(),
+                        1,
+                        tile_count,
+                    ),
+                    (tiles[place * c_in * tile_count..].as_ptr(), tile_count, 1),
+                );
+            }
+        });
+        recycle([grad_tiles, tiles]);
+        // dW = Gᵀ dU G, for all input channels of an output channel at once.
+        let weight_grad = filled_by_chunks(pairs * 9, c_in * 9, |channel, kernels| {
+            let mut scratch = TileScratch::default();
+            let input = std::array::from_fn(|a| {
+                std::array::from_fn(|b| {
+                    &kernel_grads[(a * 4 + b) * pairs + channel * c_in..][..c_in]
+                })
+            });
+            let grads = scratch.transform::<4, 3, 9>(kernel_transform_transposed, input);
+            for (tap, values) in grads.chunks_exact(c_in).enumerate() {
+                for (kernel, &value) in kernels.chunks_exact_mut(9).zip(values) {
+                    kernel[tap] = value;
+                }
+            }
+        });
+        recycle([kernel_grads]);
+        from_vec(weight_grad, [self.c_out, self.c_in, 3, 3])
+    }
+
+    /// `U[place, c_out, c_in] = (G g Gᵀ)[place]` of every kernel `g = weight[c_out, c_in]`.
+    fn transformed_kernels(&self, weight: &[f32]) -> Vec<f32> {
+        let c_in = self.c_in;
+        let (buffer, places) = Places::new(self.c_out, c_in);
+        (0..self.c_out).into_par_iter().for_each_init(
+            || (TileScratch::default(), vec![0.0f32; 9 * c_in]),
+            |(scratch, taps), channel| {
+                // The output channel's kernels tap by tap, [9, c_in], then transformed.
+                let kernels = weight[channel * c_in * 9..][..c_in * 9].chunks_exact(9);
+                for (c, kernel) in kernels.enumerate() {
+                    for (tap, &value) in kernel.iter().enumerate() {
+                        taps[tap * c_in + c] = value;
+                    }
+                }
+                let input = std::array::from_fn(|i| {
+                    std::array::from_fn(|j| &taps[(i * 3 + j) * c_in..][..c_in])
+                });
+                // SAFETY: this output channel's row of every place.
+                unsafe {
+                    places.write(
+                        channel,
+                        0,
+                        scratch.transform::<3, 4, 16>(kernel_transform, input),
+                    )
+                };
+            },
+        );
+        buffer
+    }
+
+    /// `V[place, c_in, tile] = (Bᵀ d B)[place]` of every 4×4 tile `d` of the zero-padded
+    /// input.
+    fn transformed_input(&self, x: &[f32]) -> Vec<f32> {
+        let [in_h, in_w] = self.input;
+        let [top, left] = self.padding;
+        let [tiles_h, tiles_w] = self.tiles;
+        // A padded row split into its even and odd columns: tile `tx` reads columns
+        // `2tx..2tx + 4`, which are even and odd places `tx` and `tx + 1`.
+        let half = tiles_w + 1;
+        let (buffer, places) = Places::new(self.c_in, self.all_tiles());
+        (0..self.batch * self.c_in).into_par_iter().for_each_init(
+            || (TileScratch::default(), vec![0.0f32; 4 * 2 * half]),
+            |(scratch, rows), index| {
+                let (item, channel) = (index / self.c_in, index % self.c_in);
+                let plane = &x[index * in_h * in_w..][..in_h * in_w];
+                for tile_row in 0..tiles_h {
+                    // The tile row's four padded rows (zero where they are padding).
+                    rows.fill(0.0);
+                    for (r, split) in rows.chunks_exact_mut(2 * half).enumerate() {
+                        let y = (2 * tile_row + r).checked_sub(top).filter(|&y| y < in_h);
+                        let Some(y) = y else { continue };
+                        let (even, odd) = split.split_at_mut(half);
+                        split_columns(&plane[y * in_w..][..in_w], left, [even, odd]);
+                    }
+                    let input = std::array::from_fn(|r| {
+                        std::array::from_fn(|s| &rows[(r * 2 + s % 2) * half + s / 2..][..tiles_w])
+                    });
+                    let first = (item * tiles_h + tile_row) * tiles_w;
+                    // SAFETY: this tile row's tiles of this channel, in every place.
+                    unsafe {
+                        places.write(
+                            channel,
+                            first,
+                            scratch.transform::<4, 4, 16>(input_transform, input),
+                        )
+                    };
+                }
+            },
+        );
+        buffer
+    }
+
+    /// `dM[place, c_out, tile] = (A dY Aᵀ)[place]` of every 2×2 block `dY` of the output
+    /// gradient (zero past an odd output's edge).
+    fn transformed_grad(&self, grad: &[f32]) -> Vec<f32> {
+        let [out_h, out_w] = self.output;
+        let [tiles_h, tiles_w] = self.tiles;
+        let (buffer, places) = Places::new(self.c_out, self.all_tiles());
+        (0..self.batch * self.c_out).into_par_iter().for_each_init(
+            || (TileScratch::default(), vec![0.0f32; 2 * 2 * tiles_w]),
+            |(scratch, rows), index| {
+                let (item, channel) = (index / self.c_out, index % self.c_out);
+                let plane = &grad[index * out_h * out_w..][..out_h * out_w];
+                for tile_row in 0..tiles_h {
+                    // The block row's two output rows, split into even and odd columns.
+                    rows.fill(0.0);
+                    for (r, split) in rows.chunks_exact_mut(2 * tiles_w).enumerate() {
+                        let y = 2 * tile_row + r;
+                        if y < out_h {
+                            let (even, odd) = split.split_at_mut(tiles_w);
+                            split_columns(&plane[y * out_w..][..out_w], 0, [even, odd]);
+                        }
+                    }
+                    let input = std::array::from_fn(|r| {
+                        std::array::from_fn(|s| &rows[(r * 2 + s) * tiles_w..][..tiles_w])
+                    });
+                    let first = (item * tiles_h + tile_row) * tiles_w;
+                    // SAFETY: this block row's tiles of this channel, in every place.
+                    unsafe {
+                        places.write(
+                            channel,
+                            first,
+                            scratch.transform::<2, 4, 16>(output_transform_transposed, input),
+                        )
+                    };
+                }
+            },
+        );
+        buffer
+    }
+}
+
+/// Splits a row whose first element is at column `offset` into its even and odd columns:
+/// column `c` goes to place `c / 2` of `split[c % 2]`.
+fn split_columns(row: &[f32], offset: usize, [even, odd]: [&mut [f32]; 2]) {
+    let (mut row, mut column) = (row, offset);
+    if column % 2 == 1
+        && let Some((&first, rest)) = row.split_first()
+    {
+        odd[column / 2] = first;
+        (row, column) = (rest, column + 1);
+    }
+    let start = column / 2;
+    let pairs = row.chunks_exact(2);
+    if let [last] = pairs.remainder() {
+        even[start + row.len() / 2] = *last;
+    }
+    for ((pair, even), odd) in pairs.zip(&mut even[start..]).zip(&mut odd[start..]) {
+        (*even, *odd) = (pair[0], pair[1]);
+    }
+}
+
+/// The inverse of [`split_columns`]: fills `row` (its first element at column `offset`)
+/// from the even and odd columns.
+fn merge_columns([even, odd]: [&[f32]; 2], offset: usize, row: &mut [f32]) {
+    let (row, column) = match row.split_first_mut() {
+        Some((first, rest)) if offset % 2 == 1 => {
+            *first = odd[offset / 2];
+            (rest, offset + 1)
+        }
+        _ => (row, offset),
+    };
+    let start = column / 2;
+    let len = row.len();
+    let mut pairs = row.chunks_exact_mut(2);
+    for ((pair, &even), &odd) in (&mut pairs).zip(&even[start..]).zip(&odd[start..]) {
+        (pair[0], pair[1]) = (even, odd);
+    }
+    if let [last] = pairs.into_remainder() {
+        *last = even[start + len / 2];
+    }
+}
+
+/// The values a transform works on (`f32`; a trait so that the formulas read as algebra).
+trait Value:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Neg<Output = Self> + Mul<f32, Output = Self>
+{
+}
+
+impl<T> Value for T where
+    T: Copy + Add<Output = T> + Sub<Output = T> + Neg<Output = T> + Mul<f32, Output = T>
+{
+}
+
+/// `Bᵀ d`: `Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]`, the input
+/// tiles' transform (`Bᵀ d B`).
+#[inline(always)]
+fn input_transform<T: Value>([d0, d1, d2, d3]: [T; 4]) -> [T; 4] {
+    [d0 - d2, d1 + d2, d2 - d1, d1 - d3]
+}
+
+/// `B v`, the transpose of [`input_transform`], for the input gradient (`B dV Bᵀ`).
+#[inline(always)]
+fn input_transform_transposed<T: Value>([v0, v1, v2, v3]: [T; 4]) -> [T; 4] {
+    [v0, v1 - v2 + v3, v1 + v2 - v0, -v3]
+}
+
+/// `G g`: `G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]]`, the kernels' transform
+/// (`G g Gᵀ`).
+#[inline(always)]
+fn kernel_transform<T: Value>([g0, g1, g2]: [T; 3]) -> [T; 4] {
+    let (even, odd) = ((g0 + g2) * 0.5, g1 * 0.5);
+    [g0, even + odd, even - odd, g2]
+}
+
+/// `Gᵀ u`, the transpose of [`kernel_transform`], for the kernels' gradient (`Gᵀ dU G`).
+#[inline(always)]
+fn kernel_transform_transposed<T: Value>([u0, u1, u2, u3]: [T; 4]) -> [T; 3] {
+    let (sum, difference) = ((u1 + u2) * 0.5, (u1 - u2) * 0.5);
+    [u0 + sum, difference, sum + u3]
+}
+
+/// `Aᵀ m`: `Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]]`, the output blocks' transform (`Aᵀ M A`).
+#[inline(always)]
+fn output_transform<T: Value>([m0, m1, m2, m3]: [T; 4]) -> [T; 2] {
+    [m0 + m1 + m2, m1 - m2 - m3]
+}
+
+/// `A y`, the transpose of [`output_transform`], for the output gradient (`A dY Aᵀ`).
+#[inline(always)]
+fn output_transform_transposed<T: Value>([y0, y1]: [T; 2]) -> [T; 4] {
+    [y0, y0 + y1, y0 - y1, -y1]
+}
+
+/// `T x Tᵀ` for the 1-D transform `transform(v) = T v`: `transform` along every row of `x`,
+/// then along every column. (Plain loops over fixed-size arrays, which the compiler
+/// unrolls into straight-line arithmetic.)
+#[inline(always)]
+fn separable<const I: usize, const O: usize>(
+    x: &[[f32; I]; I],
+    transform: impl Fn([f32; I]) -> [f32; O],
+) -> [[f32; O]; O] {
+    let mut rows = [[0.0; O]; I];
+    for i in 0..I {
+        rows[i] = transform(x[i]);
+    }
+    let mut result = [[0.0; O]; O];
+    for b in 0..O {
+        let mut column = [0.0; I];
+        for i in 0..I {
+            column[i] = rows[i][b];
+        }
+        let column = transform(column);
+        for a in 0..O {
+            result[a][b] = column[a];
+        }
+    }
+    result
+}
+
+/// The result buffer of [`TileScratch::transform`], kept from call to call by a thread.
+#[derive(Default)]
+struct TileScratch {
+    result: Vec<f32>,
+}
+
+impl TileScratch {
+    /// `T x Tᵀ` of `len` matrices at once, `x[i][j]` being the slice of their `(i, j)`
+    /// elements (`len` each), for the 1-D transform `transform(v) = T v`: the `[P, len]`
+    /// results (`P = O·O`), `(a, b)` at row `a·O + b`.
+    ///
+    /// The loop over the matrices has a body of plain arithmetic on one element of each
+    /// slice, which the compiler vectorises: each operation on 16 matrices at once.
+    fn transform<const I: usize, const O: usize, const P: usize>(
+        &mut self,
+        transform: impl Fn([f32; I]) -> [f32; O] + Copy,
+        x: [[&[f32]; I]; I],
+    ) -> &[f32] {
+        assert_eq!(P, O * O, "one result row per place");
+        let len = x[0][0].len();
+        let x = x.map(|row| row.map(|values| &values[..len]));
+        self.result.resize(P * len, 0.0);
+        let mut rows = self.result.chunks_exact_mut(len);
+        let out: [&mut [f32]; P] = std::array::from_fn(|_| rows.next().expect("P rows"));
+        for n in 0..len {
+            let mut tile = [[0.0; I]; I];
+            for i in 0..I {
+                for j in 0..I {
+                    tile[i][j] = x[i][j][n];
+                }
+            }
+            let result = separable(&tile, transform);
+            for a in 0..O {
+                for b in 0..O {
+                    out[a * O + b][n] = result[a][b];
+                }
+            }
+        }
+        &self.result
+    }
+}
+
+/// The layout `[PLACES, channels, len]` of transformed tiles (or kernels), written by the
+/// threads from [`TileScratch::transform`]'s results.
+#[derive(Clone, Copy)]
+struct Places {
+    target: Shared,
+    channels: usize,
+    len: usize,
+}
+
+impl Places {
+    /// A buffer for `channels × len` transformed tiles and the writer into it.
+    fn new(channels: usize, len: usize) -> (Vec<f32>, Self) {
+        let mut buffer = spare(PLACES * channels * len);
+        let target = Shared::new(&mut buffer);
+        (
+            buffer,
+            Self {
+                target,
+                channels,
+                len,
+            },
+        )
+    }
+
+    /// Writes `values` (`[PLACES, n]`) at `[·, channel, first..first + n]`.
+    ///
+    /// # Safety
+    /// `first + n` must be at most `len`, the buffer of [`new`](Self::new) must still be
+    /// alive, and no other thread may write these places meanwhile.
+    unsafe fn write(&self, channel: usize, first: usize, values: &[f32]) {
+        let n = values.len() / PLACES;
+        debug_assert!(first + n <= self.len && channel < self.channels);
+        for (place, values) in values.chunks_exact(n).enumerate() {
+            let start = (place * self.channels + channel) * self.len + first;
+            // SAFETY: inside the buffer and written by this caller only (the contract).
+            let target = unsafe { std::slice::from_raw_parts_mut(self.target.at(start), n) };
+            target.copy_from_slice(values);
+        }
+    }
+}
+
+/// `count` products into one buffer of `count × len` values, `product(index, dst)` writing
+/// all `len` of its own, shared out among the threads.
+fn products(count: usize, len: usize, product: impl Fn(usize, *mut f32) + Sync) -> Vec<f32> {
+    let mut buffer = spare(count * len);
+    let target = Shared::new(&mut buffer);
+    (0..count).into_par_iter().for_each(|index| {
+        // SAFETY: this product's own `len` values of the buffer.
+        product(index, unsafe { target.at(index * len) })
+    });
+    buffer
+}
+
+thread_local! {
+    /// The transformed tiles' buffers of this thread's last calls, for the next ones: they
+    /// are 16 MiB each for the residual blocks of a 256² generator, and would otherwise be
+    /// fresh memory (page faults and the kernel's clearing) on every call.
+    static SPARE: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// At most this many buffers are kept in [`SPARE`] (a forward pass uses three at once).
+const SPARE_BUFFERS: usize = 4;
+
+/// A buffer of at least `len` values (of any content): the smallest spare one of this
+/// thread's that is long enough, else the longest made longer, else a new one.
+fn spare(len: usize) -> Vec<f32> {
+    let mut buffer = SPARE
+        .with_borrow_mut(|spare| {
+            let fitting = (0..spare.len())
+                .filter(|&index| spare[index].len() >= len)
+                .min_by_key(|&index| spare[index].len());
+            let longest = (0..spare.len()).max_by_key(|&index| spare[index].len());
+            fitting.or(longest).map(|index| spare.swap_remove(index))
+        })
+        .unwrap_or_default();
+    if buffer.len() < len {
+        buffer.resize(len, 0.0);
+    }
+    buffer
+}
+
+/// Keeps `buffers` for this thread's next calls of [`spare`]: the [`SPARE_BUFFERS`] longest.
+fn recycle<const N: usize>(buffers: [Vec<f32>; N]) {
+    SPARE.with_borrow_mut(|spare| {
+        for buffer in buffers {
+            spare.push(buffer);
+            if spare.len() > SPARE_BUFFERS {
+                let shortest = (0..spare.len()).min_by_key(|&index| spare[index].len());
+                shortest.map(|index| spare.swap_remove(index));
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BT: [[f32; 4]; 4] = [
+        [1.0, 0.0, -1.0, 0.0],
+        [0.0, 1.0, 1.0, 0.0],
+        [0.0, -1.0, 1.0, 0.0],
+        [0.0, 1.0, 0.0, -1.0],
+    ];
+    const G: [[f32; 3]; 4] = [
+        [1.0, 0.0, 0.0],
+        [0.5, 0.5, 0.5],
+        [0.5, -0.5, 0.5],
+        [0.0, 0.0, 1.0],
+    ];
+    const AT: [[f32; 4]; 2] = [[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, -1.0]];
+
+    fn transpose<const R: usize, const C: usize>(matrix: [[f32; C]; R]) -> [[f32; R]; C] {
+        std::array::from_fn(|c| std::array::from_fn(|r| matrix[r][c]))
+    }
+
+    fn multiply<const R: usize, const K: usize, const C: usize>(
+        left: &[[f32; K]; R],
+        right: &[[f32; C]; K],
+    ) -> [[f32; C]; R] {
+        std::array::from_fn(|r| {
+            std::array::from_fn(|c| (0..K).map(|k| left[r][k] * right[k][c]).sum())
+        })
+    }
+
+    #[test]
+    fn columns_split_and_merge() {
+        for (len, offset) in [
+            (0_usize, 0_usize),
+            (1, 0),
+            (1, 1),
+            (6, 0),
+            (7, 0),
+            (6, 1),
+            (7, 1),
+            (5, 3),
+        ] {
+            let row: Vec<f32> = (0..len).map(|x| x as f32 + 1.0).collect();
+            let half = (len + offset).div_ceil(2) + 1;
+            let (mut even, mut odd) = (vec![0.0; half], vec![0.0; half]);
+            split_columns(&row, offset, [&mut even, &mut odd]);
+            for (x, &value) in row.iter().enumerate() {
+                let column = x + offset;
+                let split = if column % 2 == 0 { &even } else { &odd };
+                assert_eq!(split[column / 2], value, "{len} {offset} {x}");
+            }
+            let mut merged = vec![0.0; len];
+            merge_columns([&even, &odd], offset, &mut merged);
+            assert_eq!(merged, row, "{len} {offset}");
+        }
+    }
+
+    /// `y[i] = Σ_k d[i + k] g[k]` in one dimension: `Aᵀ [(G g) ⊙ (Bᵀ d)]`.
+    #[test]
+    fn the_matrices_compute_a_correlation() {
+        let (d, g) = ([0.3f32, -1.2, 2.5, 0.7], [1.5f32, -0.25, 0.75]);
+        let v = multiply(&BT, &d.map(|x| [x]));
+        let u = multiply(&G, &g.map(|x| [x]));
+        let m: [[f32; 1]; 4] = std::array::from_fn(|p| [v[p][0] * u[p][0]]);
+        let y = multiply(&AT, &m);
+        for (i, [value]) in y.iter().enumerate() {
+            let expected: f32 = (0..3).map(|k| d[i + k] * g[k]).sum();
+            assert!(
+                (value - expected).abs() < 1e-6,
+                "{i}: {value} vs {expected}"
+            );
+        }
+    }
+
+    /// `T x Tᵀ` through [`TileScratch::transform`] (with a last, partial set of lanes) is
+    /// the matrix products, for each transform and its transpose.
+    #[test]
+    fn transforms_are_their_matrices() {
+        fn check<const I: usize, const O: usize, const P: usize>(
+            matrix: [[f32; I]; O],
+            transform: impl Fn([f32; I]) -> [f32; O] + Copy,
+        ) {
+            let len = 19;
+            let values: Vec<Vec<f32>> = (0..I * I)
+                .map(|e| {
+                    (0..len)
+                        .map(|n| ((e * 7 + n * 3) % 11) as f32 - 5.0)
+                        .collect()
+                })
+                .collect();
+            let mut scratch = TileScratch::default();
+            let x = std::array::from_fn(|i| std::array::from_fn(|j| &values[i * I + j][..]));
+            let result = scratch.transform::<I, O, P>(transform, x).to_vec();
+            for n in 0..len {
+                let tile: [[f32; I]; I] =
+                    std::array::from_fn(|i| std::array::from_fn(|j| values[i * I + j][n]));
+                let expected = multiply(&multiply(&matrix, &tile), &transpose(matrix));
+                for a in 0..O {
+                    for b in 0..O {
+                        let value = result[(a * O + b) * len + n];
+                        assert_eq!(value, expected[a][b], "{a} {b} {n}");
+                    }
+                }
+            }
+        }
+        check::<4, 4, 16>(BT, input_transform);
+        check::<4, 4, 16>(transpose(BT), input_transform_transposed);
+        check::<3, 4, 16>(G, kernel_transform);
+        check::<4, 3, 9>(transpose(G), kernel_transform_transposed);
+        check::<4, 2, 4>(AT, output_transform);
+        check::<2, 4, 16>(transpose(AT), output_transform_transposed);
+    }
+}
