@@ -539,6 +539,9 @@ fn separable<const I: usize, const O: usize>(
     result
 }
 
+/// Matrices [`transform_matrices`] transforms at once: one AVX-512 vector of `f32`.
+const LANES: usize = 16;
+
 /// The result buffer of [`TileScratch::transform`], kept from call to call by a thread.
 #[derive(Default)]
 struct TileScratch {
@@ -549,9 +552,6 @@ impl TileScratch {
     /// `T x Tᵀ` of `len` matrices at once, `x[i][j]` being the slice of their `(i, j)`
     /// elements (`len` each), for the 1-D transform `transform(v) = T v`: the `[P, len]`
     /// results (`P = O·O`), `(a, b)` at row `a·O + b`.
-    ///
-    /// The loop over the matrices has a body of plain arithmetic on one element of each
-    /// slice, which the compiler vectorises: each operation on 16 matrices at once.
     fn transform<const I: usize, const O: usize, const P: usize>(
         &mut self,
         transform: impl Fn([f32; I]) -> [f32; O] + Copy,
@@ -559,25 +559,96 @@ impl TileScratch {
     ) -> &[f32] {
         assert_eq!(P, O * O, "one result row per place");
         let len = x[0][0].len();
-        let x = x.map(|row| row.map(|values| &values[..len]));
         self.result.resize(P * len, 0.0);
         let mut rows = self.result.chunks_exact_mut(len);
         let out: [&mut [f32]; P] = std::array::from_fn(|_| rows.next().expect("P rows"));
-        for n in 0..len {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F.
+                unsafe { transform_avx512(transform, x, out) };
+                return &self.result;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2.
+                unsafe { transform_avx2(transform, x, out) };
+                return &self.result;
+            }
+        }
+        transform_matrices(transform, x, out);
+        &self.result
+    }
+}
+
+/// [`transform_matrices`] compiled for AVX-512 (the crate is built for the baseline CPU,
+/// where the loop's vectors are four values wide).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn transform_avx512<const I: usize, const O: usize, const P: usize>(
+    transform: impl Fn([f32; I]) -> [f32; O] + Copy,
+    x: [[&[f32]; I]; I],
+    out: [&mut [f32]; P],
+) {
+    transform_matrices(transform, x, out)
+}
+
+/// [`transform_matrices`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn transform_avx2<const I: usize, const O: usize, const P: usize>(
+    transform: impl Fn([f32; I]) -> [f32; O] + Copy,
+    x: [[&[f32]; I]; I],
+    out: [&mut [f32]; P],
+) {
+    transform_matrices(transform, x, out)
+}
+
+/// `out[a·O + b][n] = (T x_n Tᵀ)[a][b]` for every `n`, `x_n[i][j] = x[i][j][n]`.
+///
+/// [`LANES`] matrices at a time, copied into local arrays: the loop over them is plain
+/// arithmetic on one element of each array, which the compiler vectorises (each operation
+/// on all of them at once).
+#[inline(always)]
+fn transform_matrices<const I: usize, const O: usize, const P: usize>(
+    transform: impl Fn([f32; I]) -> [f32; O] + Copy,
+    x: [[&[f32]; I]; I],
+    mut out: [&mut [f32]; P],
+) {
+    let len = out[0].len();
+    for start in (0..len).step_by(LANES) {
+        let count = LANES.min(len - start);
+        let mut tiles = [[[0.0f32; LANES]; I]; I];
+        for i in 0..I {
+            for j in 0..I {
+                let values = &x[i][j][start..start + count];
+                match <&[f32; LANES]>::try_from(values) {
+                    // A copy of known length, which compiles to two vector moves.
+                    Ok(values) => tiles[i][j] = *values,
+                    Err(_) => tiles[i][j][..count].copy_from_slice(values),
+                }
+            }
+        }
+        let mut results = [[0.0f32; LANES]; P];
+        for lane in 0..LANES {
             let mut tile = [[0.0; I]; I];
             for i in 0..I {
                 for j in 0..I {
-                    tile[i][j] = x[i][j][n];
+                    tile[i][j] = tiles[i][j][lane];
                 }
             }
             let result = separable(&tile, transform);
             for a in 0..O {
                 for b in 0..O {
-                    out[a * O + b][n] = result[a][b];
+                    results[a * O + b][lane] = result[a][b];
                 }
             }
         }
-        &self.result
+        for (out, result) in out.iter_mut().zip(&results) {
+            match <&mut [f32; LANES]>::try_from(&mut out[start..start + count]) {
+                Ok(out) => *out = *result,
+                Err(_) => out[start..start + count].copy_from_slice(&result[..count]),
+            }
+        }
     }
 }
 
