@@ -140,7 +140,7 @@ fn tap_convolutions_match_burns_with_gradients() {
     let device = common::device().autodiff();
     // (c_in, c_out, kernel [h, w], stride [h, w], padding (top, left, bottom, right),
     //  input [n, h, w])
-    for (c_in, c_out, kernel, stride, padding, [batch, height, width]) in [
+    for (c_in, c_out, kernel, stride, padding, shape) in [
         (16, 16, [3, 3], [1, 1], (0, 0, 0, 0), [1, 6, 6]), // residual block, smallest map
         (16, 24, [3, 3], [1, 1], (0, 0, 0, 0), [2, 9, 13]), // rectangular, batch 2
         (16, 32, [4, 4], [1, 1], (1, 1, 1, 1), [2, 9, 9]), // PatchGAN's stride-1 layer
@@ -166,23 +166,36 @@ fn tap_convolutions_match_burns_with_gradients() {
         (256, 24, [7, 7], [1, 1], (3, 3, 3, 3), [1, 8, 9]), // 7×7, zero padded
         (256, 3, [3, 3], [1, 1], (1, 1, 1, 1), [1, 5, 6]),  // thin output: a product per tap
     ] {
-        let (top, left, bottom, right) = padding;
-        let name = format!(
-            "conv {c_in}→{c_out} k{kernel:?} s{stride:?} p{padding:?} n{batch} {height}×{width}"
-        );
-        let conv = Conv2dConfig::new([c_in, c_out], kernel)
-            .with_stride(stride)
-            .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
-            .init(&device);
-        assert_same_as_burns(
-            &name,
-            [batch, c_in, height, width],
-            &conv.weight,
-            conv.bias.as_ref(),
-            |x| conv.forward(x),
-            |x| conv2d(&conv, x),
-        );
+        assert_conv2d_same_as_burns(&device, [c_in, c_out], kernel, stride, padding, shape);
     }
+}
+
+/// [`assert_same_as_burns`] for a `Conv2d` of `[c_in, c_out]` channels with padding
+/// `(top, left, bottom, right)` on inputs of `[batch, height, width]`.
+fn assert_conv2d_same_as_burns(
+    device: &Device,
+    [c_in, c_out]: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: (usize, usize, usize, usize),
+    [batch, height, width]: [usize; 3],
+) {
+    let (top, left, bottom, right) = padding;
+    let name = format!(
+        "conv {c_in}→{c_out} k{kernel:?} s{stride:?} p{padding:?} n{batch} {height}×{width}"
+    );
+    let conv = Conv2dConfig::new([c_in, c_out], kernel)
+        .with_stride(stride)
+        .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
+        .init(device);
+    assert_same_as_burns(
+        &name,
+        [batch, c_in, height, width],
+        &conv.weight,
+        conv.bias.as_ref(),
+        |x| conv.forward(x),
+        |x| conv2d(&conv, x),
+    );
 }
 
 /// 3×3 convolutions of stride 1 with 32 channels and more run by Winograd's F(2×2, 3×3)
@@ -192,7 +205,7 @@ fn tap_convolutions_match_burns_with_gradients() {
 fn winograd_convolutions_match_burns_with_gradients() {
     let device = common::device().autodiff();
     // (c_in, c_out, padding (top, left, bottom, right), input [n, h, w])
-    for (c_in, c_out, padding, [batch, height, width]) in [
+    for (c_in, c_out, padding, shape) in [
         (32, 32, (0, 0, 0, 0), [1, 6, 6]), // residual block after padding, even output
         (48, 40, (1, 1, 1, 1), [2, 9, 13]), // zero padded, odd output, batch 2
         (32, 64, (0, 2, 1, 0), [1, 7, 5]), // uneven padding
@@ -201,19 +214,7 @@ fn winograd_convolutions_match_burns_with_gradients() {
         (256, 32, (0, 0, 0, 0), [2, 6, 7]), // residual block of ngf 64
         (32, 256, (2, 0, 0, 2), [1, 4, 4]), // padding wider than a tile's overlap
     ] {
-        let (top, left, bottom, right) = padding;
-        let name = format!("winograd conv {c_in}→{c_out} p{padding:?} n{batch} {height}×{width}");
-        let conv = Conv2dConfig::new([c_in, c_out], [3, 3])
-            .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
-            .init(&device);
-        assert_same_as_burns(
-            &name,
-            [batch, c_in, height, width],
-            &conv.weight,
-            conv.bias.as_ref(),
-            |x| conv.forward(x),
-            |x| conv2d(&conv, x),
-        );
+        assert_conv2d_same_as_burns(&device, [c_in, c_out], [3, 3], [1, 1], padding, shape);
     }
 }
 
