@@ -8,9 +8,12 @@
 //! (`docs/benchmarks.md`).
 //!
 //! On Flex, every convolution and transposed convolution of the networks runs instead on
-//! [`TapConv`](super::tap_conv): one matrix product per kernel tap reading the input where
-//! it lies (strided layers split into phases, thin layers with the taps folded into one
-//! product), for the forward pass and both gradients. Where the plan does not apply
+//! this crate's kernels, for the forward pass and both gradients: the 3×3 stride-1 layers
+//! of 32 channels and more (the residual blocks) by Winograd's F(2×2, 3×3), 16 matrix
+//! products of transformed tiles with 2.25× fewer multiply-adds (`model::winograd`), and
+//! the others as one matrix product per kernel tap reading the input where it lies
+//! (strided layers split into phases, thin layers with the taps folded into one product;
+//! `model::tap_conv`). Where neither plan applies
 //! (dilation, groups, a non-`f32` tensor), the forward pass and input gradient are Burn's
 //! and the weight gradient is one matrix product of the output gradient with the input's
 //! patches, `dW = grad · colsᵀ`, as PyTorch computes it.
@@ -53,7 +56,8 @@ use super::winograd::Winograd;
 /// as operations of their own, so that a backend can run all three with its own kernels.
 ///
 /// The default bodies are the backend's own convolutions, with a weight gradient of one
-/// matrix product; Flex overrides them with [`TapConv`](super::tap_conv). The autodiff
+/// matrix product; Flex overrides them with this crate's kernels (`model::winograd`,
+/// `model::tap_conv`; see the [module](self) documentation). The autodiff
 /// implementation records the backward pass that calls them.
 #[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
 pub trait GemmGradConv: Backend {
@@ -121,9 +125,9 @@ pub trait GemmGradConv: Backend {
     }
 }
 
-/// Flex runs convolutions and transposed convolutions tap by tap ([`TapConv`]), forward
-/// and backward, and the rest with its own convolution (and the matrix-product weight
-/// gradient).
+/// Flex runs the residual blocks' convolutions by Winograd's algorithm (`Winograd`), the
+/// other convolutions and the transposed convolutions tap by tap (`TapConv`), forward and
+/// backward, and the rest with its own convolution (and the matrix-product weight gradient).
 #[cfg(feature = "flex")]
 impl GemmGradConv for burn::backend::Flex {
     fn conv2d_gemm_grad(
