@@ -29,9 +29,10 @@
 //! Used on Flex for undilated, ungrouped 3×3 convolutions of stride 1 with at least
 //! [`MIN_CHANNELS`] input and output channels: in the networks, the residual blocks.
 //! The 16 products of a pass are shared out among the threads, each product on one thread;
-//! the transforms run by channels on all threads. The tiles' buffers are kept by the
-//! calling thread for its next calls ([`SPARE_BUFFERS`] of them, the largest ones it has
-//! used).
+//! the transforms run by channels on all threads. Maps whose tile buffers would pass
+//! [`GROUP_BYTES`] (residual blocks above 256² inputs) are taken a group of tile rows at a
+//! time, so memory does not grow fourfold with the map; the buffers are kept by the
+//! calling thread for its next calls ([`SPARE_BUFFERS`] of them, the largest it has used).
 
 use burn::backend::Flex;
 use burn::backend::TensorMetadata;
@@ -39,15 +40,20 @@ use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::DType;
 
-use std::ops::{Add, Mul, Neg, Sub};
+use std::ops::{Add, Mul, Neg, Range, Sub};
 
 use rayon::prelude::*;
 
-use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
+use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec, zeros};
 use super::tap_conv::{Shared, gemm};
 
 /// Places of a transformed tile.
 const PLACES: usize = 16;
+
+/// The most bytes of one buffer of transformed tiles: larger maps (a generator's residual
+/// blocks above 256² inputs) are taken a group of tile rows at a time, so that the buffers
+/// stay below this size instead of growing with the map.
+const GROUP_BYTES: usize = 32 << 20;
 
 /// Layers with fewer input or output channels than this run tap by tap: their products are
 /// too small for the transforms to pay off.
@@ -67,6 +73,8 @@ pub(crate) struct Winograd {
     /// Tiles per column and per row of one item: one per 2×2 block of outputs, the last
     /// reaching past the output when it is odd.
     tiles: [usize; 2],
+    /// The most bytes of one buffer of transformed tiles ([`GROUP_BYTES`]).
+    group_bytes: usize,
 }
 
 impl Winograd {
@@ -106,17 +114,30 @@ impl Winograd {
             input: [in_h, in_w],
             output,
             tiles: [output[0].div_ceil(2), output[1].div_ceil(2)],
+            group_bytes: GROUP_BYTES,
         })
     }
 
-    /// Tiles of one item.
-    fn item_tiles(&self) -> usize {
-        self.tiles[0] * self.tiles[1]
+    /// Rows of tiles of the batch (`tiles_h` per item).
+    fn tile_rows(&self) -> usize {
+        self.batch * self.tiles[0]
     }
 
-    /// Tiles of the batch: the columns of every product.
-    fn all_tiles(&self) -> usize {
-        self.batch * self.item_tiles()
+    /// The rows of tiles each pass takes at a time: as many as keep one buffer of
+    /// transformed tiles within `group_bytes` (all of them at the networks' training
+    /// sizes), at least one.
+    fn groups(&self) -> impl Iterator<Item = Range<usize>> + use<> {
+        let row_bytes = PLACES * self.c_in.max(self.c_out) * self.tiles[1] * size_of::<f32>();
+        let per_group = (self.group_bytes / row_bytes.max(1)).max(1);
+        let rows = self.tile_rows();
+        (0..rows)
+            .step_by(per_group)
+            .map(move |first| first..(first + per_group).min(rows))
+    }
+
+    /// `(item, tile row in the item)` of row `row` of the batch's tiles.
+    fn tile_row(&self, row: usize) -> (usize, usize) {
+        (row / self.tiles[0], row % self.tiles[0])
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`.
@@ -128,58 +149,68 @@ impl Winograd {
         let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
         let (x, weight) = (f32_slice(&x), f32_slice(&weight));
         let kernels = self.transformed_kernels(weight);
-        let tiles = self.transformed_input(x);
-        let tile_count = self.all_tiles();
-        // M[place] = U[place] · V[place], [c_out, tiles]
-        let products = products(PLACES, self.c_out * tile_count, |place, dst| {
-            // SAFETY: dst is one place's [c_out, tiles]; lhs U[place] [c_out, c_in]; rhs
-            // V[place] [c_in, tiles], all row-major.
-            unsafe {
-                gemm(
-                    [self.c_out, tile_count, self.c_in],
-                    (dst, 1, tile_count),
-                    false,
-                    (
-                        kernels[place * self.c_out * self.c_in..].as_ptr(),
-                        1,
-                        self.c_in,
-                    ),
-                    (
-                        tiles[place * self.c_in * tile_count..].as_ptr(),
-                        1,
-                        tile_count,
-                    ),
-                );
-            }
-        });
-        recycle([kernels, tiles]);
         let [out_h, out_w] = self.output;
-        let [tiles_h, tiles_w] = self.tiles;
-        let plane = out_h * out_w;
-        let output = filled_by_chunks(self.batch * self.c_out * plane, plane, |index, plane| {
-            let (item, channel) = (index / self.c_out, index % self.c_out);
-            let mut scratch = TileScratch::default();
-            for tile_row in 0..tiles_h {
-                // Y = Aᵀ M A for the tiles of this row, then the 2×2 blocks to their places.
-                let first = (item * tiles_h + tile_row) * tiles_w;
-                let input = std::array::from_fn(|a| {
-                    std::array::from_fn(|b| {
-                        &products[((a * 4 + b) * self.c_out + channel) * tile_count + first..]
-                            [..tiles_w]
-                    })
-                });
-                let blocks = scratch.transform::<4, 2, 4>(output_transform, input);
-                for r in 0..2 {
-                    let y = 2 * tile_row + r;
-                    if y < out_h {
-                        let (even, odd) =
-                            blocks[r * 2 * tiles_w..][..2 * tiles_w].split_at(tiles_w);
-                        merge_columns([even, odd], 0, &mut plane[y * out_w..][..out_w]);
-                    }
+        let tiles_w = self.tiles[1];
+        let plane_len = out_h * out_w;
+        let mut output = zeros(self.batch * self.c_out * plane_len);
+        let target = Shared::new(&mut output);
+        for rows in self.groups() {
+            let tiles = self.transformed_input(x, rows.clone());
+            let tile_count = rows.len() * tiles_w;
+            // M[place] = U[place] · V[place], [c_out, tiles]
+            let products = products(PLACES, self.c_out * tile_count, |place, dst| {
+                // SAFETY: dst is one place's [c_out, tiles]; lhs U[place] [c_out, c_in]; rhs
+                // V[place] [c_in, tiles], all row-major.
+                unsafe {
+                    gemm(
+                        [self.c_out, tile_count, self.c_in],
+                        (dst, 1, tile_count),
+                        false,
+                        (
+                            kernels[place * self.c_out * self.c_in..].as_ptr(),
+                            1,
+                            self.c_in,
+                        ),
+                        (
+                            tiles[place * self.c_in * tile_count..].as_ptr(),
+                            1,
+                            tile_count,
+                        ),
+                    );
                 }
-            }
-        });
-        recycle([products]);
+            });
+            recycle([tiles]);
+            // Y = Aᵀ M A for each row of tiles, the 2×2 blocks to their places.
+            (0..self.c_out).into_par_iter().for_each_init(
+                TileScratch::default,
+                |scratch, channel| {
+                    for (index, row) in rows.clone().enumerate() {
+                        let (item, tile_row) = self.tile_row(row);
+                        let input = std::array::from_fn(|a| {
+                            std::array::from_fn(|b| {
+                                let place = (a * 4 + b) * self.c_out + channel;
+                                &products[place * tile_count + index * tiles_w..][..tiles_w]
+                            })
+                        });
+                        let blocks = scratch.transform::<4, 2, 4>(output_transform, input);
+                        let start = (item * self.c_out + channel) * plane_len;
+                        // SAFETY: one plane of the output, which only this channel's task writes.
+                        let plane =
+                            unsafe { std::slice::from_raw_parts_mut(target.at(start), plane_len) };
+                        for r in 0..2 {
+                            let y = 2 * tile_row + r;
+                            if y < out_h {
+                                let (even, odd) =
+                                    blocks[r * 2 * tiles_w..][..2 * tiles_w].split_at(tiles_w);
+                                merge_columns([even, odd], 0, &mut plane[y * out_w..][..out_w]);
+                            }
+                        }
+                    }
+                },
+            );
+            recycle([products]);
+        }
+        recycle([kernels]);
         from_vec(output, [self.batch, self.c_out, out_h, out_w])
     }
 
@@ -192,70 +223,92 @@ impl Winograd {
         let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
         let (weight, grad) = (f32_slice(&weight), f32_slice(&grad));
         let kernels = self.transformed_kernels(weight);
-        let grad_tiles = self.transformed_grad(grad);
-        let tile_count = self.all_tiles();
-        // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles]
-        let tile_grads = products(PLACES, self.c_in * tile_count, |place, dst| {
-            // SAFETY: dst is one place's [c_in, tiles]; lhs U[place] read transposed
-            // ([c_out, c_in] row-major); rhs dM[place] [c_out, tiles].
-            unsafe {
-                gemm(
-                    [self.c_in, tile_count, self.c_out],
-                    (dst, 1, tile_count),
-                    false,
-                    (
-                        kernels[place * self.c_out * self.c_in..].as_ptr(),
-                        self.c_in,
-                        1,
-                    ),
-                    (
-                        grad_tiles[place * self.c_out * tile_count..].as_ptr(),
-                        1,
-                        tile_count,
-                    ),
-                );
-            }
-        });
-        recycle([kernels, grad_tiles]);
         let [in_h, in_w] = self.input;
         let [top, left] = self.padding;
         let [tiles_h, tiles_w] = self.tiles;
-        let plane = in_h * in_w;
-        // The padded input's rows, each split into its even and odd columns: tile column
-        // `tx` covers even and odd places `tx` and `tx + 1`.
-        let (padded_h, half) = (2 * tiles_h + 2, tiles_w + 1);
-        let input_grad = filled_by_chunks(self.batch * self.c_in * plane, plane, |index, plane| {
-            let (item, channel) = (index / self.c_in, index % self.c_in);
-            let mut scratch = TileScratch::default();
-            let mut padded = vec![0.0f32; padded_h * 2 * half];
-            for tile_row in 0..tiles_h {
-                // d = B dV Bᵀ for the tiles of this row, added onto their 4×4 places.
-                let first = (item * tiles_h + tile_row) * tiles_w;
-                let input = std::array::from_fn(|a| {
-                    std::array::from_fn(|b| {
-                        &tile_grads[((a * 4 + b) * self.c_in + channel) * tile_count + first..]
-                            [..tiles_w]
-                    })
-                });
-                let tiles = scratch.transform::<4, 4, 16>(input_transform_transposed, input);
-                for r in 0..4 {
-                    let row = &mut padded[(2 * tile_row + r) * 2 * half..][..2 * half];
-                    for s in 0..4 {
-                        let start = (s % 2) * half + s / 2;
-                        let values = &tiles[(r * 4 + s) * tiles_w..][..tiles_w];
-                        for (target, value) in row[start..][..tiles_w].iter_mut().zip(values) {
-                            *target += value;
+        // Each plane's gradient on the padded input, its rows split into even and odd
+        // columns (tile column `tx` covers even and odd places `tx` and `tx + 1`): the
+        // tiles of one group add onto rows that the next group's first tiles add onto too.
+        let half = tiles_w + 1;
+        let padded_len = (2 * tiles_h + 2) * 2 * half;
+        let mut padded = zeros(self.batch * self.c_in * padded_len);
+        let target = Shared::new(&mut padded);
+        for rows in self.groups() {
+            let grad_tiles = self.transformed_grad(grad, rows.clone());
+            let tile_count = rows.len() * tiles_w;
+            // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles]
+            let tile_grads = products(PLACES, self.c_in * tile_count, |place, dst| {
+                // SAFETY: dst is one place's [c_in, tiles]; lhs U[place] read transposed
+                // ([c_out, c_in] row-major); rhs dM[place] [c_out, tiles].
+                unsafe {
+                    gemm(
+                        [self.c_in, tile_count, self.c_out],
+                        (dst, 1, tile_count),
+                        false,
+                        (
+                            kernels[place * self.c_out * self.c_in..].as_ptr(),
+                            self.c_in,
+                            1,
+                        ),
+                        (
+                            grad_tiles[place * self.c_out * tile_count..].as_ptr(),
+                            1,
+                            tile_count,
+                        ),
+                    );
+                }
+            });
+            recycle([grad_tiles]);
+            // d = B dV Bᵀ for each row of tiles, added onto their 4×4 places.
+            (0..self.c_in).into_par_iter().for_each_init(
+                TileScratch::default,
+                |scratch, channel| {
+                    for (index, row) in rows.clone().enumerate() {
+                        let (item, tile_row) = self.tile_row(row);
+                        let input = std::array::from_fn(|a| {
+                            std::array::from_fn(|b| {
+                                let place = (a * 4 + b) * self.c_in + channel;
+                                &tile_grads[place * tile_count + index * tiles_w..][..tiles_w]
+                            })
+                        });
+                        let tiles =
+                            scratch.transform::<4, 4, 16>(input_transform_transposed, input);
+                        let start = (item * self.c_in + channel) * padded_len;
+                        // SAFETY: one plane's padded gradient, which only this channel's task
+                        // adds onto.
+                        let plane =
+                            unsafe { std::slice::from_raw_parts_mut(target.at(start), padded_len) };
+                        for r in 0..4 {
+                            let row = &mut plane[(2 * tile_row + r) * 2 * half..][..2 * half];
+                            for s in 0..4 {
+                                let start = (s % 2) * half + s / 2;
+                                let values = &tiles[(r * 4 + s) * tiles_w..][..tiles_w];
+                                for (target, value) in
+                                    row[start..][..tiles_w].iter_mut().zip(values)
+                                {
+                                    *target += value;
+                                }
+                            }
                         }
                     }
+                },
+            );
+            recycle([tile_grads]);
+        }
+        recycle([kernels]);
+        // The input's places of the padded rows, less the padding.
+        let plane_len = in_h * in_w;
+        let input_grad = filled_by_chunks(
+            self.batch * self.c_in * plane_len,
+            plane_len,
+            |index, plane| {
+                let padded = &padded[index * padded_len..][..padded_len];
+                for (y, row) in plane.chunks_exact_mut(in_w).enumerate() {
+                    let (even, odd) = padded[(y + top) * 2 * half..][..2 * half].split_at(half);
+                    merge_columns([even, odd], left, row);
                 }
-            }
-            // The input's places of the padded rows, less the padding.
-            for (y, row) in plane.chunks_exact_mut(in_w).enumerate() {
-                let (even, odd) = padded[(y + top) * 2 * half..][..2 * half].split_at(half);
-                merge_columns([even, odd], left, row);
-            }
-        });
-        recycle([tile_grads]);
+            },
+        );
         from_vec(input_grad, [self.batch, self.c_in, in_h, in_w])
     }
 
@@ -267,29 +320,34 @@ impl Winograd {
     ) -> FloatTensor<Flex> {
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let (x, grad) = (f32_slice(&x), f32_slice(&grad));
-        let grad_tiles = self.transformed_grad(grad);
-        let tiles = self.transformed_input(x);
-        let tile_count = self.all_tiles();
-        // dU[place] = dM[place] · V[place]ᵀ, [c_out, c_in]
         let (c_in, pairs) = (self.c_in, self.c_out * self.c_in);
-        let kernel_grads = products(PLACES, pairs, |place, dst| {
-            // SAFETY: dst is one place's [c_out, c_in]; lhs dM[place] [c_out, tiles]; rhs
-            // V[place] read transposed ([c_in, tiles] row-major).
-            unsafe {
-                gemm(
-                    [self.c_out, c_in, tile_count],
-                    (dst, 1, c_in),
-                    false,
-                    (
-                        grad_tiles[place * self.c_out * tile_count..].as_ptr(),
-                        1,
-                        tile_count,
-                    ),
-                    (tiles[place * c_in * tile_count..].as_ptr(), tile_count, 1),
-                );
-            }
-        });
-        recycle([grad_tiles, tiles]);
+        // dU[place] = Σ_groups dM[place] · V[place]ᵀ, [c_out, c_in]
+        let mut kernel_grads = spare(PLACES * pairs);
+        let sums = Shared::new(&mut kernel_grads);
+        for (group, rows) in self.groups().enumerate() {
+            let grad_tiles = self.transformed_grad(grad, rows.clone());
+            let tiles = self.transformed_input(x, rows.clone());
+            let tile_count = rows.len() * self.tiles[1];
+            (0..PLACES).into_par_iter().for_each(|place| {
+                // SAFETY: dst is one place's [c_out, c_in] of the sums (added onto after
+                // the first group); lhs dM[place] [c_out, tiles]; rhs V[place] read
+                // transposed ([c_in, tiles] row-major).
+                unsafe {
+                    gemm(
+                        [self.c_out, c_in, tile_count],
+                        (sums.at(place * pairs), 1, c_in),
+                        group > 0,
+                        (
+                            grad_tiles[place * self.c_out * tile_count..].as_ptr(),
+                            1,
+                            tile_count,
+                        ),
+                        (tiles[place * c_in * tile_count..].as_ptr(), tile_count, 1),
+                    );
+                }
+            });
+            recycle([grad_tiles, tiles]);
+        }
         // dW = Gᵀ dU G, for all input channels of an output channel at once.
         let weight_grad = filled_by_chunks(pairs * 9, c_in * 9, |channel, kernels| {
             let mut scratch = TileScratch::default();
@@ -340,41 +398,37 @@ impl Winograd {
     }
 
     /// `V[place, c_in, tile] = (Bᵀ d B)[place]` of every 4×4 tile `d` of the zero-padded
-    /// input.
-    fn transformed_input(&self, x: &[f32]) -> Vec<f32> {
+    /// input in the rows of tiles `rows`.
+    fn transformed_input(&self, x: &[f32], rows: Range<usize>) -> Vec<f32> {
         let [in_h, in_w] = self.input;
         let [top, left] = self.padding;
-        let [tiles_h, tiles_w] = self.tiles;
+        let tiles_w = self.tiles[1];
         // A padded row split into its even and odd columns: tile `tx` reads columns
         // `2tx..2tx + 4`, which are even and odd places `tx` and `tx + 1`.
         let half = tiles_w + 1;
-        let (buffer, places) = Places::new(self.c_in, self.all_tiles());
-        (0..self.batch * self.c_in).into_par_iter().for_each_init(
+        let (buffer, places) = Places::new(self.c_in, rows.len() * tiles_w);
+        (0..self.c_in).into_par_iter().for_each_init(
             || (TileScratch::default(), vec![0.0f32; 4 * 2 * half]),
-            |(scratch, rows), index| {
-                let (item, channel) = (index / self.c_in, index % self.c_in);
-                let plane = &x[index * in_h * in_w..][..in_h * in_w];
-                for tile_row in 0..tiles_h {
+            |(scratch, split_rows), channel| {
+                for (index, row) in rows.clone().enumerate() {
+                    let (item, tile_row) = self.tile_row(row);
+                    let plane = &x[(item * self.c_in + channel) * in_h * in_w..][..in_h * in_w];
                     // The tile row's four padded rows (zero where they are padding).
-                    rows.fill(0.0);
-                    for (r, split) in rows.chunks_exact_mut(2 * half).enumerate() {
+                    split_rows.fill(0.0);
+                    for (r, split) in split_rows.chunks_exact_mut(2 * half).enumerate() {
                         let y = (2 * tile_row + r).checked_sub(top).filter(|&y| y < in_h);
                         let Some(y) = y else { continue };
                         let (even, odd) = split.split_at_mut(half);
                         split_columns(&plane[y * in_w..][..in_w], left, [even, odd]);
                     }
                     let input = std::array::from_fn(|r| {
-                        std::array::from_fn(|s| &rows[(r * 2 + s % 2) * half + s / 2..][..tiles_w])
+                        std::array::from_fn(|s| {
+                            &split_rows[(r * 2 + s % 2) * half + s / 2..][..tiles_w]
+                        })
                     });
-                    let first = (item * tiles_h + tile_row) * tiles_w;
-                    // SAFETY: this tile row's tiles of this channel, in every place.
-                    unsafe {
-                        places.write(
-                            channel,
-                            first,
-                            scratch.transform::<4, 4, 16>(input_transform, input),
-                        )
-                    };
+                    let values = scratch.transform::<4, 4, 16>(input_transform, input);
+                    // SAFETY: this row of tiles of this channel, in every place.
+                    unsafe { places.write(channel, index * tiles_w, values) };
                 }
             },
         );
@@ -382,20 +436,21 @@ impl Winograd {
     }
 
     /// `dM[place, c_out, tile] = (A dY Aᵀ)[place]` of every 2×2 block `dY` of the output
-    /// gradient (zero past an odd output's edge).
-    fn transformed_grad(&self, grad: &[f32]) -> Vec<f32> {
+    /// gradient (zero past an odd output's edge) in the rows of tiles `rows`.
+    fn transformed_grad(&self, grad: &[f32], rows: Range<usize>) -> Vec<f32> {
         let [out_h, out_w] = self.output;
-        let [tiles_h, tiles_w] = self.tiles;
-        let (buffer, places) = Places::new(self.c_out, self.all_tiles());
-        (0..self.batch * self.c_out).into_par_iter().for_each_init(
+        let tiles_w = self.tiles[1];
+        let (buffer, places) = Places::new(self.c_out, rows.len() * tiles_w);
+        (0..self.c_out).into_par_iter().for_each_init(
             || (TileScratch::default(), vec![0.0f32; 2 * 2 * tiles_w]),
-            |(scratch, rows), index| {
-                let (item, channel) = (index / self.c_out, index % self.c_out);
-                let plane = &grad[index * out_h * out_w..][..out_h * out_w];
-                for tile_row in 0..tiles_h {
+            |(scratch, split_rows), channel| {
+                for (index, row) in rows.clone().enumerate() {
+                    let (item, tile_row) = self.tile_row(row);
+                    let plane =
+                        &grad[(item * self.c_out + channel) * out_h * out_w..][..out_h * out_w];
                     // The block row's two output rows, split into even and odd columns.
-                    rows.fill(0.0);
-                    for (r, split) in rows.chunks_exact_mut(2 * tiles_w).enumerate() {
+                    split_rows.fill(0.0);
+                    for (r, split) in split_rows.chunks_exact_mut(2 * tiles_w).enumerate() {
                         let y = 2 * tile_row + r;
                         if y < out_h {
                             let (even, odd) = split.split_at_mut(tiles_w);
@@ -403,17 +458,11 @@ impl Winograd {
                         }
                     }
                     let input = std::array::from_fn(|r| {
-                        std::array::from_fn(|s| &rows[(r * 2 + s) * tiles_w..][..tiles_w])
+                        std::array::from_fn(|s| &split_rows[(r * 2 + s) * tiles_w..][..tiles_w])
                     });
-                    let first = (item * tiles_h + tile_row) * tiles_w;
-                    // SAFETY: this block row's tiles of this channel, in every place.
-                    unsafe {
-                        places.write(
-                            channel,
-                            first,
-                            scratch.transform::<2, 4, 16>(output_transform_transposed, input),
-                        )
-                    };
+                    let values = scratch.transform::<2, 4, 16>(output_transform_transposed, input);
+                    // SAFETY: this row of tiles of this channel, in every place.
+                    unsafe { places.write(channel, index * tiles_w, values) };
                 }
             },
         );
@@ -775,6 +824,60 @@ mod tests {
         std::array::from_fn(|r| {
             std::array::from_fn(|c| (0..K).map(|k| left[r][k] * right[k][c]).sum())
         })
+    }
+
+    /// Maps taken a group of tile rows at a time (groups within an item and across items)
+    /// give what one group gives.
+    #[test]
+    fn groups_of_tile_rows_give_the_whole_map() {
+        let ([batch, c_in, c_out], [height, width]) = ([2, 32, 40], [11, 9]);
+        let values = |len: usize, seed: usize| -> Vec<f32> {
+            (0..len)
+                .map(|i| (((i * 7919 + seed * 104_729) % 2003) as f32 / 1001.0) - 1.0)
+                .collect()
+        };
+        let x = from_vec(
+            values(batch * c_in * height * width, 1),
+            [batch, c_in, height, width],
+        );
+        let weight = from_vec(values(c_out * c_in * 9, 2), [c_out, c_in, 3, 3]);
+        let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+        let whole = Winograd::plan(&x, &weight, &options).expect("a Winograd layer");
+        let grad = from_vec(
+            values(batch * c_out * height * width, 3),
+            [batch, c_out, height, width],
+        );
+        let results = |plan: Winograd| {
+            [
+                plan.forward(x.clone(), weight.clone()),
+                plan.input_grad(weight.clone(), grad.clone()),
+                plan.weight_grad(x.clone(), grad.clone()),
+            ]
+            .map(|tensor| f32_slice(&tensor).to_vec())
+        };
+        let expected = results(whole);
+        // One buffer row of tiles is 16 · 40 channels · 5 tiles · 4 bytes.
+        for rows_per_group in [1, 4, 7] {
+            let grouped = Winograd {
+                group_bytes: rows_per_group * 16 * 40 * 5 * 4,
+                ..whole
+            };
+            assert_eq!(
+                grouped.groups().count(),
+                (batch * 6).div_ceil(rows_per_group)
+            );
+            for (what, (expected, actual)) in expected.iter().zip(results(grouped)).enumerate() {
+                let scale = expected.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let error = expected
+                    .iter()
+                    .zip(&actual)
+                    .fold(0.0f32, |m, (e, a)| m.max((e - a).abs()));
+                assert!(
+                    error <= 1e-6 * scale,
+                    "{rows_per_group} rows, result {what}: {error}"
+                );
+            }
+        }
     }
 
     #[test]
