@@ -943,6 +943,15 @@ mod tests {
             let mut scratch = TileScratch::default();
             let x = std::array::from_fn(|i| std::array::from_fn(|j| &values[i * I + j][..]));
             let result = scratch.transform::<I, O, P>(transform, x).to_vec();
+            // The baseline build of the loop (what runs on CPUs without AVX2) gives the same.
+            let mut baseline = vec![0.0; P * len];
+            let mut rows = baseline.chunks_exact_mut(len);
+            transform_matrices::<I, O, P>(
+                transform,
+                x,
+                std::array::from_fn(|_| rows.next().unwrap()),
+            );
+            assert_eq!(baseline, result);
             for n in 0..len {
                 let tile: [[f32; I]; I] =
                     std::array::from_fn(|i| std::array::from_fn(|j| values[i * I + j][n]));
