@@ -158,27 +158,13 @@ impl Winograd {
             let tiles = self.transformed_input(x, rows.clone());
             let tile_count = rows.len() * tiles_w;
             // M[place] = U[place] · V[place], [c_out, tiles]
-            let products = products(PLACES, self.c_out * tile_count, |place, dst| {
-                // SAFETY: dst is one place's [c_out, tiles]; lhs U[place] [c_out, c_in]; rhs
-                // V[place] [c_in, tiles], all row-major.
-                unsafe {
-                    gemm(
-                        [self.c_out, tile_count, self.c_in],
-                        (dst, 1, tile_count),
-                        false,
-                        (
-                            kernels[place * self.c_out * self.c_in..].as_ptr(),
-                            1,
-                            self.c_in,
-                        ),
-                        (
-                            tiles[place * self.c_in * tile_count..].as_ptr(),
-                            1,
-                            tile_count,
-                        ),
-                    );
-                }
-            });
+            let mut products = spare(PLACES * self.c_out * tile_count);
+            place_products(
+                [self.c_out, tile_count, self.c_in],
+                (&mut products, false),
+                (&kernels, 1, self.c_in),
+                (&tiles, 1, tile_count),
+            );
             recycle([tiles]);
             // Y = Aᵀ M A for each row of tiles, the 2×2 blocks to their places.
             (0..self.c_out).into_par_iter().for_each_init(
@@ -186,12 +172,10 @@ impl Winograd {
                 |scratch, channel| {
                     for (index, row) in rows.clone().enumerate() {
                         let (item, tile_row) = self.tile_row(row);
-                        let input = std::array::from_fn(|a| {
-                            std::array::from_fn(|b| {
-                                let place = (a * 4 + b) * self.c_out + channel;
-                                &products[place * tile_count + index * tiles_w..][..tiles_w]
-                            })
-                        });
+                        let layout = [self.c_out, tile_count];
+                        let first = index * tiles_w;
+                        let input =
+                            place_slices(&products, layout, channel, first..first + tiles_w);
                         let blocks = scratch.transform::<4, 2, 4>(output_transform, input);
                         let start = (item * self.c_out + channel) * plane_len;
                         // SAFETY: one plane of the output, which only this channel's task writes.
@@ -236,28 +220,14 @@ impl Winograd {
         for rows in self.groups() {
             let grad_tiles = self.transformed_grad(grad, rows.clone());
             let tile_count = rows.len() * tiles_w;
-            // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles]
-            let tile_grads = products(PLACES, self.c_in * tile_count, |place, dst| {
-                // SAFETY: dst is one place's [c_in, tiles]; lhs U[place] read transposed
-                // ([c_out, c_in] row-major); rhs dM[place] [c_out, tiles].
-                unsafe {
-                    gemm(
-                        [self.c_in, tile_count, self.c_out],
-                        (dst, 1, tile_count),
-                        false,
-                        (
-                            kernels[place * self.c_out * self.c_in..].as_ptr(),
-                            self.c_in,
-                            1,
-                        ),
-                        (
-                            grad_tiles[place * self.c_out * tile_count..].as_ptr(),
-                            1,
-                            tile_count,
-                        ),
-                    );
-                }
-            });
+            // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles] (U read transposed)
+            let mut tile_grads = spare(PLACES * self.c_in * tile_count);
+            place_products(
+                [self.c_in, tile_count, self.c_out],
+                (&mut tile_grads, false),
+                (&kernels, self.c_in, 1),
+                (&grad_tiles, 1, tile_count),
+            );
             recycle([grad_tiles]);
             // d = B dV Bᵀ for each row of tiles, added onto their 4×4 places.
             (0..self.c_in).into_par_iter().for_each_init(
@@ -265,12 +235,10 @@ impl Winograd {
                 |scratch, channel| {
                     for (index, row) in rows.clone().enumerate() {
                         let (item, tile_row) = self.tile_row(row);
-                        let input = std::array::from_fn(|a| {
-                            std::array::from_fn(|b| {
-                                let place = (a * 4 + b) * self.c_in + channel;
-                                &tile_grads[place * tile_count + index * tiles_w..][..tiles_w]
-                            })
-                        });
+                        let layout = [self.c_in, tile_count];
+                        let first = index * tiles_w;
+                        let input =
+                            place_slices(&tile_grads, layout, channel, first..first + tiles_w);
                         let tiles =
                             scratch.transform::<4, 4, 16>(input_transform_transposed, input);
                         let start = (item * self.c_in + channel) * padded_len;
@@ -323,39 +291,23 @@ impl Winograd {
         let (c_in, pairs) = (self.c_in, self.c_out * self.c_in);
         // dU[place] = Σ_groups dM[place] · V[place]ᵀ, [c_out, c_in]
         let mut kernel_grads = spare(PLACES * pairs);
-        let sums = Shared::new(&mut kernel_grads);
         for (group, rows) in self.groups().enumerate() {
             let grad_tiles = self.transformed_grad(grad, rows.clone());
             let tiles = self.transformed_input(x, rows.clone());
             let tile_count = rows.len() * self.tiles[1];
-            (0..PLACES).into_par_iter().for_each(|place| {
-                // SAFETY: dst is one place's [c_out, c_in] of the sums (added onto after
-                // the first group); lhs dM[place] [c_out, tiles]; rhs V[place] read
-                // transposed ([c_in, tiles] row-major).
-                unsafe {
-                    gemm(
-                        [self.c_out, c_in, tile_count],
-                        (sums.at(place * pairs), 1, c_in),
-                        group > 0,
-                        (
-                            grad_tiles[place * self.c_out * tile_count..].as_ptr(),
-                            1,
-                            tile_count,
-                        ),
-                        (tiles[place * c_in * tile_count..].as_ptr(), tile_count, 1),
-                    );
-                }
-            });
+            // Added onto the sums after the first group; V read transposed.
+            place_products(
+                [self.c_out, c_in, tile_count],
+                (&mut kernel_grads, group > 0),
+                (&grad_tiles, 1, tile_count),
+                (&tiles, tile_count, 1),
+            );
             recycle([grad_tiles, tiles]);
         }
         // dW = Gᵀ dU G, for all input channels of an output channel at once.
         let weight_grad = filled_by_chunks(pairs * 9, c_in * 9, |channel, kernels| {
             let mut scratch = TileScratch::default();
-            let input = std::array::from_fn(|a| {
-                std::array::from_fn(|b| {
-                    &kernel_grads[(a * 4 + b) * pairs + channel * c_in..][..c_in]
-                })
-            });
+            let input = place_slices(&kernel_grads, [self.c_out, c_in], channel, 0..c_in);
             let grads = scratch.transform::<4, 3, 9>(kernel_transform_transposed, input);
             for (tap, values) in grads.chunks_exact(c_in).enumerate() {
                 for (kernel, &value) in kernels.chunks_exact_mut(9).zip(values) {
@@ -742,16 +694,51 @@ impl Places {
     }
 }
 
-/// `count` products into one buffer of `count × len` values, `product(index, dst)` writing
-/// all `len` of its own, shared out among the threads.
-fn products(count: usize, len: usize, product: impl Fn(usize, *mut f32) + Sync) -> Vec<f32> {
-    let mut buffer = spare(count * len);
-    let target = Shared::new(&mut buffer);
-    (0..count).into_par_iter().for_each(|index| {
-        // SAFETY: this product's own `len` values of the buffer.
-        product(index, unsafe { target.at(index * len) })
+/// `dst[place] = (add ? dst[place] : 0) + lhs[place] · rhs[place]` for the 16 places,
+/// `[m, n] = [m, k] · [k, n]`, the places shared out among the threads (each product on one
+/// thread). Each buffer holds its 16 matrices one after another (`m·n`, `m·k`, `k·n` values
+/// each), `dst` row-major, `lhs` and `rhs` given with the column and row strides of one
+/// place's matrix.
+fn place_products(
+    [m, n, k]: [usize; 3],
+    (dst, add): (&mut [f32], bool),
+    (lhs, lhs_cs, lhs_rs): (&[f32], usize, usize),
+    (rhs, rhs_cs, rhs_rs): (&[f32], usize, usize),
+) {
+    // Every element of a place's matrix, through its strides, lies inside the place's
+    // share of the buffer when the strides are those of a (possibly transposed) dense
+    // matrix, which the callers pass.
+    assert!(
+        dst.len() >= PLACES * m * n && lhs.len() >= PLACES * m * k && rhs.len() >= PLACES * k * n,
+        "16 places of [{m}, {n}] = [{m}, {k}] · [{k}, {n}]"
+    );
+    let target = Shared::new(dst);
+    (0..PLACES).into_par_iter().for_each(|place| {
+        // SAFETY: each operand is one place's dense matrix inside its buffer (asserted
+        // above), and each place writes its own `m·n` values of `dst` only.
+        unsafe {
+            gemm(
+                [m, n, k],
+                (target.at(place * m * n), 1, n),
+                add,
+                (lhs[place * m * k..].as_ptr(), lhs_cs, lhs_rs),
+                (rhs[place * k * n..].as_ptr(), rhs_cs, rhs_rs),
+            );
+        }
     });
-    buffer
+}
+
+/// The 16 places' values `[·, channel, range]` of a `[PLACES, channels, len]` buffer (the
+/// layout [`Places`] writes), as a 4×4 array of slices.
+fn place_slices(
+    buffer: &[f32],
+    [channels, len]: [usize; 2],
+    channel: usize,
+    range: Range<usize>,
+) -> [[&[f32]; 4]; 4] {
+    std::array::from_fn(|a| {
+        std::array::from_fn(|b| &buffer[((a * 4 + b) * channels + channel) * len..][range.clone()])
+    })
 }
 
 thread_local! {
