@@ -6,6 +6,7 @@
 //! cargo run --release --example bench_item -- --item generator_forward_256 --repeats 5
 //! ```
 
+mod common;
 #[path = "../benches/items.rs"]
 mod items;
 
@@ -13,8 +14,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use common::BackendOption;
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::backend;
 use items::Item;
 
 /// Time one benchmark item and report peak memory.
@@ -24,9 +25,8 @@ struct Options {
     /// generator_forward_<size>, discriminator_forward_<size> or train_step_<size>.
     #[arg(long)]
     item: String,
-    /// Backend: cpu, flex, ndarray, wgpu, vulkan, cuda (as compiled in).
-    #[arg(long, default_value = "cpu")]
-    backend: String,
+    #[command(flatten)]
+    backend: BackendOption,
     /// Timed iterations (the median is reported).
     #[arg(long, default_value_t = 5)]
     repeats: usize,
@@ -63,7 +63,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             ),
         )
     })?;
-    let device = backend::device(&o.backend)?;
+    let device = o.backend.device()?;
     let mut iteration = item.prepare(&device);
     let rss_before = status_mib("VmRSS");
     for _ in 0..o.warmup {
@@ -80,7 +80,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     println!(
         "{{\"impl\": \"cyclegan-burn\", \"item\": \"{}\", \"backend\": \"{}\", \"median_s\": {:.5}, \"min_s\": {:.5}, \"times\": [{}], \"rss_before_mib\": {:.1}, \"peak_rss_mib\": {:.1}}}",
         item.name(),
-        o.backend,
+        o.backend.backend,
         sorted[sorted.len() / 2],
         sorted[0],
         times
@@ -95,11 +95,5 @@ fn run(o: Options) -> Result<(), CycleGanError> {
 }
 
 fn main() -> ExitCode {
-    match run(Options::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with(run)
 }

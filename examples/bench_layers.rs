@@ -12,6 +12,8 @@
 //! is the median of 5 runs (the second argument, if given) after one warm-up of: a fresh
 //! random input, the layer, and the backward pass of the sum of its output.
 
+mod common;
+
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -19,14 +21,21 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::prelude::*;
 use burn::tensor::Distribution;
+use clap::Parser;
+use cyclegan_burn::CycleGanError;
 use cyclegan_burn::model::conv::{conv_transpose2d, conv2d};
 use cyclegan_burn::model::init::WeightInit;
 use cyclegan_burn::model::padding::reflect_pad2d;
 use cyclegan_burn::model::{InitType, Norm};
 
 /// Prints the median time of `layer` (forward and backward) on inputs of `shape`.
-fn time(name: &str, shape: [usize; 4], layer: &dyn Fn(Tensor<4>) -> Tensor<4>, device: &Device) {
-    let repeats = repeats();
+fn time(
+    name: &str,
+    shape: [usize; 4],
+    layer: &dyn Fn(Tensor<4>) -> Tensor<4>,
+    device: &Device,
+    repeats: usize,
+) {
     let mut seconds = (0..=repeats)
         .map(|_| {
             let x =
@@ -41,24 +50,30 @@ fn time(name: &str, shape: [usize; 4], layer: &dyn Fn(Tensor<4>) -> Tensor<4>, d
     println!("{name:14} {:8.2} ms", seconds[repeats / 2] * 1e3);
 }
 
-/// The second argument: timed runs per layer (default 5).
-fn repeats() -> usize {
-    std::env::args()
-        .nth(2)
-        .and_then(|arg| arg.parse::<usize>().ok())
-        .filter(|&repeats| repeats > 0)
-        .unwrap_or(5)
+/// Time each layer of the default generator, forward and backward.
+#[derive(Parser, Debug)]
+struct Options {
+    /// The generator's input size (a multiple of 4 from 16).
+    #[arg(default_value_t = 128, value_parser = input_size)]
+    size: usize,
+    /// Timed runs per layer (the median is printed).
+    #[arg(default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
+    repeats: u16,
+}
+
+fn input_size(arg: &str) -> Result<usize, String> {
+    match arg.parse::<usize>() {
+        Ok(size) if size >= 16 && size % 4 == 0 => Ok(size),
+        _ => Err(format!("`{arg}` is not a multiple of 4 from 16")),
+    }
 }
 
 fn main() -> ExitCode {
-    let size = match std::env::args().nth(1).map(|arg| arg.parse::<usize>()) {
-        None => 128,
-        Some(Ok(size)) if size >= 16 && size % 4 == 0 => size,
-        Some(_) => {
-            eprintln!("bench_layers: the argument is an input size, a multiple of 4 from 16");
-            return ExitCode::FAILURE;
-        }
-    };
+    common::main_with(run)
+}
+
+fn run(o: Options) -> Result<(), CycleGanError> {
+    let (size, repeats) = (o.size, o.repeats as usize);
     let device = cyclegan_burn::backend::cpu().autodiff();
     let (half, quarter) = (size / 2, size / 4);
     let conv = |c_in, c_out, kernel, stride, pad| {
@@ -84,6 +99,7 @@ fn main() -> ExitCode {
         [1, 3, size, size],
         &|x| conv2d(&head, reflect_pad2d(x, 3)),
         &device,
+        repeats,
     );
     let down1 = conv(64, 128, 3, 2, 1);
     time(
@@ -91,6 +107,7 @@ fn main() -> ExitCode {
         [1, 64, size, size],
         &|x| conv2d(&down1, x),
         &device,
+        repeats,
     );
     let down2 = conv(128, 256, 3, 2, 1);
     time(
@@ -98,6 +115,7 @@ fn main() -> ExitCode {
         [1, 128, half, half],
         &|x| conv2d(&down2, x),
         &device,
+        repeats,
     );
     let residual = conv(256, 256, 3, 1, 0);
     let block_shape = [1, 256, quarter, quarter];
@@ -106,23 +124,38 @@ fn main() -> ExitCode {
         block_shape,
         &|x| conv2d(&residual, reflect_pad2d(x, 1)),
         &device,
+        repeats,
     );
-    time("pad256", block_shape, &|x| reflect_pad2d(x, 1), &device);
+    time(
+        "pad256",
+        block_shape,
+        &|x| reflect_pad2d(x, 1),
+        &device,
+        repeats,
+    );
     let norm256 = norm(256);
     time(
         "norm_relu256",
         block_shape,
         &|x| norm256.forward_relu(x),
         &device,
+        repeats,
     );
     let up1 = up(256, 128);
-    time("up1", block_shape, &|x| conv_transpose2d(&up1, x), &device);
+    time(
+        "up1",
+        block_shape,
+        &|x| conv_transpose2d(&up1, x),
+        &device,
+        repeats,
+    );
     let up2 = up(128, 64);
     time(
         "up2",
         [1, 128, half, half],
         &|x| conv_transpose2d(&up2, x),
         &device,
+        repeats,
     );
     let norm64 = norm(64);
     time(
@@ -130,6 +163,7 @@ fn main() -> ExitCode {
         [1, 64, size, size],
         &|x| norm64.forward_relu(x),
         &device,
+        repeats,
     );
     let tail = conv(64, 3, 7, 1, 0);
     time(
@@ -137,6 +171,7 @@ fn main() -> ExitCode {
         [1, 64, size, size],
         &|x| conv2d(&tail, reflect_pad2d(x, 3)).tanh(),
         &device,
+        repeats,
     );
-    ExitCode::SUCCESS
+    Ok(())
 }

@@ -6,6 +6,8 @@
 //! cargo run --release --example bench_loader -- --dataroot ../shared/data/horse2zebra
 //! ```
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,8 +34,11 @@ struct Options {
     steps: usize,
 }
 
-fn main() -> Result<(), cyclegan_burn::CycleGanError> {
-    let o = Options::parse();
+fn main() -> std::process::ExitCode {
+    common::main_with(run)
+}
+
+fn run(o: Options) -> Result<(), cyclegan_burn::CycleGanError> {
     let device = backend::cpu();
     let dataset = Arc::new(UnalignedDataset::new(
         &o.dataroot,

@@ -10,20 +10,21 @@
 //! cargo run --release --example evaluate -- --run checkpoints/stripeshapes
 //! ```
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use common::{BackendOption, GeneratorSource};
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::backend;
-use cyclegan_burn::data::StripeShapes;
 use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::image::rgb_to_chw;
 use cyclegan_burn::data::paired::paired_files;
+use cyclegan_burn::data::{Direction, StripeShapes};
 use cyclegan_burn::metrics::{
     FACADE_PALETTE, PairedLabelScores, StripeScores, l1, psnr, resized, ssim,
 };
-use cyclegan_burn::model::ResnetGenerator;
 use cyclegan_burn::train::Generator;
 use cyclegan_burn::translate::translate_rgb;
 use image::RgbImage;
@@ -32,18 +33,8 @@ use image::RgbImage;
 #[derive(Parser, Debug)]
 #[command(rename_all = "snake_case")]
 struct Options {
-    /// A run folder of the train example.
-    #[arg(long)]
-    run: Option<PathBuf>,
-    /// Or a generator file (.pth / .safetensors).
-    #[arg(long)]
-    model: Option<PathBuf>,
-    /// Which checkpoint of the run folder.
-    #[arg(long, default_value = "latest")]
-    epoch: String,
-    /// AtoB (G_A) or BtoA (G_B).
-    #[arg(long, default_value = "AtoB")]
-    direction: String,
+    #[command(flatten)]
+    generator: GeneratorSource,
     /// A paired dataset (testA/testB sharing file stems); default: the StripeShapes test split.
     #[arg(long)]
     dataroot: Option<PathBuf>,
@@ -53,28 +44,8 @@ struct Options {
     /// StripeShapes test images (size from --load_size, default 32).
     #[arg(long, default_value_t = 200)]
     num_test: usize,
-    /// Backend.
-    #[arg(long, default_value = "cpu")]
-    backend: String,
-}
-
-fn generator(o: &Options, device: &burn::prelude::Device) -> Result<Generator, CycleGanError> {
-    let file = match (&o.model, &o.run) {
-        (Some(file), _) => file.clone(),
-        (None, Some(run)) => {
-            let net = if o.direction == "BtoA" { "G_B" } else { "G_A" };
-            run.join(format!("{}_net_{net}.safetensors", o.epoch))
-        }
-        _ => {
-            return Err(CycleGanError::option(
-                "run",
-                "give --run FOLDER or --model FILE",
-            ));
-        }
-    };
-    Ok(Generator::Resnet(ResnetGenerator::from_pytorch(
-        &file, device,
-    )?))
+    #[command(flatten)]
+    backend: BackendOption,
 }
 
 fn planes(image: &RgbImage) -> Vec<f32> {
@@ -91,7 +62,7 @@ fn facades(
 ) -> Result<(), CycleGanError> {
     let root = o.dataroot.as_ref().expect("checked");
     let pairs = paired_files(root, "test")?;
-    let to_labels = o.direction != "BtoA";
+    let to_labels = o.generator.direction == Direction::AtoB;
     if to_labels {
         let scores = PairedLabelScores::measure(g, &pairs, o.load_size, &FACADE_PALETTE, device)?;
         println!("facades photo→label, {} test pairs\n", pairs.len());
@@ -149,7 +120,7 @@ fn stripes(
         o.load_size as usize
     };
     let data = StripeShapes::test(size, o.num_test);
-    let a_to_b = o.direction != "BtoA";
+    let a_to_b = o.generator.direction == Direction::AtoB;
     let scores = StripeScores::measure(g, &data, a_to_b, device)?;
     println!(
         "StripeShapes {} at {size}x{size}, {} held-out test latents (L1 in [0, 1])\n",
@@ -170,8 +141,8 @@ fn stripes(
 }
 
 fn run(o: Options) -> Result<(), CycleGanError> {
-    let device = backend::device(&o.backend)?;
-    let g = generator(&o, &device)?;
+    let device = o.backend.device()?;
+    let (g, _) = o.generator.load(&device)?;
     match &o.dataroot {
         Some(_) => facades(&o, &g, &device),
         None => stripes(&o, &g, &device),
@@ -179,11 +150,5 @@ fn run(o: Options) -> Result<(), CycleGanError> {
 }
 
 fn main() -> ExitCode {
-    match run(Options::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with(run)
 }

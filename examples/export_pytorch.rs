@@ -7,6 +7,8 @@
 //! python3 scripts/check_pth_with_torch.py /tmp/pth-check
 //! ```
 
+mod common;
+
 use std::path::PathBuf;
 
 use burn::prelude::*;
@@ -42,8 +44,11 @@ fn host(t: Tensor<4>) -> HostTensor {
     }
 }
 
-fn main() -> Result<(), cyclegan_burn::CycleGanError> {
-    let o = Options::parse();
+fn main() -> std::process::ExitCode {
+    common::main_with(run)
+}
+
+fn run(o: Options) -> Result<(), cyclegan_burn::CycleGanError> {
     std::fs::create_dir_all(&o.out).map_err(|e| cyclegan_burn::CycleGanError::io(&o.out, e))?;
     let device = backend::cpu();
     let input: Tensor<4> = Tensor::random(

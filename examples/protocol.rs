@@ -21,6 +21,8 @@
 //! be stopped and continued, seeds can run as parallel processes, and one more call prints
 //! the table over all of them.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,8 +31,8 @@ use std::sync::Arc;
 use burn::data::dataset::Dataset;
 use burn::prelude::Device;
 use clap::Parser;
+use common::BackendOption;
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::backend;
 use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::paired::paired_files;
 use cyclegan_burn::data::{
@@ -52,8 +54,8 @@ use image::{Rgb, RgbImage, imageops};
 #[command(rename_all = "snake_case")]
 struct Options {
     /// S (StripeShapes 32²) or F (facades 64², needs --dataroot).
-    #[arg(long)]
-    protocol: String,
+    #[arg(long, value_enum)]
+    protocol: Protocol,
     /// Facades folder (trainA/trainB photos/labels, testA/testB paired by file stem).
     #[arg(long)]
     dataroot: Option<PathBuf>,
@@ -76,9 +78,8 @@ struct Options {
     /// Where runs are kept.
     #[arg(long, default_value = "./checkpoints/protocol")]
     out: PathBuf,
-    /// Backend: cpu, flex, ndarray, wgpu, vulkan, cuda (as compiled in).
-    #[arg(long, default_value = "cpu")]
-    backend: String,
+    #[command(flatten)]
+    backend: BackendOption,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -144,10 +145,25 @@ const ABLATION: [Variant; 5] = [
 /// Protocol F trains and scores facades at this side length.
 const FACADES_SIZE: u32 = 64;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `--protocol`: S (StripeShapes 32²) or F (facades 64²).
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Protocol {
+    /// StripeShapes 32².
+    #[value(name = "S", alias = "s")]
     Stripes,
+    /// Facades 64² (needs --dataroot).
+    #[value(name = "F", alias = "f")]
     Facades,
+}
+
+impl Protocol {
+    /// The protocol's letter, as in docs/results.md and the summary files.
+    fn letter(self) -> &'static str {
+        match self {
+            Protocol::Stripes => "S",
+            Protocol::Facades => "F",
+        }
+    }
 }
 
 /// The scores of one run, in the order of [`Protocol::columns`].
@@ -377,16 +393,7 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 }
 
 fn run(o: Options) -> Result<(), CycleGanError> {
-    let protocol = match o.protocol.to_ascii_uppercase().as_str() {
-        "S" => Protocol::Stripes,
-        "F" => Protocol::Facades,
-        other => {
-            return Err(CycleGanError::option(
-                "protocol",
-                format!("`{other}`: use S (StripeShapes) or F (facades)"),
-            ));
-        }
-    };
+    let protocol = o.protocol;
     if protocol == Protocol::Facades {
         facades_root(&o)?;
     }
@@ -399,7 +406,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let device = backend::device(&o.backend)?;
+    let device = o.backend.device()?;
     let variants: Vec<Variant> = if o.ablation {
         ABLATION.to_vec()
     } else {
@@ -415,17 +422,16 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             o.n_epochs, o.n_epochs_decay
         ),
     };
-    let mut report = format!("{budget}; seeds {}; backend {}\n\n", o.seeds, o.backend);
+    let mut report = format!(
+        "{budget}; seeds {}; backend {}\n\n",
+        o.seeds, o.backend.backend
+    );
     let mut identity_row = None;
     let mut rows: Vec<(Variant, Vec<RunResult>)> = Vec::new();
     for &variant in &variants {
         let mut results = Vec::new();
         for &seed in &seeds {
-            let run_name = format!(
-                "{}_{}_seed{seed}",
-                o.protocol.to_ascii_uppercase(),
-                variant.key
-            );
+            let run_name = format!("{}_{}_seed{seed}", protocol.letter(), variant.key);
             let run_dir = o.out.join(&run_name);
             if o.retrain && run_dir.exists() {
                 // From scratch: no old checkpoint, loss history or samples left behind.
@@ -480,7 +486,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                 let started = serde_json::json!({
                     "budget": budget_key,
                     "finished": false,
-                    "backend": o.backend,
+                    "backend": o.backend.backend,
                 });
                 write_atomic(&record_path, started.to_string().as_bytes())?;
                 let summary = train_run(protocol, variant, seed, &o, &run_name, resume, &device)?;
@@ -489,7 +495,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                     "finished": true,
                     "seconds": summary.train_seconds,
                     "steps": summary.total_iters,
-                    "backend": o.backend,
+                    "backend": o.backend.backend,
                 });
                 write_atomic(&record_path, record.to_string().as_bytes())?;
                 (summary.train_seconds, summary.total_iters)
@@ -574,7 +580,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     write_atomic(
         o.out.join(format!(
             "{}_{}summary.md",
-            o.protocol.to_ascii_uppercase(),
+            protocol.letter(),
             if o.ablation { "ablation_" } else { "" }
         )),
         report.as_bytes(),
@@ -583,11 +589,5 @@ fn run(o: Options) -> Result<(), CycleGanError> {
 }
 
 fn main() -> ExitCode {
-    match run(Options::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with(run)
 }

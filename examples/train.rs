@@ -8,26 +8,30 @@
 //! cargo run --release --example train -- --dataroot ../datasets/horse2zebra --name horse2zebra
 //! ```
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use common::{BackendOption, official_name, official_name_or_none};
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::backend;
 use cyclegan_burn::data::{
-    DatasetOptions, Direction, Preprocess, TransformOptions, UnalignedDataset,
+    DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions, UnalignedDataset,
 };
 use cyclegan_burn::loss::GanMode;
 use cyclegan_burn::model::{InitType, Norm};
-use cyclegan_burn::train::report::write_options;
+use cyclegan_burn::train::report::{Report, write_options};
 use cyclegan_burn::train::{
-    CycleGanConfig, DiscriminatorKind, GeneratorKind, LrPolicy, RunOptions, train,
+    Checkpointer, CycleGanConfig, DiscriminatorKind, GeneratorKind, LrPolicyName, RunOptions,
+    train, write_test_page,
 };
+use serde::Serialize;
 
 /// Train a CycleGAN (options and defaults of the official train.py; without --dataroot,
-/// the embedded StripeShapes data with a small, fast preset).
-#[derive(Parser, Debug)]
+/// the embedded StripeShapes data with a small, fast preset and a held-out test page).
+#[derive(Parser, Debug, Serialize)]
 #[command(rename_all = "snake_case", version)]
 struct Options {
     /// Folder with trainA/ and trainB/ (default: the embedded StripeShapes data).
@@ -39,9 +43,9 @@ struct Options {
     /// Where runs are kept.
     #[arg(long, default_value = "./checkpoints")]
     checkpoints_dir: PathBuf,
-    /// Backend: cpu, flex, ndarray, wgpu, vulkan, cuda (as compiled in).
-    #[arg(long, default_value = "cpu")]
-    backend: String,
+    #[command(flatten)]
+    #[serde(flatten)]
+    backend: BackendOption,
     /// Seed of weights, image pools, data order, crops and flips.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -57,30 +61,36 @@ struct Options {
     /// Discriminator filters in the first conv layer [default: 64; StripeShapes: 16].
     #[arg(long)]
     ndf: Option<usize>,
-    /// resnet_9blocks | resnet_6blocks | unet_256 | unet_128 [default: resnet_9blocks; StripeShapes: resnet_6blocks].
-    #[arg(long = "netG")]
-    net_g: Option<String>,
-    /// basic | n_layers | pixel.
-    #[arg(long = "netD", default_value = "basic")]
-    net_d: String,
+    /// Generator architecture [default: resnet_9blocks; StripeShapes: resnet_6blocks].
+    #[arg(long = "netG", value_enum)]
+    #[serde(rename = "netG", serialize_with = "official_name_or_none")]
+    net_g: Option<GeneratorKind>,
+    /// Discriminator architecture.
+    #[arg(long = "netD", value_enum, default_value_t = DiscriminatorKind::Basic)]
+    #[serde(rename = "netD", serialize_with = "official_name")]
+    net_d: DiscriminatorKind,
     /// Layers of an n_layers discriminator.
     #[arg(long = "n_layers_D", default_value_t = 3)]
+    #[serde(rename = "n_layers_D")]
     n_layers_d: usize,
-    /// instance | batch | none | instance_affine.
-    #[arg(long, default_value = "instance")]
-    norm: String,
-    /// normal | xavier | kaiming | orthogonal.
-    #[arg(long, default_value = "normal")]
-    init_type: String,
+    /// Normalisation layers.
+    #[arg(long, value_enum, default_value_t = Norm::Instance)]
+    #[serde(serialize_with = "official_name")]
+    norm: Norm,
+    /// Weight initialisation.
+    #[arg(long, value_enum, default_value_t = InitType::Normal)]
+    #[serde(serialize_with = "official_name")]
+    init_type: InitType,
     /// Scale of normal, xavier and orthogonal init.
     #[arg(long, default_value_t = 0.02)]
     init_gain: f64,
     /// No dropout in the generator (the CycleGAN default; pass --no_dropout false for dropout).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     no_dropout: bool,
-    /// AtoB or BtoA.
-    #[arg(long, default_value = "AtoB")]
-    direction: String,
+    /// Which folder is domain A.
+    #[arg(long, value_enum, default_value_t = Direction::AtoB)]
+    #[serde(serialize_with = "official_name")]
+    direction: Direction,
     /// Take images in order (no shuffling, B paired by index).
     #[arg(long)]
     serial_batches: bool,
@@ -99,41 +109,46 @@ struct Options {
     /// At most this many images per domain [StripeShapes: 200].
     #[arg(long)]
     max_dataset_size: Option<usize>,
-    /// resize_and_crop | crop | scale_width | scale_width_and_crop | none [StripeShapes: none].
-    #[arg(long)]
-    preprocess: Option<String>,
+    /// Resize and crop of training images [default: resize_and_crop; StripeShapes: none].
+    #[arg(long, value_enum)]
+    #[serde(serialize_with = "official_name_or_none")]
+    preprocess: Option<Preprocess>,
     /// No random horizontal flip.
     #[arg(long)]
     no_flip: bool,
     /// Epochs at the initial learning rate [default: 100; StripeShapes: 3].
     #[arg(long)]
     n_epochs: Option<usize>,
-    /// Epochs of linear decay to zero [default: 100; StripeShapes: 3].
+    /// Epochs of linear decay to zero [default: 100; StripeShapes: 7].
     #[arg(long)]
     n_epochs_decay: Option<usize>,
     /// Adam beta1.
     #[arg(long, default_value_t = 0.5)]
     beta1: f64,
-    /// Initial learning rate.
-    #[arg(long, default_value_t = 0.0002)]
-    lr: f64,
-    /// lsgan | vanilla | wgangp.
-    #[arg(long, default_value = "lsgan")]
-    gan_mode: String,
+    /// Initial learning rate [default: 0.0002; StripeShapes: 0.0005].
+    #[arg(long)]
+    lr: Option<f64>,
+    /// The adversarial loss (wgangp is WGAN without the gradient penalty, as officially).
+    #[arg(long, value_enum, default_value_t = GanMode::Lsgan)]
+    #[serde(serialize_with = "official_name")]
+    gan_mode: GanMode,
     /// Size of the image pools (0: none).
     #[arg(long, default_value_t = 50)]
     pool_size: usize,
-    /// linear | step | cosine | constant.
-    #[arg(long, default_value = "linear")]
-    lr_policy: String,
+    /// Learning-rate policy.
+    #[arg(long, value_enum, default_value_t = LrPolicyName::Linear)]
+    #[serde(serialize_with = "official_name")]
+    lr_policy: LrPolicyName,
     /// Multiply the learning rate by 0.1 every lr_decay_iters epochs (step policy).
     #[arg(long, default_value_t = 50)]
     lr_decay_iters: usize,
     /// Weight of the A → B → A cycle loss.
     #[arg(long = "lambda_A", default_value_t = 10.0)]
+    #[serde(rename = "lambda_A")]
     lambda_a: f64,
     /// Weight of the B → A → B cycle loss.
     #[arg(long = "lambda_B", default_value_t = 10.0)]
+    #[serde(rename = "lambda_B")]
     lambda_b: f64,
     /// Identity loss weight, relative to the cycle weights (0: off).
     #[arg(long, default_value_t = 0.5)]
@@ -144,7 +159,7 @@ struct Options {
     /// Save sample images every this many images.
     #[arg(long, default_value_t = 400)]
     display_freq: usize,
-    /// Save latest generator weights every this many images.
+    /// Save the latest checkpoint every this many images.
     #[arg(long, default_value_t = 5000)]
     save_latest_freq: usize,
     /// Keep the checkpoint of every this many epochs.
@@ -159,9 +174,27 @@ struct Options {
     /// Which checkpoint to resume: latest or an epoch number.
     #[arg(long, default_value = "latest")]
     epoch: String,
+    /// StripeShapes: held-out test latents for the test page written after training (0: none).
+    #[arg(long, default_value_t = 200)]
+    num_test: usize,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+}
+
+/// The StripeShapes preset (no --dataroot): chosen by measuring held-out scores within a
+/// five-minute budget on two cores (docs/results.md, "The README's main command").
+mod preset {
+    pub const NGF: usize = 16;
+    pub const NDF: usize = 16;
+    pub const IMAGES: usize = 200;
+    pub const EPOCHS: usize = 3;
+    pub const EPOCHS_DECAY: usize = 7;
+    pub const LR: f64 = 0.0005;
+    /// Side of the images.
+    pub const SIZE: usize = 32;
+    /// Test latents shown as images on the test page.
+    pub const SHOWN: usize = 12;
 }
 
 struct Plan {
@@ -176,50 +209,43 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
     let pick = |value: Option<usize>, official: usize, preset: usize| {
         value.unwrap_or(if stripes { preset } else { official })
     };
-    let net_g: GeneratorKind = o
-        .net_g
-        .as_deref()
-        .unwrap_or(if stripes {
-            "resnet_6blocks"
-        } else {
-            "resnet_9blocks"
-        })
-        .parse()?;
-    let net_d: DiscriminatorKind = o.net_d.parse()?;
-    let n_epochs = pick(o.n_epochs, 100, 3);
-    let n_epochs_decay = pick(o.n_epochs_decay, 100, 3);
+    let net_g = o.net_g.unwrap_or(if stripes {
+        GeneratorKind::Resnet6Blocks
+    } else {
+        GeneratorKind::Resnet9Blocks
+    });
+    let n_epochs = pick(o.n_epochs, 100, preset::EPOCHS);
+    let n_epochs_decay = pick(o.n_epochs_decay, 100, preset::EPOCHS_DECAY);
     let config = CycleGanConfig::new()
         .with_input_nc(o.input_nc)
         .with_output_nc(o.output_nc)
-        .with_ngf(pick(o.ngf, 64, 16))
-        .with_ndf(pick(o.ndf, 64, 16))
+        .with_ngf(pick(o.ngf, 64, preset::NGF))
+        .with_ndf(pick(o.ndf, 64, preset::NDF))
         .with_net_g(net_g)
-        .with_net_d(net_d)
+        .with_net_d(o.net_d)
         .with_n_layers_d(o.n_layers_d)
-        .with_norm(o.norm.parse::<Norm>()?)
-        .with_init_type(o.init_type.parse::<InitType>()?)
+        .with_norm(o.norm)
+        .with_init_type(o.init_type)
         .with_init_gain(o.init_gain)
         .with_dropout(!o.no_dropout)
-        .with_gan_mode(o.gan_mode.parse::<GanMode>()?)
+        .with_gan_mode(o.gan_mode)
         .with_pool_size(o.pool_size)
-        .with_lr(o.lr)
+        .with_lr(o.lr.unwrap_or(if stripes { preset::LR } else { 0.0002 }))
         .with_beta1(o.beta1)
         .with_lambda_a(o.lambda_a)
         .with_lambda_b(o.lambda_b)
         .with_lambda_identity(o.lambda_identity)
-        .with_lr_policy(LrPolicy::from_name(
-            &o.lr_policy,
-            n_epochs,
-            n_epochs_decay,
-            o.lr_decay_iters,
-        )?)
+        .with_lr_policy(
+            o.lr_policy
+                .policy(n_epochs, n_epochs_decay, o.lr_decay_iters)?,
+        )
         .with_seed(o.seed);
     config.validate()?;
-    let preprocess: Preprocess = o
-        .preprocess
-        .as_deref()
-        .unwrap_or(if stripes { "none" } else { "resize_and_crop" })
-        .parse()?;
+    let preprocess = o.preprocess.unwrap_or(if stripes {
+        Preprocess::None
+    } else {
+        Preprocess::ResizeAndCrop
+    });
     if o.batch_size > 1 && matches!(preprocess, Preprocess::None | Preprocess::ScaleWidth) {
         return Err(CycleGanError::option(
             "batch_size",
@@ -230,17 +256,19 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
     }
     let data_options = DatasetOptions {
         phase: "train".into(),
-        direction: o.direction.parse::<Direction>()?,
+        direction: o.direction,
         serial_batches: o.serial_batches,
-        max_dataset_size: o
-            .max_dataset_size
-            .unwrap_or(if stripes { 200 } else { usize::MAX }),
+        max_dataset_size: o.max_dataset_size.unwrap_or(if stripes {
+            preset::IMAGES
+        } else {
+            usize::MAX
+        }),
         input_nc: o.input_nc,
         output_nc: o.output_nc,
         transform: TransformOptions {
             preprocess,
-            load_size: pick(o.load_size, 286, 32),
-            crop_size: pick(o.crop_size, 256, 32),
+            load_size: pick(o.load_size, 286, preset::SIZE),
+            crop_size: pick(o.crop_size, 256, preset::SIZE),
             no_flip: o.no_flip,
             channels: 3,
         },
@@ -253,7 +281,7 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
             "experiment_name",
         ),
         None => {
-            let size = pick(o.load_size, 286, 32);
+            let size = pick(o.load_size, 286, preset::SIZE);
             let len = data_options.max_dataset_size;
             (
                 UnalignedDataset::stripe_shapes(size, len, data_options)?,
@@ -288,28 +316,18 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
     })
 }
 
-fn run(o: Options) -> Result<(), CycleGanError> {
-    let device = backend::device(&o.backend)?.autodiff();
-    let plan = plan(&o)?;
-    let run_dir = plan.run.checkpoints_dir.join(&plan.run.name);
-    std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
-    // The options as given, under their official names; unset ones show the value in use.
-    let official = |name: &str| match name {
-        "net_g" => "netG".to_string(),
-        "net_d" => "netD".to_string(),
-        "n_layers_d" => "n_layers_D".to_string(),
-        "lambda_a" => "lambda_A".to_string(),
-        "lambda_b" => "lambda_B".to_string(),
-        other => other.to_string(),
-    };
+/// `train_opt.txt`: every option under its official name, from the options themselves;
+/// those left unset show the value the run uses.
+fn write_train_options(o: &Options, plan: &Plan, path: PathBuf) -> Result<(), CycleGanError> {
     let in_use = |name: &str| -> Option<String> {
         Some(match name {
             "name" => plan.run.name.clone(),
             "ngf" => plan.config.ngf.to_string(),
             "ndf" => plan.config.ndf.to_string(),
-            "net_g" => plan.config.net_g.to_string(),
+            "netG" => plan.config.net_g.to_string(),
             "n_epochs" => plan.run.n_epochs.to_string(),
             "n_epochs_decay" => plan.run.n_epochs_decay.to_string(),
+            "lr" => plan.config.lr.to_string(),
             "preprocess" => plan.dataset.options().transform.preprocess.to_string(),
             "load_size" => plan.dataset.options().transform.load_size.to_string(),
             "crop_size" => plan.dataset.options().transform.crop_size.to_string(),
@@ -318,60 +336,83 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             _ => return None,
         })
     };
-    // `{:#?}` prints `field: value,` per line, and `Some(` / value / `),` over three lines.
-    let debug = format!("{o:#?}");
-    let mut lines = debug.lines().map(str::trim);
-    let mut printed: Vec<(String, String)> = Vec::new();
-    while let Some(line) = lines.next() {
-        let Some((key, value)) = line.trim_end_matches(',').split_once(": ") else {
-            continue;
-        };
-        let value = match value {
-            "Some(" => {
-                let inner = lines
-                    .next()
-                    .unwrap_or_default()
-                    .trim_end_matches(',')
-                    .to_string();
-                let _closing = lines.next();
-                inner
-            }
-            "None" => in_use(key).unwrap_or_else(|| "-".into()),
-            other => other.to_string(),
-        };
-        printed.push((official(key), value.trim_matches('"').to_string()));
-    }
-    write_options(run_dir.join("train_opt.txt"), &printed)?;
+    let serde_json::Value::Object(fields) =
+        serde_json::to_value(o).map_err(|e| CycleGanError::io(&path, std::io::Error::other(e)))?
+    else {
+        unreachable!("options serialise as a map");
+    };
+    // Sorted by name, as the official `print_options`.
+    let printed: Vec<(String, String)> = fields
+        .into_iter()
+        .map(|(name, value)| {
+            let value = match value {
+                serde_json::Value::Null => in_use(&name).unwrap_or_else(|| "-".into()),
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            (name, value)
+        })
+        .collect();
+    write_options(path, &printed)
+}
+
+fn run(o: Options) -> Result<(), CycleGanError> {
+    let inference_device = o.backend.device()?;
+    let device = inference_device.clone().autodiff();
+    let plan = plan(&o)?;
+    let run_dir = plan.run.checkpoints_dir.join(&plan.run.name);
+    std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
+    write_train_options(&o, &plan, run_dir.join("train_opt.txt"))?;
     eprintln!(
         "training {} / {} on {} ({}), {} epochs, run folder {}",
         plan.config.net_g,
         plan.config.net_d,
         plan.source,
-        o.backend,
+        o.backend.backend,
         plan.run.n_epochs + plan.run.n_epochs_decay,
         run_dir.display()
     );
+    let image_size = plan.dataset.options().transform.load_size;
     let summary = train(&plan.config, Arc::new(plan.dataset), &plan.run, &device)?;
     let l = summary.last_epoch_losses;
     eprintln!(
-        "finished epoch {} ({} images): G {:.3}, D_A {:.3}, D_B {:.3}, cycle {:.3}",
+        "finished epoch {} ({} images, {:.0} s): G {:.3}, D_A {:.3}, D_B {:.3}, cycle {:.3}",
         summary.last_epoch,
         summary.total_iters,
+        summary.train_seconds,
         l.g,
         l.d_a,
         l.d_b,
         l.cycle_a + l.cycle_b
     );
     println!("HTML report: {}", summary.report.display());
+    if o.dataroot.is_none() && o.num_test > 0 && o.direction == Direction::AtoB {
+        let (nets, _) = Checkpointer::new(&run_dir)?.load_nets("latest", &inference_device)?;
+        let data = StripeShapes::test(image_size, o.num_test);
+        let (page, scores) = write_test_page(
+            &run_dir,
+            &nets.g_a,
+            &nets.g_b,
+            &data,
+            preset::SHOWN,
+            &inference_device,
+        )?;
+        Report::open(&run_dir, &plan.run.name)?.write_html()?;
+        let [b_to_a, a_to_b] = scores.ratios_to_identity();
+        eprintln!(
+            "held-out test ({} latents): B→A in-mask L1 {:.4} ({b_to_a:.2}× identity), \
+             A→B low-pass in-mask L1 {:.4} ({a_to_b:.2}× identity), background L1 {:.4} / {:.4}",
+            o.num_test,
+            scores.b_to_a.model[0],
+            scores.a_to_b.model[1],
+            scores.a_to_b.model[2],
+            scores.b_to_a.model[2],
+        );
+        println!("held-out test page: {}", page.display());
+    }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    match run(Options::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with(run)
 }

@@ -10,36 +10,26 @@
 //! cargo run --release --example translate -- --run checkpoints/horse2zebra --dataroot ./horse2zebra
 //! ```
 
+mod common;
+
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use common::{BackendOption, GeneratorSource};
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::backend;
+use cyclegan_burn::data::Direction;
 use cyclegan_burn::data::folder::{is_image_file, list_images, load_rgb};
 use cyclegan_burn::data::image::save_rgb;
-use cyclegan_burn::model::{NLayerDiscriminator, ResnetGenerator};
-use cyclegan_burn::train::{Checkpointer, Generator};
 use cyclegan_burn::translate::translate_rgb;
 
 /// Translate images at full resolution with a trained CycleGAN generator.
 #[derive(Parser, Debug)]
 #[command(rename_all = "snake_case", version)]
 struct Options {
-    /// A generator checkpoint (.pth or .safetensors, official key names), or a Burn record:
-    /// a run's resume bundle folder (resume_<epoch>/) or its nets.bpk.
-    #[arg(long, conflicts_with = "run")]
-    model: Option<PathBuf>,
-    /// A run folder written by the train example (uses <epoch>_net_G_A or G_B).
-    #[arg(long)]
-    run: Option<PathBuf>,
-    /// Which checkpoint of the run folder: latest or an epoch number.
-    #[arg(long, default_value = "latest")]
-    epoch: String,
-    /// AtoB (G_A) or BtoA (G_B), for --run and --dataroot.
-    #[arg(long, default_value = "AtoB")]
-    direction: String,
+    #[command(flatten)]
+    generator: GeneratorSource,
     /// An image or a folder of images.
     #[arg(long, conflicts_with = "dataroot")]
     input: Option<PathBuf>,
@@ -55,95 +45,8 @@ struct Options {
     /// At most this many images (default: all).
     #[arg(long)]
     num_test: Option<usize>,
-    /// Backend: cpu, flex, ndarray, wgpu, vulkan, cuda (as compiled in).
-    #[arg(long, default_value = "cpu")]
-    backend: String,
-}
-
-/// The G_A or G_B of a resume bundle (`<run>/resume_<label>/` or its `nets.bpk`).
-fn from_burn_record(
-    model: &Path,
-    direction: &str,
-    device: &burn::prelude::Device,
-) -> Result<Option<Generator>, CycleGanError> {
-    let bundle = if model.file_name().is_some_and(|n| n == "nets.bpk") {
-        model.parent().unwrap_or(model)
-    } else if model.is_dir() {
-        model
-    } else {
-        return Ok(None);
-    };
-    let label = bundle
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.strip_prefix("resume_"))
-        .ok_or_else(|| {
-            CycleGanError::checkpoint(
-                model,
-                "expected a resume_<epoch> folder of a run, or its nets.bpk",
-            )
-        })?;
-    let run = bundle.parent().unwrap_or(Path::new("."));
-    let (nets, _) = Checkpointer::new(run)?.load_nets(label, device)?;
-    Ok(Some(if direction == "BtoA" {
-        nets.g_b
-    } else {
-        nets.g_a
-    }))
-}
-
-fn generator(
-    o: &Options,
-    device: &burn::prelude::Device,
-) -> Result<(Generator, PathBuf), CycleGanError> {
-    if let Some(model) = &o.model
-        && let Some(g) = from_burn_record(model, &o.direction, device)?
-    {
-        return Ok((g, model.clone()));
-    }
-    let file = match (&o.model, &o.run) {
-        (Some(model), _) => model.clone(),
-        (None, Some(run)) => {
-            let net = match o.direction.as_str() {
-                "AtoB" => "G_A",
-                "BtoA" => "G_B",
-                other => {
-                    return Err(CycleGanError::option(
-                        "direction",
-                        format!("`{other}` is not AtoB or BtoA"),
-                    ));
-                }
-            };
-            let candidates =
-                ["safetensors", "pth"].map(|ext| run.join(format!("{}_net_{net}.{ext}", o.epoch)));
-            candidates
-                .iter()
-                .find(|p| p.is_file())
-                .cloned()
-                .ok_or_else(|| {
-                    CycleGanError::checkpoint(
-                        &candidates[0],
-                        "not found in the run folder (check --run and --epoch)",
-                    )
-                })?
-        }
-        (None, None) => {
-            return Err(CycleGanError::option(
-                "model",
-                "give --model FILE or --run FOLDER",
-            ));
-        }
-    };
-    if NLayerDiscriminator::from_pytorch(&file, device).is_ok() {
-        return Err(CycleGanError::checkpoint(
-            &file,
-            "this is a discriminator, not a generator",
-        ));
-    }
-    Ok((
-        Generator::Resnet(ResnetGenerator::from_pytorch(&file, device)?),
-        file,
-    ))
+    #[command(flatten)]
+    backend: BackendOption,
 }
 
 fn inputs(o: &Options) -> Result<Vec<PathBuf>, CycleGanError> {
@@ -159,7 +62,10 @@ fn inputs(o: &Options) -> Result<Vec<PathBuf>, CycleGanError> {
         }
         (Some(input), _) => list_images(input, usize::MAX)?,
         (None, Some(root)) => {
-            let side = if o.direction == "BtoA" { "B" } else { "A" };
+            let side = match o.generator.direction {
+                Direction::AtoB => "A",
+                Direction::BtoA => "B",
+            };
             list_images(&root.join(format!("{}{side}", o.phase)), usize::MAX)?
         }
         (None, None) => {
@@ -176,8 +82,8 @@ fn inputs(o: &Options) -> Result<Vec<PathBuf>, CycleGanError> {
 }
 
 fn run(o: Options) -> Result<(), CycleGanError> {
-    let device = backend::device(&o.backend)?;
-    let (generator, model_file) = generator(&o, &device)?;
+    let device = o.backend.device()?;
+    let (generator, model_file) = o.generator.load(&device)?;
     let paths = inputs(&o)?;
     let images_dir = o.results_dir.join("images");
     std::fs::create_dir_all(&images_dir).map_err(|e| CycleGanError::io(&images_dir, e))?;
@@ -215,11 +121,5 @@ fn run(o: Options) -> Result<(), CycleGanError> {
 }
 
 fn main() -> ExitCode {
-    match run(Options::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    common::main_with(run)
 }

@@ -49,5 +49,11 @@ pub mod prelude {
     pub use crate::train::{
         CycleGan, CycleGanConfig, CycleGanNets, Discriminator, Generator, LrPolicy, StepLosses,
     };
-    pub use burn::prelude::{Device, Tensor, TensorData};
+    pub use burn::prelude::{Device, Module, Tensor, TensorData};
 }
+
+/// The README, whose library section is a complete program: compiled and run with the
+/// crate's doctests, so that it cannot drift from the API.
+#[cfg(all(doctest, feature = "flex"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -9,14 +9,18 @@ use crate::error::CycleGanError;
 
 /// The adversarial objective (`--gan_mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum GanMode {
     /// Least-squares GAN: mean squared error to 1 (real) or 0 (fake). CycleGAN's default.
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "lsgan"))]
     Lsgan,
     /// The original GAN: binary cross-entropy on logits (`BCEWithLogitsLoss`).
+    #[cfg_attr(feature = "clap", value(name = "vanilla"))]
     Vanilla,
     /// Wasserstein GAN: `-mean(D)` for real targets, `mean(D)` for fake ones. As in the
     /// official CycleGAN, **no gradient penalty** (nor weight clipping) is applied.
+    #[cfg_attr(feature = "clap", value(name = "wgangp", alias = "wgan"))]
     Wgan,
 }
 

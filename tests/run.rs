@@ -225,6 +225,8 @@ fn a_step_budget_stops_inside_an_epoch_and_a_resume_finishes_it() {
     );
     assert!(!checkpoints.exists("2"), "epoch 2 is not complete");
     assert!(stopped.train_seconds > 0.0);
+    // The run reports the training time its checkpoint records, so a resume adds to it.
+    assert_eq!(state.train_seconds, stopped.train_seconds);
 
     // Resuming with the budget already spent trains nothing.
     let spent = RunOptions {
@@ -233,6 +235,10 @@ fn a_step_budget_stops_inside_an_epoch_and_a_resume_finishes_it() {
     };
     let again = train(&config, stripes(), &spent, &device).unwrap();
     assert_eq!(again.total_iters, 8);
+    assert_eq!(
+        again.train_seconds, stopped.train_seconds,
+        "no time trained"
+    );
     assert_eq!(checkpoints.state("latest").unwrap().total_iters, 8);
 
     // Resuming without it finishes epoch 2 with the batches the first run did not see.
@@ -244,7 +250,11 @@ fn a_step_budget_stops_inside_an_epoch_and_a_resume_finishes_it() {
     };
     let finished = train(&config, stripes(), &rest, &device).unwrap();
     assert_eq!((finished.last_epoch, finished.total_iters), (2, 12));
-    assert!(finished.train_seconds >= stopped.train_seconds);
+    assert!(finished.train_seconds > stopped.train_seconds);
+    assert_eq!(
+        checkpoints.state("latest").unwrap().train_seconds,
+        finished.train_seconds
+    );
     assert_same_latest(&dir, "straight", "budget", &device, "after epoch 2");
     assert_eq!(checkpoints.state("latest").unwrap().epoch_progress, 0);
     let log = std::fs::read_to_string(dir.join("budget").join("loss_log.txt")).unwrap();
@@ -332,5 +342,93 @@ fn divergence_stops_with_the_iteration_and_keeps_the_checkpoint() {
         state.epoch, 1,
         "the last good checkpoint is still the resume point"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it() {
+    use cyclegan_burn::data::StripeShapes;
+    use cyclegan_burn::metrics::StripeScores;
+    use cyclegan_burn::train::report::Report;
+    use cyclegan_burn::train::{HeldOutScores, write_test_page};
+
+    let _serial = serial();
+    let dir = temp_dir("test-page");
+    let options = RunOptions {
+        stop_after_epoch: Some(1),
+        ..run_options(&dir, "run")
+    };
+    let summary = train(
+        &tiny_config(),
+        stripes(),
+        &options,
+        &common::device().autodiff(),
+    )
+    .unwrap();
+    let index = std::fs::read_to_string(&summary.report).unwrap();
+    assert!(!index.contains("test.html"), "no test page yet");
+
+    // The trained generators, on an inference device, as the train program does.
+    let device = common::device();
+    let (nets, _) = Checkpointer::new(&summary.run_dir)
+        .unwrap()
+        .load_nets("latest", &device)
+        .unwrap();
+    let data = StripeShapes::test(32, 5);
+    let (page, scores) =
+        write_test_page(&summary.run_dir, &nets.g_a, &nets.g_b, &data, 3, &device).unwrap();
+    assert_eq!(page, summary.run_dir.join("web/test.html"));
+
+    // The page's scores are evaluate's: StripeScores of G_A (A → B) and G_B (B → A).
+    let expected = HeldOutScores {
+        data,
+        a_to_b: StripeScores::measure(&nets.g_a, &data, true, &device).unwrap(),
+        b_to_a: StripeScores::measure(&nets.g_b, &data, false, &device).unwrap(),
+    };
+    assert_eq!(scores, expected);
+    assert_eq!(
+        scores.a_to_b.identity[2], 0.0,
+        "identity keeps the background"
+    );
+    assert!(
+        scores.a_to_b.identity[0] > 0.0,
+        "flat and striped objects differ"
+    );
+    let [b_to_a, a_to_b] = scores.ratios_to_identity();
+    assert_eq!(b_to_a, scores.b_to_a.model[0] / scores.b_to_a.identity[0]);
+    assert_eq!(a_to_b, scores.a_to_b.model[1] / scores.a_to_b.identity[1]);
+
+    // Three rows of input | translation | truth for both directions, and both score tables.
+    let html = std::fs::read_to_string(&page).unwrap();
+    for index in 0..3 {
+        for name in ["AtoB", "BtoA"] {
+            for column in ["input", "output", "truth"] {
+                let file = format!("test/{index:03}_{name}_{column}.png");
+                assert!(html.contains(&file), "{file} not on the page");
+                let image = image::open(summary.run_dir.join("web").join(&file)).unwrap();
+                assert_eq!((image.width(), image.height()), (32, 32));
+            }
+        }
+    }
+    assert!(!html.contains("003_AtoB"), "only the samples asked for");
+    assert!(html.contains(&format!("{:.4}", scores.b_to_a.model[0])));
+    assert!(html.contains(&format!("{:.4}", scores.a_to_b.identity[1])));
+    // The truth column is the other domain's rendering of the same latent.
+    let truth = image::open(summary.run_dir.join("web/test/000_AtoB_truth.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(truth, data.paired(0).b);
+
+    // Rewriting the training report (without a new loss-log section) links the page.
+    let log_before = std::fs::read_to_string(summary.run_dir.join("loss_log.txt")).unwrap();
+    Report::open(&summary.run_dir, "run")
+        .unwrap()
+        .write_html()
+        .unwrap();
+    let index = std::fs::read_to_string(&summary.report).unwrap();
+    assert!(index.contains("href=\"test.html\""), "{index}");
+    assert!(index.contains("epoch [1]"), "the samples are kept");
+    let log_after = std::fs::read_to_string(summary.run_dir.join("loss_log.txt")).unwrap();
+    assert_eq!(log_before, log_after);
     std::fs::remove_dir_all(&dir).unwrap();
 }

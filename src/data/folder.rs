@@ -98,11 +98,14 @@ pub fn decode_rgb(bytes: Vec<u8>, path: &Path) -> Result<RgbImage, CycleGanError
 
 /// Which folder is the model's domain A (`--direction`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Direction {
     /// `<phase>A` → `<phase>B` (default).
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "AtoB"))]
     AtoB,
     /// `<phase>B` → `<phase>A`.
+    #[cfg_attr(feature = "clap", value(name = "BtoA"))]
     BtoA,
 }
 

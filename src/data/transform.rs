@@ -10,19 +10,25 @@ use crate::error::CycleGanError;
 
 /// How images are resized and cropped at load time (`--preprocess`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Preprocess {
     /// Bicubic resize to `load_size × load_size`, then a random `crop_size²` crop (default).
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "resize_and_crop"))]
     ResizeAndCrop,
     /// A random `crop_size²` crop of the image as it is.
+    #[cfg_attr(feature = "clap", value(name = "crop"))]
     Crop,
     /// Bicubic resize to width `load_size`, keeping the aspect ratio (height at least
     /// `crop_size`).
+    #[cfg_attr(feature = "clap", value(name = "scale_width"))]
     ScaleWidth,
     /// [`ScaleWidth`](Self::ScaleWidth), then a random `crop_size²` crop.
+    #[cfg_attr(feature = "clap", value(name = "scale_width_and_crop"))]
     ScaleWidthAndCrop,
     /// Full size, with width and height rounded to multiples of 4 (Python's
     /// round-half-to-even) when they are not.
+    #[cfg_attr(feature = "clap", value(name = "none"))]
     None,
 }
 

@@ -17,16 +17,21 @@ use crate::error::CycleGanError;
 
 /// Weight initialisation scheme (`--init_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum InitType {
     /// N(0, gain). The official default, with gain 0.02.
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "normal"))]
     Normal,
     /// Xavier/Glorot normal with the given gain.
+    #[cfg_attr(feature = "clap", value(name = "xavier"))]
     Xavier,
     /// Kaiming/He normal, fan-in mode, for ReLU (`a = 0`); the gain is not used, as in the
     /// official code.
+    #[cfg_attr(feature = "clap", value(name = "kaiming"))]
     Kaiming,
     /// (Semi-)orthogonal matrix times the gain.
+    #[cfg_attr(feature = "clap", value(name = "orthogonal"))]
     Orthogonal,
 }
 

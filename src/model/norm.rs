@@ -14,15 +14,20 @@ use crate::error::CycleGanError;
 /// track_running_stats=False)`, biased variance, eps 1e-5. (Burn's own `InstanceNormConfig`
 /// defaults to `affine = true`; this crate never uses that default.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Norm {
     /// Instance norm without learnable scale and shift (`--norm instance`, the default).
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "instance"))]
     Instance,
     /// Instance norm with a learnable scale and shift (found in some community checkpoints).
+    #[cfg_attr(feature = "clap", value(name = "instance_affine"))]
     InstanceAffine,
     /// Batch norm with learnable scale and shift and running statistics (`--norm batch`).
+    #[cfg_attr(feature = "clap", value(name = "batch"))]
     Batch,
     /// No normalisation (`--norm none`).
+    #[cfg_attr(feature = "clap", value(name = "none"))]
     None,
 }
 

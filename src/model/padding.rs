@@ -31,13 +31,17 @@ use crate::error::CycleGanError;
 
 /// How residual blocks pad before their 3×3 convolutions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum PaddingType {
     /// Mirror the border without repeating the edge (`nn.ReflectionPad2d`). The default.
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "reflect"))]
     Reflect,
     /// Repeat the edge (`nn.ReplicationPad2d`).
+    #[cfg_attr(feature = "clap", value(name = "replicate"))]
     Replicate,
     /// Zeros, done by the convolution itself (`padding=1`).
+    #[cfg_attr(feature = "clap", value(name = "zero"))]
     Zero,
 }
 

@@ -10,15 +10,20 @@ use crate::model::{InitType, Norm};
 
 /// Generator architecture (`--netG`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum GeneratorKind {
     /// ResNet generator with 9 blocks (`resnet_9blocks`, the default).
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "resnet_9blocks"))]
     Resnet9Blocks,
     /// ResNet generator with 6 blocks (`resnet_6blocks`).
+    #[cfg_attr(feature = "clap", value(name = "resnet_6blocks"))]
     Resnet6Blocks,
     /// U-Net with 7 downsamplings, for 128×128 images (`unet_128`).
+    #[cfg_attr(feature = "clap", value(name = "unet_128"))]
     Unet128,
     /// U-Net with 8 downsamplings, for 256×256 images (`unet_256`).
+    #[cfg_attr(feature = "clap", value(name = "unet_256"))]
     Unet256,
 }
 
@@ -54,13 +59,17 @@ impl std::fmt::Display for GeneratorKind {
 
 /// Discriminator architecture (`--netD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum DiscriminatorKind {
     /// 70×70 PatchGAN, 3 layers (`basic`, the default).
     #[default]
+    #[cfg_attr(feature = "clap", value(name = "basic"))]
     Basic,
     /// PatchGAN with `--n_layers_D` layers (`n_layers`).
+    #[cfg_attr(feature = "clap", value(name = "n_layers"))]
     NLayers,
     /// 1×1 PatchGAN (`pixel`).
+    #[cfg_attr(feature = "clap", value(name = "pixel"))]
     Pixel,
 }
 

@@ -9,10 +9,12 @@ pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod step;
+pub mod test_page;
 
 pub use checkpoint::{Checkpointer, TrainerState};
 pub use config::{CycleGanConfig, DiscriminatorKind, GeneratorKind};
 pub use nets::{CycleGanNets, Discriminator, Generator};
 pub use run::{RunOptions, RunSummary, train};
-pub use schedule::LrPolicy;
+pub use schedule::{LrPolicy, LrPolicyName};
 pub use step::{CycleGan, CycleGanGradients, StepLosses};
+pub use test_page::{HeldOutScores, write_test_page};

@@ -81,6 +81,18 @@ impl Generator {
     }
 }
 
+impl From<ResnetGenerator> for Generator {
+    fn from(generator: ResnetGenerator) -> Self {
+        Generator::Resnet(generator)
+    }
+}
+
+impl From<UnetGenerator> for Generator {
+    fn from(generator: UnetGenerator) -> Self {
+        Generator::Unet(generator)
+    }
+}
+
 impl PytorchLayout for Generator {
     fn pytorch_layers(&self) -> Vec<(String, String)> {
         match self {
@@ -148,6 +160,18 @@ impl Discriminator {
     }
 }
 
+impl From<NLayerDiscriminator> for Discriminator {
+    fn from(discriminator: NLayerDiscriminator) -> Self {
+        Discriminator::NLayer(discriminator)
+    }
+}
+
+impl From<PixelDiscriminator> for Discriminator {
+    fn from(discriminator: PixelDiscriminator) -> Self {
+        Discriminator::Pixel(discriminator)
+    }
+}
+
 impl PytorchLayout for Discriminator {
     fn pytorch_layers(&self) -> Vec<(String, String)> {
         match self {
@@ -180,6 +204,35 @@ pub(crate) fn sub_seed(seed: u64, index: u64) -> u64 {
 }
 
 impl CycleGanNets {
+    /// The four networks from concrete ones, in the official order (G_A: A → B, G_B: B → A,
+    /// D_A judging domain B, D_B judging domain A); any generator or discriminator
+    /// architecture converts.
+    ///
+    /// ```
+    /// # #[cfg(feature = "flex")] {
+    /// use cyclegan_burn::prelude::*;
+    ///
+    /// let device = backend::cpu();
+    /// let generator = || ResnetGeneratorConfig::new(3, 3).with_ngf(4).with_n_blocks(1).init(&device);
+    /// let discriminator = || NLayerDiscriminatorConfig::new(3).with_ndf(4).init(&device);
+    /// let nets = CycleGanNets::from_networks(generator(), generator(), discriminator(), discriminator());
+    /// assert!(matches!(nets.g_a, Generator::Resnet(_)));
+    /// # }
+    /// ```
+    pub fn from_networks(
+        g_a: impl Into<Generator>,
+        g_b: impl Into<Generator>,
+        d_a: impl Into<Discriminator>,
+        d_b: impl Into<Discriminator>,
+    ) -> Self {
+        Self {
+            g_a: g_a.into(),
+            g_b: g_b.into(),
+            d_a: d_a.into(),
+            d_b: d_b.into(),
+        }
+    }
+
     /// Freshly initialised networks for `config`, with weights drawn from `config.seed`.
     pub fn new(config: &CycleGanConfig, device: &Device) -> Result<Self, CycleGanError> {
         config.validate()?;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::*;
 
 use super::step::StepLosses;
+use super::test_page::TEST_PAGE;
 use crate::data::image::{save_rgb, tensor_to_rgb};
 use crate::error::CycleGanError;
 use crate::io::write_atomic;
@@ -40,6 +41,18 @@ impl Report {
     /// `loss_log.txt`, as the official visualizer does, and keeps an existing loss history
     /// (`web/losses.json`) so a resumed run continues its plot.
     pub fn new(dir: impl Into<PathBuf>, name: &str) -> Result<Self, CycleGanError> {
+        let report = Self::open(dir, name)?;
+        report.append_log(&format!(
+            "================ Training Loss ({}) ================\n",
+            unix_time_string()
+        ))?;
+        Ok(report)
+    }
+
+    /// The report of an existing run folder as it stands (its loss history and sample
+    /// epochs), without starting a new section of the loss log: for rewriting the page
+    /// after training, e.g. once the [held-out test page](super::test_page) exists.
+    pub fn open(dir: impl Into<PathBuf>, name: &str) -> Result<Self, CycleGanError> {
         let dir = dir.into();
         let images = dir.join("web").join("images");
         std::fs::create_dir_all(&images).map_err(|e| CycleGanError::io(&images, e))?;
@@ -57,17 +70,12 @@ impl Report {
             .collect();
         epochs.sort_unstable();
         epochs.dedup();
-        let report = Self {
+        Ok(Self {
             dir,
             name: name.to_string(),
             history,
             epochs,
-        };
-        report.append_log(&format!(
-            "================ Training Loss ({}) ================\n",
-            unix_time_string()
-        ))?;
-        Ok(report)
+        })
     }
 
     /// The page's path.
@@ -155,8 +163,13 @@ impl Report {
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Experiment name = {name}</title>\
              <style>body{{font-family:sans-serif;margin:20px}} td{{text-align:center;font-size:12px}} \
              img{{width:128px;image-rendering:pixelated}}</style></head><body>\n\
-             <h1>Experiment name = {name}</h1>\n<h2>Losses</h2>\n{plot}\n",
+             <h1>Experiment name = {name}</h1>\n{test_link}<h2>Losses</h2>\n{plot}\n",
             name = escape(&self.name),
+            test_link = if self.dir.join("web").join(TEST_PAGE).is_file() {
+                "<p><a href=\"test.html\">Held-out test page</a>: translations of images the model never saw, with scores</p>\n"
+            } else {
+                ""
+            },
             plot = loss_plot_svg(&self.history)
         );
         let mut epochs = self.epochs.clone();

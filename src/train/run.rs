@@ -96,7 +96,8 @@ pub struct RunSummary {
     pub last_epoch_losses: StepLosses,
     /// The learning rate of the last epoch.
     pub learning_rate: f64,
-    /// Wall-clock seconds spent training, over all resumes of the run.
+    /// Wall-clock seconds spent training, over all resumes of the run, up to its last
+    /// checkpoint: the figure that checkpoint records, so that a resume adds to it.
     pub train_seconds: f64,
 }
 
@@ -198,7 +199,11 @@ pub fn train(
                 0.0,
             )
         };
-    let run_start = Instant::now();
+    // Training time is added up to each checkpoint, so that a run reports what its last
+    // checkpoint records and a resume continues from exactly that figure (time after the
+    // last checkpoint, such as writing it, belongs to no checkpoint and is not counted).
+    let mut train_seconds = previous_seconds;
+    let mut clock = Instant::now();
     let max_iters = options.max_iters.unwrap_or(usize::MAX);
     let last_epoch = options
         .stop_after_epoch
@@ -346,10 +351,12 @@ pub fn train(
             epoch: if epoch_complete { epoch } else { epoch - 1 },
             total_iters,
             epoch_progress: if epoch_complete { 0 } else { epoch_iter },
-            train_seconds: previous_seconds + run_start.elapsed().as_secs_f64(),
+            train_seconds: train_seconds + clock.elapsed().as_secs_f64(),
             learning_rate: gan.learning_rate(),
             config: config.clone(),
         };
+        train_seconds = state.train_seconds;
+        clock = Instant::now();
         checkpointer.save(&gan, "latest", &state)?;
         if !epoch_complete {
             break;
@@ -369,6 +376,6 @@ pub fn train(
         total_iters,
         last_epoch_losses,
         learning_rate: gan.learning_rate(),
-        train_seconds: previous_seconds + run_start.elapsed().as_secs_f64(),
+        train_seconds,
     })
 }

@@ -39,6 +39,81 @@ impl Default for LrPolicy {
     }
 }
 
+/// The name of a learning-rate policy (`--lr_policy`), without its epoch counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "snake_case")]
+pub enum LrPolicyName {
+    /// [`LrPolicy::Linear`] (the official default).
+    #[default]
+    #[cfg_attr(feature = "clap", value(name = "linear"))]
+    Linear,
+    /// [`LrPolicy::Step`].
+    #[cfg_attr(feature = "clap", value(name = "step"))]
+    Step,
+    /// [`LrPolicy::Cosine`].
+    #[cfg_attr(feature = "clap", value(name = "cosine"))]
+    Cosine,
+    /// [`LrPolicy::Constant`].
+    #[cfg_attr(feature = "clap", value(name = "constant"))]
+    Constant,
+    /// The official `plateau` policy, which needs a validation metric that CycleGAN
+    /// training does not have: accepted as a name so that choosing it explains why it is
+    /// not available.
+    #[cfg_attr(feature = "clap", value(name = "plateau", hide = true))]
+    Plateau,
+}
+
+impl std::str::FromStr for LrPolicyName {
+    type Err = CycleGanError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "linear" => Ok(Self::Linear),
+            "step" => Ok(Self::Step),
+            "cosine" => Ok(Self::Cosine),
+            "constant" => Ok(Self::Constant),
+            "plateau" => Ok(Self::Plateau),
+            other => Err(CycleGanError::option(
+                "lr_policy",
+                format!("`{other}` is not one of linear, step, cosine, constant"),
+            )),
+        }
+    }
+}
+
+impl LrPolicyName {
+    /// The policy of this name with the epoch counts it uses.
+    pub fn policy(
+        self,
+        n_epochs: usize,
+        n_epochs_decay: usize,
+        lr_decay_iters: usize,
+    ) -> Result<LrPolicy, CycleGanError> {
+        match self {
+            Self::Linear => Ok(LrPolicy::Linear {
+                n_epochs,
+                n_epochs_decay,
+            }),
+            Self::Step => {
+                if lr_decay_iters == 0 {
+                    return Err(CycleGanError::option(
+                        "lr_decay_iters",
+                        "must be at least 1",
+                    ));
+                }
+                Ok(LrPolicy::Step { lr_decay_iters })
+            }
+            Self::Cosine => Ok(LrPolicy::Cosine { n_epochs }),
+            Self::Constant => Ok(LrPolicy::Constant),
+            Self::Plateau => Err(CycleGanError::option(
+                "lr_policy",
+                "`plateau` needs a validation metric, which CycleGAN training does not have; use linear, step, cosine or constant",
+            )),
+        }
+    }
+}
+
 impl LrPolicy {
     /// The policy named as the official `--lr_policy` (`linear`, `step`, `cosine`; also
     /// `constant`), with the epoch counts it uses.
@@ -48,31 +123,8 @@ impl LrPolicy {
         n_epochs_decay: usize,
         lr_decay_iters: usize,
     ) -> Result<Self, CycleGanError> {
-        match name {
-            "linear" => Ok(LrPolicy::Linear {
-                n_epochs,
-                n_epochs_decay,
-            }),
-            "step" => {
-                if lr_decay_iters == 0 {
-                    return Err(CycleGanError::option(
-                        "lr_decay_iters",
-                        "must be at least 1",
-                    ));
-                }
-                Ok(LrPolicy::Step { lr_decay_iters })
-            }
-            "cosine" => Ok(LrPolicy::Cosine { n_epochs }),
-            "constant" => Ok(LrPolicy::Constant),
-            "plateau" => Err(CycleGanError::option(
-                "lr_policy",
-                "`plateau` needs a validation metric, which CycleGAN training does not have; use linear, step, cosine or constant",
-            )),
-            other => Err(CycleGanError::option(
-                "lr_policy",
-                format!("`{other}` is not one of linear, step, cosine, constant"),
-            )),
-        }
+        name.parse::<LrPolicyName>()?
+            .policy(n_epochs, n_epochs_decay, lr_decay_iters)
     }
 
     /// The learning rate during `epoch` (counted from 1) for an initial rate `base_lr`.

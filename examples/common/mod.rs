@@ -1,0 +1,166 @@
+//! What the example programs share: `main` (parse, run, report an error), the backend
+//! option, and where a generator comes from (`--model`, `--run`, `--epoch`, `--direction`).
+//!
+//! Each program includes it with `mod common;`; not every program uses every item.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use burn::prelude::Device;
+use clap::{Args, Parser, ValueEnum};
+use cyclegan_burn::CycleGanError;
+use cyclegan_burn::backend;
+use cyclegan_burn::data::Direction;
+use cyclegan_burn::model::{NLayerDiscriminator, ResnetGenerator};
+use cyclegan_burn::train::{Checkpointer, Generator};
+
+/// Parses the program's options and runs it: an error is printed as `error: …` on standard
+/// error and the program exits with status 1.
+pub fn main_with<O: Parser>(run: impl FnOnce(O) -> Result<(), CycleGanError>) -> ExitCode {
+    match run(O::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--backend`: which compiled-in backend runs the program.
+#[derive(Args, Debug, Clone, serde::Serialize)]
+pub struct BackendOption {
+    /// Backend: cpu, flex, ndarray, wgpu, vulkan, cuda or cuda:N (as compiled in).
+    #[arg(long, default_value = "cpu")]
+    pub backend: String,
+}
+
+impl BackendOption {
+    /// The device of `--backend` (a clear error when it is not compiled in or not usable).
+    pub fn device(&self) -> Result<Device, CycleGanError> {
+        backend::device(&self.backend)
+    }
+}
+
+/// Where a generator comes from: a file, or a run folder of the train program and which of
+/// its checkpoints and directions.
+#[derive(Args, Debug, Clone)]
+pub struct GeneratorSource {
+    /// A generator checkpoint (.pth or .safetensors, official key names), or a Burn record:
+    /// a run's resume bundle folder (resume_<epoch>/) or its nets.bpk.
+    #[arg(long, conflicts_with = "run")]
+    pub model: Option<PathBuf>,
+    /// A run folder written by the train program (uses <epoch>_net_G_A or G_B).
+    #[arg(long)]
+    pub run: Option<PathBuf>,
+    /// Which checkpoint of the run folder: latest or an epoch number.
+    #[arg(long, default_value = "latest")]
+    pub epoch: String,
+    /// AtoB (G_A) or BtoA (G_B).
+    #[arg(long, value_enum, default_value_t = Direction::AtoB)]
+    pub direction: Direction,
+}
+
+impl GeneratorSource {
+    /// The official name of the generator for [`direction`](Self::direction).
+    pub fn net_name(&self) -> &'static str {
+        match self.direction {
+            Direction::AtoB => "G_A",
+            Direction::BtoA => "G_B",
+        }
+    }
+
+    /// Loads the generator and says which file it came from.
+    pub fn load(&self, device: &Device) -> Result<(Generator, PathBuf), CycleGanError> {
+        if let Some(model) = &self.model
+            && let Some(g) = self.load_burn_record(model, device)?
+        {
+            return Ok((g, model.clone()));
+        }
+        let file = match (&self.model, &self.run) {
+            (Some(model), _) => model.clone(),
+            (None, Some(run)) => {
+                let candidates = ["safetensors", "pth"]
+                    .map(|ext| run.join(format!("{}_net_{}.{ext}", self.epoch, self.net_name())));
+                candidates
+                    .iter()
+                    .find(|p| p.is_file())
+                    .cloned()
+                    .ok_or_else(|| {
+                        CycleGanError::checkpoint(
+                            &candidates[0],
+                            "not found in the run folder (check --run and --epoch)",
+                        )
+                    })?
+            }
+            (None, None) => {
+                return Err(CycleGanError::option(
+                    "model",
+                    "give --model FILE or --run FOLDER",
+                ));
+            }
+        };
+        if NLayerDiscriminator::from_pytorch(&file, device).is_ok() {
+            return Err(CycleGanError::checkpoint(
+                &file,
+                "this is a discriminator, not a generator",
+            ));
+        }
+        Ok((ResnetGenerator::from_pytorch(&file, device)?.into(), file))
+    }
+
+    /// The G_A or G_B of a resume bundle (`<run>/resume_<label>/` or its `nets.bpk`).
+    fn load_burn_record(
+        &self,
+        model: &Path,
+        device: &Device,
+    ) -> Result<Option<Generator>, CycleGanError> {
+        let bundle = if model.file_name().is_some_and(|n| n == "nets.bpk") {
+            model.parent().unwrap_or(model)
+        } else if model.is_dir() {
+            model
+        } else {
+            return Ok(None);
+        };
+        let label = bundle
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("resume_"))
+            .ok_or_else(|| {
+                CycleGanError::checkpoint(
+                    model,
+                    "expected a resume_<epoch> folder of a run, or its nets.bpk",
+                )
+            })?;
+        let run = bundle.parent().unwrap_or(Path::new("."));
+        let (nets, _) = Checkpointer::new(run)?.load_nets(label, device)?;
+        Ok(Some(match self.direction {
+            Direction::AtoB => nets.g_a,
+            Direction::BtoA => nets.g_b,
+        }))
+    }
+}
+
+/// Serialises an option enum under its official spelling (its `ValueEnum` name), for
+/// `#[serde(serialize_with = "official_name")]`.
+pub fn official_name<T: ValueEnum, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let name = value
+        .to_possible_value()
+        .map(|possible| possible.get_name().to_string())
+        .unwrap_or_default();
+    serializer.serialize_str(&name)
+}
+
+/// [`official_name`] for an optional enum (`None` as a unit).
+pub fn official_name_or_none<T: ValueEnum, S: serde::Serializer>(
+    value: &Option<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => official_name(value, serializer),
+        None => serializer.serialize_none(),
+    }
+}
