@@ -416,3 +416,115 @@ fn run(o: Options) -> Result<(), CycleGanError> {
 fn main() -> ExitCode {
     common::main_with(run)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, clap::Error> {
+        Options::try_parse_from(std::iter::once("train").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_official_spellings_are_accepted() {
+        let o = parse(&[
+            "--netG",
+            "unet_256",
+            "--netD",
+            "n_layers",
+            "--n_layers_D",
+            "4",
+            "--norm",
+            "instance_affine",
+            "--init_type",
+            "kaiming",
+            "--direction",
+            "BtoA",
+            "--preprocess",
+            "scale_width_and_crop",
+            "--gan_mode",
+            "wgan",
+            "--lr_policy",
+            "cosine",
+        ])
+        .unwrap();
+        assert_eq!(o.net_g, Some(GeneratorKind::Unet256));
+        assert_eq!(o.net_d, DiscriminatorKind::NLayers);
+        assert_eq!(o.norm, Norm::InstanceAffine);
+        assert_eq!(o.init_type, InitType::Kaiming);
+        assert_eq!(o.direction, Direction::BtoA);
+        assert_eq!(o.preprocess, Some(Preprocess::ScaleWidthAndCrop));
+        assert_eq!(o.gan_mode, GanMode::Wgan, "`wgan` is an alias of `wgangp`");
+        assert_eq!(o.lr_policy, LrPolicyName::Cosine);
+        let config = plan(&o).unwrap().config;
+        assert_eq!(config.net_g, GeneratorKind::Unet256);
+        assert_eq!(config.n_layers_d, 4);
+        assert_eq!(
+            config.lr_policy,
+            cyclegan_burn::train::LrPolicy::Cosine { n_epochs: 3 }
+        );
+    }
+
+    #[test]
+    fn an_unknown_value_is_refused_with_the_accepted_ones() {
+        let message = parse(&["--netG", "resnet_12blocks"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("resnet_12blocks")
+                && message.contains("resnet_9blocks")
+                && message.contains("unet_128"),
+            "{message}"
+        );
+        let plateau = parse(&["--lr_policy", "plateau"]).unwrap();
+        let message = plan(&plateau).err().unwrap().to_string();
+        assert!(message.contains("validation metric"), "{message}");
+    }
+
+    #[test]
+    fn train_opt_txt_lists_every_option_by_its_official_name_with_the_values_in_use() {
+        let o = parse(&["--gan_mode", "vanilla", "--lambda_A", "5"]).unwrap();
+        let plan = plan(&o).unwrap();
+        let path = std::env::temp_dir().join(format!("train_opt-{}.txt", std::process::id()));
+        write_train_options(&o, &plan, path.clone()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let lines: Vec<(&str, &str)> = text
+            .lines()
+            .filter_map(|line| line.split_once(": "))
+            .map(|(name, value)| (name.trim(), value.trim()))
+            .collect();
+        let value = |name: &str| {
+            lines
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+                .1
+        };
+        // Given on the command line, under the official names and spellings.
+        assert_eq!(value("gan_mode"), "vanilla");
+        assert_eq!(value("lambda_A"), "5.0");
+        // Left to the StripeShapes preset: the values in use.
+        assert_eq!(value("netG"), "resnet_6blocks");
+        assert_eq!(value("ngf"), preset::NGF.to_string());
+        assert_eq!(value("n_epochs_decay"), preset::EPOCHS_DECAY.to_string());
+        assert_eq!(value("lr"), preset::LR.to_string());
+        assert_eq!(value("preprocess"), "none");
+        assert_eq!(
+            value("dataroot"),
+            "embedded StripeShapes, 200 images per domain at 32x32"
+        );
+        // Defaults and flattened groups are there too.
+        assert_eq!(value("netD"), "basic");
+        assert_eq!(value("n_layers_D"), "3");
+        assert_eq!(value("direction"), "AtoB");
+        assert_eq!(value("backend"), "cpu");
+        // One line per option, sorted by name as the official print_options.
+        let names: Vec<&str> = lines.iter().map(|(name, _)| *name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+        let fields = serde_json::to_value(&o).unwrap();
+        assert_eq!(names.len(), fields.as_object().unwrap().len());
+    }
+}

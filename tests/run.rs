@@ -432,3 +432,72 @@ fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it(
     assert_eq!(log_before, log_after);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn save_latest_freq_checkpoints_the_four_nets_inside_an_epoch_and_a_resume_goes_on_from_there() {
+    use cyclegan_burn::data::{Domain, StripeShapes};
+
+    let _serial = serial();
+    let dir = temp_dir("latest-freq");
+    // Six images per domain, taken in order in batches of two.
+    let data_dir = dir.join("data");
+    let images = StripeShapes::train(32, 6);
+    for (domain, folder) in [(Domain::A, "trainA"), (Domain::B, "trainB")] {
+        std::fs::create_dir_all(data_dir.join(folder)).unwrap();
+        for index in 0..6 {
+            let path = data_dir.join(folder).join(format!("{index}.png"));
+            images.image(domain, index).save(path).unwrap();
+        }
+    }
+    let dataset = || {
+        let options = DatasetOptions {
+            serial_batches: true,
+            transform: TransformOptions {
+                preprocess: Preprocess::None,
+                no_flip: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        Arc::new(UnalignedDataset::new(&data_dir, options).unwrap())
+    };
+    let device = common::device().autodiff();
+    let config = tiny_config();
+    let options = |name: &str| RunOptions {
+        stop_after_epoch: Some(1),
+        save_latest_freq: 4,
+        save_epoch_freq: 0,
+        ..run_options(&dir, name)
+    };
+    train(&config, dataset(), &options("straight"), &device).unwrap();
+
+    // The fifth A image is broken: the run fails in its third batch, after the checkpoint
+    // that `save_latest_freq` wrote at image 4.
+    let good = std::fs::read(data_dir.join("trainA/4.png")).unwrap();
+    std::fs::write(data_dir.join("trainA/4.png"), b"not a png").unwrap();
+    let err = train(&config, dataset(), &options("broken"), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("4.png"), "{err}");
+    let checkpoints = Checkpointer::new(dir.join("broken")).unwrap();
+    let state = checkpoints.state("latest").unwrap();
+    assert_eq!(
+        (state.epoch, state.total_iters, state.epoch_progress),
+        (0, 4, 4)
+    );
+    for name in ["G_A", "G_B", "D_A", "D_B"] {
+        let path = dir.join(format!("broken/latest_net_{name}.safetensors"));
+        assert!(path.is_file(), "{} missing", path.display());
+    }
+
+    // Mended, the run resumes at image 4 and ends where the uninterrupted one did.
+    std::fs::write(data_dir.join("trainA/4.png"), good).unwrap();
+    let resumed = RunOptions {
+        continue_train: true,
+        ..options("broken")
+    };
+    let finished = train(&config, dataset(), &resumed, &device).unwrap();
+    assert_eq!((finished.last_epoch, finished.total_iters), (1, 6));
+    assert_same_latest(&dir, "straight", "broken", &device, "after epoch 1");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

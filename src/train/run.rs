@@ -38,7 +38,8 @@ pub struct RunOptions {
     pub print_freq: usize,
     /// Save sample images every this many images (`--display_freq`).
     pub display_freq: usize,
-    /// Save `latest_net_*` every this many images (`--save_latest_freq`).
+    /// Save the `latest` checkpoint (the four nets and the resume state) every this many
+    /// images (`--save_latest_freq`), besides the one at every epoch's end.
     pub save_latest_freq: usize,
     /// Keep `<epoch>_net_*` every this many epochs (`--save_epoch_freq`).
     pub save_epoch_freq: usize,
@@ -114,6 +115,39 @@ fn mean(losses: &[StepLosses]) -> StepLosses {
         g: sum(|l| l.g),
         d_a: sum(|l| l.d_a),
         d_b: sum(|l| l.d_b),
+    }
+}
+
+/// How far a run has got, at a checkpoint.
+struct Progress {
+    /// The last completed epoch.
+    epoch: usize,
+    /// Images trained on in total.
+    total_iters: usize,
+    /// Images of the next epoch already trained.
+    epoch_progress: usize,
+}
+
+impl Progress {
+    /// The state to save now: the training time is added up to this checkpoint (`clock`
+    /// restarts), so that a run reports what its last checkpoint records.
+    fn state(
+        self,
+        gan: &CycleGan,
+        config: &CycleGanConfig,
+        train_seconds: &mut f64,
+        clock: &mut Instant,
+    ) -> TrainerState {
+        *train_seconds += clock.elapsed().as_secs_f64();
+        *clock = Instant::now();
+        TrainerState {
+            epoch: self.epoch,
+            total_iters: self.total_iters,
+            epoch_progress: self.epoch_progress,
+            train_seconds: *train_seconds,
+            learning_rate: gan.learning_rate(),
+            config: config.clone(),
+        }
     }
 }
 
@@ -305,10 +339,16 @@ pub fn train(
                 visual_batch = Some((batch.real_a.clone(), batch.real_b.clone()));
             }
             if crossed(options.save_latest_freq) {
-                for (name, net) in [("G_A", &gan.nets().g_a), ("G_B", &gan.nets().g_b)] {
-                    use crate::import::PytorchLayout;
-                    net.save_pytorch(checkpointer.net_path("latest", name))?;
-                }
+                // The official `save_networks('latest')` every `save_latest_freq` images,
+                // through the checkpointer: the four nets and the resume state, so that a run
+                // that stops after it resumes from this point of the epoch.
+                let progress = Progress {
+                    epoch: epoch - 1,
+                    total_iters,
+                    epoch_progress: epoch_iter,
+                };
+                let state = progress.state(&gan, config, &mut train_seconds, &mut clock);
+                checkpointer.save(&gan, "latest", &state)?;
             }
             if let Some(bar) = &bar {
                 let running = mean(&epoch_losses[epoch_losses.len().saturating_sub(50)..]);
@@ -347,16 +387,12 @@ pub fn train(
         }
         report.write_html()?;
         last_epoch_losses = mean(&epoch_losses);
-        let state = TrainerState {
+        let progress = Progress {
             epoch: if epoch_complete { epoch } else { epoch - 1 },
             total_iters,
             epoch_progress: if epoch_complete { 0 } else { epoch_iter },
-            train_seconds: train_seconds + clock.elapsed().as_secs_f64(),
-            learning_rate: gan.learning_rate(),
-            config: config.clone(),
         };
-        train_seconds = state.train_seconds;
-        clock = Instant::now();
+        let state = progress.state(&gan, config, &mut train_seconds, &mut clock);
         checkpointer.save(&gan, "latest", &state)?;
         if !epoch_complete {
             break;
