@@ -166,9 +166,11 @@ impl Report {
              <h1>Experiment name = {name}</h1>\n{test_link}<h2>Losses</h2>\n{plot}\n",
             name = escape(&self.name),
             test_link = if self.dir.join("web").join(TEST_PAGE).is_file() {
-                "<p><a href=\"test.html\">Held-out test page</a>: translations of images the model never saw, with scores</p>\n"
+                format!(
+                    "<p><a href=\"{TEST_PAGE}\">Held-out test page</a>: translations of images the model never saw, with scores</p>\n"
+                )
             } else {
-                ""
+                String::new()
             },
             plot = loss_plot_svg(&self.history)
         );
