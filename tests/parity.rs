@@ -38,6 +38,7 @@ fn forward_outputs_match_pytorch() {
         let reference = &expected[name];
         assert_eq!(output.dims().to_vec(), reference.shape, "{name} shape");
         let diff = max_abs_diff(&values(output), &reference.values);
+        eprintln!("parity small {name}: max abs diff {diff:.3e}");
         assert!(diff <= TOLERANCE, "{name}: max abs diff {diff}");
     }
 }
@@ -227,6 +228,7 @@ fn default_resnet_9blocks_forward_matches_pytorch() {
         ("D_A_fake_B", d_a.forward(fake_b)),
     ] {
         let diff = max_abs_diff(&values(output), &expected[name].values);
+        eprintln!("parity default {name}: max abs diff {diff:.3e}");
         assert!(diff <= 3e-4, "{name}: max abs diff {diff}");
     }
 }

@@ -39,6 +39,7 @@ fn check_losses(losses: &StepLosses, step: &str, tolerance: f64) {
     for (name, got) in pairs {
         let reference = expected[&format!("{step}.{name}")].values[0] as f64;
         let rel = ((got as f64 - reference) / reference).abs();
+        eprintln!("parity {step}.{name}: relative diff {rel:.3e}");
         assert!(
             rel <= tolerance,
             "{step}.{name}: {got} vs {reference} (rel {rel:.2e})"
@@ -79,6 +80,7 @@ fn check_gradients(net: &str, got: &StateDict, expected: &StateDict) {
         reference.keys().collect::<Vec<_>>(),
         "{net}: gradient keys"
     );
+    let mut worst = 0.0f64;
     for (key, grad) in got {
         let reference = &reference[key];
         assert_eq!(grad.shape, reference.shape, "{net}.{key}");
@@ -90,9 +92,11 @@ fn check_gradients(net: &str, got: &StateDict, expected: &StateDict) {
             );
         } else {
             let rel = rel_l2(&grad.values, &reference.values);
+            worst = worst.max(rel);
             assert!(rel <= 1e-4, "{net}.{key}: relative L2 {rel:.2e}");
         }
     }
+    eprintln!("parity gradients {net}: largest relative L2 {worst:.3e}");
 }
 
 #[test]
@@ -152,6 +156,7 @@ fn weights_after_one_adam_step_match_pytorch() {
             }
         }
     }
+    eprintln!("parity weights after step 1: {outliers} of {total} elements differ by more than 1e-6");
     assert!(total > 190_000, "{total} elements compared");
     assert!(
         outliers as f64 <= 0.001 * total as f64,
