@@ -54,7 +54,7 @@ fn status_mib(field: &str) -> f64 {
 
 fn run(o: Options) -> Result<(), CycleGanError> {
     let item = Item::parse(&o.item).ok_or_else(|| {
-        CycleGanError::option(
+        CycleGanError::config(
             "item",
             format!(
                 "`{}`: use one of {}",

@@ -23,7 +23,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use clap::Parser;
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::model::conv::{conv_transpose2d, conv2d};
+use cyclegan_burn::kernels::{conv_transpose2d, conv2d};
 use cyclegan_burn::model::init::WeightInit;
 use cyclegan_burn::model::padding::reflect_pad2d;
 use cyclegan_burn::model::{InitType, Norm};

@@ -25,7 +25,7 @@ use cyclegan_burn::data::{Direction, StripeShapes};
 use cyclegan_burn::metrics::{
     FACADE_PALETTE, PairedLabelScores, StripeScores, l1, psnr, resized, ssim,
 };
-use cyclegan_burn::train::Generator;
+use cyclegan_burn::model::Generator;
 use cyclegan_burn::translate::translate_rgb;
 use image::RgbImage;
 

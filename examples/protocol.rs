@@ -42,9 +42,9 @@ use cyclegan_burn::io::write_atomic;
 use cyclegan_burn::metrics::{
     FACADE_PALETTE, LabelScores, PairedLabelScores, StripeScores, resized,
 };
-use cyclegan_burn::model::ResnetGenerator;
+use cyclegan_burn::model::{Generator, GeneratorKind, ResnetGenerator};
 use cyclegan_burn::train::{
-    Checkpointer, CycleGanConfig, Generator, GeneratorKind, LrPolicy, RunOptions, RunSummary, train,
+    Checkpointer, Console, CycleGanConfig, LrPolicy, RunOptions, RunSummary, train_observed,
 };
 use cyclegan_burn::translate::translate_rgb;
 use image::{Rgb, RgbImage, imageops};
@@ -187,7 +187,7 @@ impl Protocol {
     }
 }
 
-fn config(protocol: Protocol, variant: Variant, seed: u64, o: &Options) -> CycleGanConfig {
+fn config(protocol: Protocol, variant: Variant, seed: u64) -> CycleGanConfig {
     let lambda = |on: bool| if on { 10.0 } else { 0.0 };
     let gan = if variant.gan { 1.0 } else { 0.0 };
     CycleGanConfig::new()
@@ -203,10 +203,7 @@ fn config(protocol: Protocol, variant: Variant, seed: u64, o: &Options) -> Cycle
         .with_pool_size(50)
         .with_lr_policy(match protocol {
             Protocol::Stripes => LrPolicy::Constant,
-            Protocol::Facades => LrPolicy::Linear {
-                n_epochs: o.n_epochs,
-                n_epochs_decay: o.n_epochs_decay,
-            },
+            Protocol::Facades => LrPolicy::Linear,
         })
         .with_seed(seed)
 }
@@ -237,14 +234,14 @@ fn dataset(protocol: Protocol, seed: u64, o: &Options) -> Result<UnalignedDatase
 
 fn facades_root(o: &Options) -> Result<&Path, CycleGanError> {
     o.dataroot.as_deref().ok_or_else(|| {
-        CycleGanError::option(
+        CycleGanError::config(
             "dataroot",
             "protocol F needs --dataroot, the facades folder (trainA/trainB/testA/testB)",
         )
     })
 }
 
-/// Trains one run through the library's [`train`]: a `latest` checkpoint after every epoch
+/// Trains one run through the library's [`train_observed`]: a `latest` checkpoint after every epoch
 /// and at the end of the step budget, so a run that is killed resumes (`resume`) from its
 /// last epoch instead of starting again.
 fn train_run(
@@ -256,7 +253,6 @@ fn train_run(
     resume: bool,
     device: &Device,
 ) -> Result<RunSummary, CycleGanError> {
-    let config = config(protocol, variant, seed, o);
     let dataset = Arc::new(dataset(protocol, seed, o)?);
     let (n_epochs, n_epochs_decay, budget) = match protocol {
         Protocol::Stripes => (o.steps.div_ceil(dataset.len().max(1)), 0, o.steps),
@@ -266,11 +262,12 @@ fn train_run(
             dataset.len() * (o.n_epochs + o.n_epochs_decay),
         ),
     };
+    let config = config(protocol, variant, seed)
+        .with_n_epochs(n_epochs)
+        .with_n_epochs_decay(n_epochs_decay);
     let options = RunOptions {
         name: run_name.into(),
         checkpoints_dir: o.out.clone(),
-        n_epochs,
-        n_epochs_decay,
         batch_size: 1,
         num_threads: 2,
         print_freq: 100,
@@ -279,10 +276,11 @@ fn train_run(
         save_epoch_freq: 0,
         continue_train: resume,
         max_iters: Some(budget),
-        progress: !o.quiet,
         ..RunOptions::default()
     };
-    train(&config, dataset, &options, &device.clone().autodiff())
+    let mut console = Console::new().with_progress_bar(!o.quiet);
+    let device = device.clone().autodiff();
+    train_observed(&config, dataset, &options, &device, &mut [&mut console])
 }
 
 /// Input, output and truth side by side for the first `n` test items, scaled up.
@@ -402,7 +400,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
         .split(',')
         .map(|s| {
             s.trim().parse::<u64>().map_err(|_| {
-                CycleGanError::option("seeds", format!("`{s}` is not a seed (use e.g. 0,1,2)"))
+                CycleGanError::config("seeds", format!("`{s}` is not a seed (use e.g. 0,1,2)"))
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -451,7 +449,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                 .as_ref()
                 .is_some_and(|r| r["budget"] == budget_key.as_str());
             if let Some(other) = record.as_ref().filter(|_| !same_budget && !o.retrain) {
-                return Err(CycleGanError::option(
+                return Err(CycleGanError::config(
                     "out",
                     format!(
                         "{} holds a run with another budget ({}); use --retrain to replace it or another --out",

@@ -21,11 +21,11 @@ use cyclegan_burn::data::{
     DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions, UnalignedDataset,
 };
 use cyclegan_burn::loss::GanMode;
-use cyclegan_burn::model::{InitType, Norm};
+use cyclegan_burn::model::{DiscriminatorKind, GeneratorKind, InitType, Norm};
 use cyclegan_burn::train::report::{Report, write_options};
 use cyclegan_burn::train::{
-    Checkpointer, CycleGanConfig, DiscriminatorKind, GeneratorKind, LrPolicyName, RunOptions,
-    train, write_test_page,
+    Checkpointer, Console, CycleGanConfig, LrPolicyName, RunOptions, train_observed,
+    write_test_page,
 };
 use serde::Serialize;
 
@@ -235,10 +235,9 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         .with_lambda_a(o.lambda_a)
         .with_lambda_b(o.lambda_b)
         .with_lambda_identity(o.lambda_identity)
-        .with_lr_policy(
-            o.lr_policy
-                .policy(n_epochs, n_epochs_decay, o.lr_decay_iters)?,
-        )
+        .with_n_epochs(n_epochs)
+        .with_n_epochs_decay(n_epochs_decay)
+        .with_lr_policy(o.lr_policy.policy(o.lr_decay_iters)?)
         .with_seed(o.seed);
     config.validate()?;
     let preprocess = o.preprocess.unwrap_or(if stripes {
@@ -247,7 +246,7 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         Preprocess::ResizeAndCrop
     });
     if o.batch_size > 1 && matches!(preprocess, Preprocess::None | Preprocess::ScaleWidth) {
-        return Err(CycleGanError::option(
+        return Err(CycleGanError::config(
             "batch_size",
             format!(
                 "--preprocess {preprocess} keeps image sizes, which may differ: use --batch_size 1"
@@ -293,8 +292,6 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
     let run = RunOptions {
         name: o.name.clone().unwrap_or_else(|| default_name.to_string()),
         checkpoints_dir: o.checkpoints_dir.clone(),
-        n_epochs,
-        n_epochs_decay,
         epoch_count: o.epoch_count,
         batch_size: o.batch_size,
         num_threads: o.num_threads,
@@ -306,7 +303,6 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         epoch: o.epoch.clone(),
         stop_after_epoch: None,
         max_iters: None,
-        progress: !o.quiet,
     };
     Ok(Plan {
         config,
@@ -322,12 +318,12 @@ fn write_train_options(o: &Options, plan: &Plan, path: PathBuf) -> Result<(), Cy
     let in_use = |name: &str| -> Option<String> {
         Some(match name {
             "name" => plan.run.name.clone(),
-            "ngf" => plan.config.ngf.to_string(),
-            "ndf" => plan.config.ndf.to_string(),
-            "netG" => plan.config.net_g.to_string(),
-            "n_epochs" => plan.run.n_epochs.to_string(),
-            "n_epochs_decay" => plan.run.n_epochs_decay.to_string(),
-            "lr" => plan.config.lr.to_string(),
+            "ngf" => plan.config.networks.ngf.to_string(),
+            "ndf" => plan.config.networks.ndf.to_string(),
+            "netG" => plan.config.networks.net_g.to_string(),
+            "n_epochs" => plan.config.schedule.n_epochs.to_string(),
+            "n_epochs_decay" => plan.config.schedule.n_epochs_decay.to_string(),
+            "lr" => plan.config.optimizer.lr.to_string(),
             "preprocess" => plan.dataset.options().transform.preprocess.to_string(),
             "load_size" => plan.dataset.options().transform.load_size.to_string(),
             "crop_size" => plan.dataset.options().transform.crop_size.to_string(),
@@ -365,15 +361,22 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     write_train_options(&o, &plan, run_dir.join("train_opt.txt"))?;
     eprintln!(
         "training {} / {} on {} ({}), {} epochs, run folder {}",
-        plan.config.net_g,
-        plan.config.net_d,
+        plan.config.networks.net_g,
+        plan.config.networks.net_d,
         plan.source,
         o.backend.backend,
-        plan.run.n_epochs + plan.run.n_epochs_decay,
+        plan.config.schedule.total_epochs(),
         run_dir.display()
     );
     let image_size = plan.dataset.options().transform.load_size;
-    let summary = train(&plan.config, Arc::new(plan.dataset), &plan.run, &device)?;
+    let mut console = Console::new().with_progress_bar(!o.quiet);
+    let summary = train_observed(
+        &plan.config,
+        Arc::new(plan.dataset),
+        &plan.run,
+        &device,
+        &mut [&mut console],
+    )?;
     let l = summary.last_epoch_losses;
     eprintln!(
         "finished epoch {} ({} images, {:.0} s): G {:.3}, D_A {:.3}, D_B {:.3}, cycle {:.3}",
@@ -457,12 +460,13 @@ mod tests {
         assert_eq!(o.gan_mode, GanMode::Wgan, "`wgan` is an alias of `wgangp`");
         assert_eq!(o.lr_policy, LrPolicyName::Cosine);
         let config = plan(&o).unwrap().config;
-        assert_eq!(config.net_g, GeneratorKind::Unet256);
-        assert_eq!(config.n_layers_d, 4);
+        assert_eq!(config.networks.net_g, GeneratorKind::Unet256);
+        assert_eq!(config.networks.n_layers_d, 4);
         assert_eq!(
-            config.lr_policy,
-            cyclegan_burn::train::LrPolicy::Cosine { n_epochs: 3 }
+            config.schedule.lr_policy,
+            cyclegan_burn::train::LrPolicy::Cosine
         );
+        assert_eq!(config.schedule.n_epochs, 3);
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn inputs(o: &Options) -> Result<Vec<PathBuf>, CycleGanError> {
             list_images(&root.join(format!("{}{side}", o.phase)), usize::MAX)?
         }
         (None, None) => {
-            return Err(CycleGanError::option(
+            return Err(CycleGanError::config(
                 "input",
                 "give --input PATH or --dataroot FOLDER",
             ));

@@ -67,8 +67,8 @@ pub fn device(name: &str) -> Result<Device, CycleGanError> {
     let (kind, index) = match lower.split_once(':') {
         Some((kind, index)) => {
             let index = index.parse::<usize>().map_err(|_| {
-                CycleGanError::option(
-                    "backend",
+                CycleGanError::config(
+                    "device",
                     format!("`{name}`: device index `{index}` is not a number"),
                 )
             })?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong in `cyclegan-burn` that a user can cause or fix.
 ///
-/// Messages name the file or option involved and both the value found and the value
+/// Messages name the file or configuration field involved and both the value found and the value
 /// expected, so that a program can print them as one line and exit.
 #[derive(Debug, thiserror::Error)]
 pub enum CycleGanError {
@@ -46,12 +46,43 @@ pub enum CycleGanError {
         reason: String,
     },
 
-    /// An option with a value that is unknown or inconsistent with other options.
-    #[error("invalid option --{option}: {message}")]
-    InvalidOption {
-        /// The option name, as on the command line (`netG`, `norm`, ...).
-        option: String,
+    /// A configuration value that is unknown or inconsistent with other values. The field
+    /// is named as in the library (`net_g`, `lambda_a`, `batch_size`, ...); the programs
+    /// translate it into their option names (`--netG`, `--lambda_A`, ...).
+    #[error("invalid {field}: {message}")]
+    InvalidConfig {
+        /// The configuration field (`net_g`, `norm`, `lambda_identity`, ...).
+        field: String,
         /// What is wrong and what is accepted.
+        message: String,
+    },
+
+    /// Training produced a loss that is not a finite number.
+    #[error(
+        "training diverged at epoch {epoch}, iteration {iteration}: a loss is not finite ({losses}); the last checkpoint in {run_dir} is intact"
+    )]
+    Diverged {
+        /// The epoch of the step.
+        epoch: usize,
+        /// Images trained on, including the step's.
+        iteration: usize,
+        /// The step's losses, by name.
+        losses: String,
+        /// The run folder, whose last checkpoint predates the step.
+        run_dir: PathBuf,
+    },
+
+    /// A data loader worker stopped before delivering its batches.
+    #[error("the data loader stopped: {message}")]
+    DataLoader {
+        /// What happened.
+        message: String,
+    },
+
+    /// A tensor whose values cannot be read (an unexpected element type).
+    #[error("cannot read the tensor's values: {message}")]
+    TensorData {
+        /// The underlying error.
         message: String,
     },
 
@@ -85,10 +116,10 @@ pub enum CycleGanError {
 }
 
 impl CycleGanError {
-    /// Shorthand for [`CycleGanError::InvalidOption`].
-    pub fn option(option: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::InvalidOption {
-            option: option.into(),
+    /// Shorthand for [`CycleGanError::InvalidConfig`].
+    pub fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::InvalidConfig {
+            field: field.into(),
             message: message.into(),
         }
     }

@@ -4,6 +4,10 @@
 //! [Burn](https://burn.dev) deep learning framework, computing what the official PyTorch
 //! implementation (`junyanz/pytorch-CycleGAN-and-pix2pix`) computes.
 //!
+//! The crate is layered: the programs (`examples/`) use [`train`], [`translate`] and
+//! [`metrics`]; those use [`model`], [`data`] and [`import`]; the networks run their layers
+//! through [`kernels`], which hands them to Burn (`docs/architecture.md`).
+//!
 //! Burn 0.22 tensors carry no backend type: the [`Device`](burn::prelude::Device) picks the
 //! backend at run time, so every function here takes a `&Device` and the same code runs on
 //! the CPU (`flex`, the default feature), wgpu or CUDA.
@@ -25,9 +29,11 @@ pub mod data;
 pub mod error;
 pub mod import;
 pub mod io;
+pub mod kernels;
 pub mod loss;
 pub mod metrics;
 pub mod model;
+mod names;
 pub mod pool;
 pub mod train;
 pub mod translate;
@@ -39,15 +45,16 @@ pub mod prelude {
     pub use crate::backend;
     pub use crate::error::CycleGanError;
     pub use crate::import::PytorchLayout;
-    pub use crate::loss::{CycleLoss, GanLoss, GanMode};
+    pub use crate::loss::{CycleLoss, GanLoss, GanMode, LossConfig};
     pub use crate::model::{
-        InitType, NLayerDiscriminator, NLayerDiscriminatorConfig, Norm, PaddingType,
+        CycleGanNets, Discriminator, DiscriminatorKind, Generator, GeneratorKind, InitType,
+        NLayerDiscriminator, NLayerDiscriminatorConfig, Network, NetworksConfig, Norm, PaddingType,
         PixelDiscriminator, PixelDiscriminatorConfig, ResnetGenerator, ResnetGeneratorConfig,
         UnetGenerator, UnetGeneratorConfig,
     };
     pub use crate::pool::ImagePool;
     pub use crate::train::{
-        CycleGan, CycleGanConfig, CycleGanNets, Discriminator, Generator, LrPolicy, StepLosses,
+        CycleGan, CycleGanConfig, LossTerm, LrPolicy, OptimizerConfig, ScheduleConfig, StepLosses,
     };
     pub use burn::prelude::{Device, Module, Tensor, TensorData};
 }

@@ -1,5 +1,5 @@
-//! The CycleGAN objectives: adversarial losses ([`GanLoss`]) and the cycle-consistency and
-//! identity L1 terms ([`CycleLoss`]).
+//! The CycleGAN objectives: adversarial losses ([`GanLoss`]), the cycle-consistency and
+//! identity L1 terms ([`CycleLoss`]), and their options ([`LossConfig`]).
 
 use burn::prelude::*;
 use burn::tensor::activation::softplus;
@@ -9,44 +9,82 @@ use crate::error::CycleGanError;
 
 /// The adversarial objective (`--gan_mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum GanMode {
     /// Least-squares GAN: mean squared error to 1 (real) or 0 (fake). CycleGAN's default.
     #[default]
-    #[cfg_attr(feature = "clap", value(name = "lsgan"))]
     Lsgan,
     /// The original GAN: binary cross-entropy on logits (`BCEWithLogitsLoss`).
-    #[cfg_attr(feature = "clap", value(name = "vanilla"))]
     Vanilla,
     /// Wasserstein GAN: `-mean(D)` for real targets, `mean(D)` for fake ones. As in the
     /// official CycleGAN, **no gradient penalty** (nor weight clipping) is applied.
-    #[cfg_attr(feature = "clap", value(name = "wgangp", alias = "wgan"))]
     Wgan,
 }
 
-impl std::str::FromStr for GanMode {
-    type Err = CycleGanError;
+crate::names::official_names!(GanMode, "gan_mode", {
+    Lsgan => "lsgan",
+    Vanilla => "vanilla",
+    Wgan => "wgangp" | "wgan",
+});
 
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "lsgan" => Ok(Self::Lsgan),
-            "vanilla" => Ok(Self::Vanilla),
-            "wgangp" | "wgan" => Ok(Self::Wgan),
-            other => Err(CycleGanError::option(
-                "gan_mode",
-                format!("`{other}` is not one of lsgan, vanilla, wgangp"),
-            )),
-        }
-    }
+/// The objective's options (the official loss options): the adversarial objective and the
+/// weights of every term. `LossConfig::new()` is the official default: LSGAN, lambda_A =
+/// lambda_B = 10, lambda_identity = 0.5.
+#[derive(Config, Debug, PartialEq)]
+pub struct LossConfig {
+    /// Adversarial objective (`--gan_mode`). Default: lsgan.
+    #[config(default = "GanMode::Lsgan")]
+    pub gan_mode: GanMode,
+    /// Weight of the A → B → A cycle loss (`--lambda_A`). Default: 10.
+    #[config(default = 10.0)]
+    pub lambda_a: f64,
+    /// Weight of the B → A → B cycle loss (`--lambda_B`). Default: 10.
+    #[config(default = 10.0)]
+    pub lambda_b: f64,
+    /// Identity loss weight relative to the cycle weights (`--lambda_identity`); 0 skips
+    /// the identity terms. Default: 0.5.
+    #[config(default = 0.5)]
+    pub lambda_identity: f64,
+    /// Weight of G_A's adversarial loss (D_A judging G_A(A)); 0 turns it off for
+    /// ablations. Default: 1.
+    #[config(default = 1.0)]
+    pub lambda_gan_a: f64,
+    /// Weight of G_B's adversarial loss (D_B judging G_B(B)). Default: 1.
+    #[config(default = 1.0)]
+    pub lambda_gan_b: f64,
 }
 
-impl std::fmt::Display for GanMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Lsgan => "lsgan",
-            Self::Vanilla => "vanilla",
-            Self::Wgan => "wgangp",
-        })
+impl LossConfig {
+    /// The cycle and identity weights.
+    pub fn cycle_loss(&self) -> CycleLoss {
+        CycleLoss {
+            lambda_a: self.lambda_a,
+            lambda_b: self.lambda_b,
+            lambda_identity: self.lambda_identity,
+        }
+    }
+
+    /// The adversarial loss.
+    pub fn gan_loss(&self) -> GanLoss {
+        GanLoss::new(self.gan_mode)
+    }
+
+    /// Refuses weights that are negative or not finite, naming the field.
+    pub fn validate(&self) -> Result<(), CycleGanError> {
+        for (name, value) in [
+            ("lambda_a", self.lambda_a),
+            ("lambda_b", self.lambda_b),
+            ("lambda_identity", self.lambda_identity),
+            ("lambda_gan_a", self.lambda_gan_a),
+            ("lambda_gan_b", self.lambda_gan_b),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(CycleGanError::config(
+                    name,
+                    format!("must be a finite number >= 0, got {value}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

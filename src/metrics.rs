@@ -14,7 +14,7 @@ use crate::data::folder::load_rgb;
 use crate::data::synthetic::{StripeShapes, stripe_period};
 use crate::data::transform::resize_bicubic;
 use crate::error::CycleGanError;
-use crate::train::Generator;
+use crate::model::Generator;
 use crate::translate::translate_rgb;
 
 /// Mean absolute difference.

@@ -5,16 +5,7 @@ use image::RgbImage;
 
 use crate::data::image::{rgb_to_tensor, tensor_to_rgb};
 use crate::error::CycleGanError;
-use crate::train::Generator;
-
-/// The multiple a generator needs its input sides to be (4 for ResNets, `2^num_downs` for
-/// U-Nets).
-pub fn size_multiple(generator: &Generator) -> usize {
-    match generator {
-        Generator::Resnet(_) => 4,
-        Generator::Unet(g) => 1 << g.num_downs(),
-    }
-}
+use crate::model::{Generator, Network};
 
 /// Translates one RGB image at full resolution: the image is reflect-padded (edge-padded
 /// where it is too small to reflect) on the right and bottom up to the generator's size
@@ -27,17 +18,13 @@ pub fn translate_rgb(
 ) -> Result<RgbImage, CycleGanError> {
     let (w, h) = image.dimensions();
     let (w, h) = (w as usize, h as usize);
-    let multiple = size_multiple(generator);
+    let multiple = generator.size_multiple();
     let (padded_w, padded_h) = (
         w.div_ceil(multiple) * multiple,
         h.div_ceil(multiple) * multiple,
     );
     let mut x = rgb_to_tensor(image, device).unsqueeze_dim::<4>(0);
-    let input_nc = match generator {
-        Generator::Resnet(g) => g.input_nc,
-        Generator::Unet(g) => g.input_nc,
-    };
-    if input_nc == 1 {
+    if generator.input_nc() == 1 {
         let rgb = x.clone();
         let [r, g, b] = [0, 1, 2].map(|c| rgb.clone().slice(s![0..1, c..c + 1, 0..h, 0..w]));
         x = r * 0.299 + g * 0.587 + b * 0.114;

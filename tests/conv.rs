@@ -1,4 +1,4 @@
-//! `model::conv`: the convolutions with a matrix-product weight gradient give what Burn's own
+//! `kernels::conv`: the convolutions with a matrix-product weight gradient give what Burn's own
 //! `Conv2d` / `ConvTranspose2d` give (outputs and all three gradients), for the shapes the
 //! networks use and for batches, strides, dilations and paddings around them.
 
@@ -7,7 +7,7 @@ mod common;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::tensor::Distribution;
-use cyclegan_burn::model::conv::{conv_transpose2d, conv2d};
+use cyclegan_burn::kernels::{conv_transpose2d, conv2d};
 use cyclegan_burn::prelude::*;
 
 /// Largest absolute difference, relative to the largest magnitude of `expected`.

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
 use cyclegan_burn::import::state_dict::read_state_dict;
+use cyclegan_burn::model::GeneratorKind;
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{Checkpointer, GeneratorKind, RunOptions, train};
+use cyclegan_burn::train::{Checkpointer, RunOptions, train};
 
 const DIR_VAR: &str = "CYCLEGAN_BURN_CRASH_DIR";
 
@@ -21,6 +22,8 @@ fn config() -> CycleGanConfig {
         .with_net_g(GeneratorKind::Resnet6Blocks)
         .with_ngf(4)
         .with_ndf(4)
+        .with_n_epochs(500)
+        .with_n_epochs_decay(0)
         .with_seed(1)
 }
 
@@ -28,8 +31,6 @@ fn options(dir: &Path, continue_train: bool, stop: usize) -> RunOptions {
     RunOptions {
         name: "crash".into(),
         checkpoints_dir: dir.to_path_buf(),
-        n_epochs: 500,
-        n_epochs_decay: 0,
         batch_size: 1,
         num_threads: 1,
         save_epoch_freq: 3,

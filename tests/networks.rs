@@ -327,6 +327,6 @@ fn norm_variants_parse_and_build() {
             .parse::<Norm>()
             .unwrap_err()
             .to_string()
-            .contains("--norm")
+            .contains("invalid norm: `group` is not one of instance, instance_affine, batch, none")
     );
 }

@@ -9,8 +9,9 @@ use cyclegan_burn::data::{
     DatasetOptions, Preprocess, StripeShapes, TransformOptions, UnalignedDataset,
 };
 use cyclegan_burn::metrics::StripeScores;
+use cyclegan_burn::model::GeneratorKind;
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{GeneratorKind, RunOptions, train};
+use cyclegan_burn::train::{RunOptions, train};
 
 #[test]
 fn a_short_stripe_shapes_run_beats_the_identity_baseline() {
@@ -22,6 +23,8 @@ fn a_short_stripe_shapes_run_beats_the_identity_baseline() {
         .with_ngf(8)
         .with_ndf(8)
         .with_lr_policy(LrPolicy::Constant)
+        .with_n_epochs(4)
+        .with_n_epochs_decay(0)
         .with_seed(0);
     let options = DatasetOptions {
         transform: TransformOptions {
@@ -34,8 +37,6 @@ fn a_short_stripe_shapes_run_beats_the_identity_baseline() {
     let run = RunOptions {
         name: "smoke".into(),
         checkpoints_dir: dir.clone(),
-        n_epochs: 4,
-        n_epochs_decay: 0,
         num_threads: 1,
         ..Default::default()
     };

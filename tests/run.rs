@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
+use cyclegan_burn::model::GeneratorKind;
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{Checkpointer, CycleGan, GeneratorKind, RunOptions, train};
+use cyclegan_burn::train::{Checkpointer, CycleGan, RunOptions, train};
 
 /// Training runs here are compared bit for bit and write into temporary folders: the tests of
 /// this file take turns.
@@ -29,6 +30,8 @@ fn tiny_config() -> CycleGanConfig {
         .with_ngf(4)
         .with_ndf(4)
         .with_pool_size(0)
+        .with_n_epochs(2)
+        .with_n_epochs_decay(2)
         .with_seed(3)
 }
 
@@ -48,8 +51,6 @@ fn run_options(dir: &std::path::Path, name: &str) -> RunOptions {
     RunOptions {
         name: name.into(),
         checkpoints_dir: dir.to_path_buf(),
-        n_epochs: 2,
-        n_epochs_decay: 2,
         batch_size: 2,
         num_threads: 2,
         print_freq: 4,

@@ -156,7 +156,9 @@ fn weights_after_one_adam_step_match_pytorch() {
             }
         }
     }
-    eprintln!("parity weights after step 1: {outliers} of {total} elements differ by more than 1e-6");
+    eprintln!(
+        "parity weights after step 1: {outliers} of {total} elements differ by more than 1e-6"
+    );
     assert!(total > 190_000, "{total} elements compared");
     assert!(
         outliers as f64 <= 0.001 * total as f64,

@@ -12,8 +12,9 @@ use clap::{Args, Parser, ValueEnum};
 use cyclegan_burn::CycleGanError;
 use cyclegan_burn::backend;
 use cyclegan_burn::data::Direction;
+use cyclegan_burn::model::Generator;
 use cyclegan_burn::model::{NLayerDiscriminator, ResnetGenerator};
-use cyclegan_burn::train::{Checkpointer, Generator};
+use cyclegan_burn::train::Checkpointer;
 
 /// Parses the program's options and runs it: an error is printed as `error: …` on standard
 /// error and the program exits with status 1.
@@ -21,9 +22,34 @@ pub fn main_with<O: Parser>(run: impl FnOnce(O) -> Result<(), CycleGanError>) ->
     match run(O::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", in_option_names(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error as the programs say it: a configuration field named by its option
+/// (`invalid option --lambda_A: ...`), everything else as the library says it.
+pub fn in_option_names(error: &CycleGanError) -> String {
+    match error {
+        CycleGanError::InvalidConfig { field, message } => {
+            format!("invalid option --{}: {message}", option_name(field))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The official option that sets the library's configuration field `field`.
+pub fn option_name(field: &str) -> &str {
+    match field {
+        "net_g" => "netG",
+        "net_d" => "netD",
+        "n_layers_d" => "n_layers_D",
+        "lambda_a" => "lambda_A",
+        "lambda_b" => "lambda_B",
+        "dropout" => "no_dropout",
+        "device" => "backend",
+        other => other,
     }
 }
 
@@ -94,7 +120,7 @@ impl GeneratorSource {
                     })?
             }
             (None, None) => {
-                return Err(CycleGanError::option(
+                return Err(CycleGanError::config(
                     "model",
                     "give --model FILE or --run FOLDER",
                 ));

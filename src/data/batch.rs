@@ -214,10 +214,11 @@ impl Iterator for BatchIter {
                     }
                     Err(_) => {
                         self.failed = true;
-                        return Some(Err(CycleGanError::option(
-                            "num_threads",
-                            "a data loader thread stopped",
-                        )));
+                        return Some(Err(CycleGanError::DataLoader {
+                            message:
+                                "a worker thread ended before sending its batches (it panicked)"
+                                    .into(),
+                        }));
                     }
                 }
             }

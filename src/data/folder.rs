@@ -98,31 +98,18 @@ pub fn decode_rgb(bytes: Vec<u8>, path: &Path) -> Result<RgbImage, CycleGanError
 
 /// Which folder is the model's domain A (`--direction`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Direction {
     /// `<phase>A` → `<phase>B` (default).
     #[default]
-    #[cfg_attr(feature = "clap", value(name = "AtoB"))]
     AtoB,
     /// `<phase>B` → `<phase>A`.
-    #[cfg_attr(feature = "clap", value(name = "BtoA"))]
     BtoA,
 }
 
-impl std::str::FromStr for Direction {
-    type Err = CycleGanError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "AtoB" => Ok(Self::AtoB),
-            "BtoA" => Ok(Self::BtoA),
-            other => Err(CycleGanError::option(
-                "direction",
-                format!("`{other}` is not one of AtoB, BtoA"),
-            )),
-        }
-    }
-}
+crate::names::official_names!(Direction, "direction", {
+    AtoB => "AtoB",
+    BtoA => "BtoA",
+});
 
 /// A source of images for one domain.
 #[derive(Debug, Clone)]
@@ -297,7 +284,7 @@ impl UnalignedDataset {
             Direction::BtoA => (source_b, source_a),
         };
         if source_a.is_empty() || source_b.is_empty() {
-            return Err(CycleGanError::option(
+            return Err(CycleGanError::config(
                 "max_dataset_size",
                 "leaves no images",
             ));

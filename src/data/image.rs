@@ -36,7 +36,9 @@ pub fn tensor_to_rgb(tensor: Tensor<3>) -> Result<RgbImage, CycleGanError> {
         .into_data()
         .convert::<f32>()
         .try_to_vec::<f32>()
-        .map_err(|e| CycleGanError::option("image", format!("cannot read tensor: {e:?}")))?;
+        .map_err(|e| CycleGanError::TensorData {
+            message: format!("{e:?}"),
+        })?;
     chw_to_rgb(&values, c, h, w)
 }
 

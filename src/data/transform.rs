@@ -10,59 +10,29 @@ use crate::error::CycleGanError;
 
 /// How images are resized and cropped at load time (`--preprocess`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Preprocess {
     /// Bicubic resize to `load_size × load_size`, then a random `crop_size²` crop (default).
     #[default]
-    #[cfg_attr(feature = "clap", value(name = "resize_and_crop"))]
     ResizeAndCrop,
     /// A random `crop_size²` crop of the image as it is.
-    #[cfg_attr(feature = "clap", value(name = "crop"))]
     Crop,
     /// Bicubic resize to width `load_size`, keeping the aspect ratio (height at least
     /// `crop_size`).
-    #[cfg_attr(feature = "clap", value(name = "scale_width"))]
     ScaleWidth,
     /// [`ScaleWidth`](Self::ScaleWidth), then a random `crop_size²` crop.
-    #[cfg_attr(feature = "clap", value(name = "scale_width_and_crop"))]
     ScaleWidthAndCrop,
     /// Full size, with width and height rounded to multiples of 4 (Python's
     /// round-half-to-even) when they are not.
-    #[cfg_attr(feature = "clap", value(name = "none"))]
     None,
 }
 
-impl std::str::FromStr for Preprocess {
-    type Err = CycleGanError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "resize_and_crop" => Ok(Self::ResizeAndCrop),
-            "crop" => Ok(Self::Crop),
-            "scale_width" => Ok(Self::ScaleWidth),
-            "scale_width_and_crop" => Ok(Self::ScaleWidthAndCrop),
-            "none" => Ok(Self::None),
-            other => Err(CycleGanError::option(
-                "preprocess",
-                format!(
-                    "`{other}` is not one of resize_and_crop, crop, scale_width, scale_width_and_crop, none"
-                ),
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Preprocess {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::ResizeAndCrop => "resize_and_crop",
-            Self::Crop => "crop",
-            Self::ScaleWidth => "scale_width",
-            Self::ScaleWidthAndCrop => "scale_width_and_crop",
-            Self::None => "none",
-        })
-    }
-}
+crate::names::official_names!(Preprocess, "preprocess", {
+    ResizeAndCrop => "resize_and_crop",
+    Crop => "crop",
+    ScaleWidth => "scale_width",
+    ScaleWidthAndCrop => "scale_width_and_crop",
+    None => "none",
+});
 
 impl Preprocess {
     /// Whether a random crop follows.
@@ -143,7 +113,7 @@ impl TransformOptions {
     /// Checks the options themselves.
     pub fn validate(&self) -> Result<(), CycleGanError> {
         if self.channels != 1 && self.channels != 3 {
-            return Err(CycleGanError::option(
+            return Err(CycleGanError::config(
                 "input_nc",
                 format!(
                     "images can be loaded with 1 or 3 channels, not {}",
@@ -152,17 +122,17 @@ impl TransformOptions {
             ));
         }
         if self.preprocess.crops() && self.crop_size == 0 {
-            return Err(CycleGanError::option("crop_size", "must be at least 1"));
+            return Err(CycleGanError::config("crop_size", "must be at least 1"));
         }
         if matches!(
             self.preprocess,
             Preprocess::ResizeAndCrop | Preprocess::ScaleWidth | Preprocess::ScaleWidthAndCrop
         ) && self.load_size == 0
         {
-            return Err(CycleGanError::option("load_size", "must be at least 1"));
+            return Err(CycleGanError::config("load_size", "must be at least 1"));
         }
         if self.preprocess == Preprocess::ResizeAndCrop && self.load_size < self.crop_size {
-            return Err(CycleGanError::option(
+            return Err(CycleGanError::config(
                 "load_size",
                 format!(
                     "load_size {} is smaller than crop_size {}",
@@ -217,7 +187,7 @@ impl TransformOptions {
                 return Err(CycleGanError::Data {
                     path: path.to_path_buf(),
                     message: format!(
-                        "image of {w}x{h} (after --preprocess {}) is smaller than crop_size {c}",
+                        "image of {w}x{h} (after preprocess {}) is smaller than crop_size {c}",
                         self.preprocess
                     ),
                 });

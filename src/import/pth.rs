@@ -8,7 +8,7 @@ use std::path::Path;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
-use super::state_dict::StateDict;
+use super::state_dict::{StateDict, natural_key};
 use crate::error::CycleGanError;
 
 /// Pickle protocol-2 opcodes used here.
@@ -168,7 +168,7 @@ pub fn write_pth(path: &Path, dict: &StateDict, batches: i64) -> Result<(), Cycl
     for (key, value) in &counts {
         entries.push((key.clone(), PthValue::I64(&SCALAR, value)));
     }
-    entries.sort_by_key(|(k, _)| super::pytorch::natural_key(k));
+    entries.sort_by_key(|(k, _)| natural_key(k));
     let archive = path
         .file_stem()
         .and_then(|s| s.to_str())

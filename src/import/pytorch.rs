@@ -11,11 +11,13 @@ use std::path::Path;
 use burn::module::{ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::*;
 
-use super::state_dict::{HostTensor, StateDict, read_state_dict, write_safetensors};
+use super::pth::write_pth;
+use super::state_dict::{HostTensor, StateDict, natural_key, read_state_dict, write_safetensors};
 use crate::error::CycleGanError;
-use crate::model::discriminator::{NLayerDiscriminator, PixelDiscriminator};
-use crate::model::generator::{ResnetGenerator, UnetGenerator, UnetRole};
-use crate::model::padding::PaddingType;
+use crate::model::{
+    CycleGanNets, Discriminator, Generator, NLayerDiscriminator, PaddingType, PixelDiscriminator,
+    ResnetGenerator, UnetGenerator, UnetRole,
+};
 
 /// A network whose layers have official PyTorch state-dict names.
 pub trait PytorchLayout: Module + Sized {
@@ -124,21 +126,9 @@ pub trait PytorchLayout: Module + Sized {
             super::state_dict::CheckpointFormat::Safetensors => {
                 write_safetensors(path, &self.to_state_dict(), None)
             }
-            super::state_dict::CheckpointFormat::Pth => {
-                super::pth::write_pth(path, &self.to_state_dict(), 0)
-            }
+            super::state_dict::CheckpointFormat::Pth => write_pth(path, &self.to_state_dict(), 0),
         }
     }
-}
-
-/// Sort key that orders `model.2` before `model.10`.
-pub(crate) fn natural_key(key: &str) -> Vec<(u64, String)> {
-    key.split('.')
-        .map(|part| match part.parse::<u64>() {
-            Ok(n) => (n, String::new()),
-            Err(_) => (u64::MAX, part.to_string()),
-        })
-        .collect()
 }
 
 /// Keys the official model carries but never uses: running statistics of InstanceNorm layers
@@ -472,4 +462,43 @@ pub fn gradients_state_dict<M: PytorchLayout>(
         .into_iter()
         .map(|(path, tensor)| (keys[&path].clone(), tensor))
         .collect()
+}
+
+impl PytorchLayout for Generator {
+    fn pytorch_layers(&self) -> Vec<(String, String)> {
+        match self {
+            Generator::Resnet(g) => g.pytorch_layers(),
+            Generator::Unet(g) => g.pytorch_layers(),
+        }
+    }
+}
+
+impl PytorchLayout for Discriminator {
+    fn pytorch_layers(&self) -> Vec<(String, String)> {
+        match self {
+            Discriminator::NLayer(d) => d.pytorch_layers(),
+            Discriminator::Pixel(d) => d.pytorch_layers(),
+        }
+    }
+}
+
+impl CycleGanNets {
+    /// Loads the four nets from official checkpoints named as the official code saves them,
+    /// `<dir>/<prefix>_net_{G_A,G_B,D_A,D_B}.<ext>` (e.g. `latest_net_G_A.pth`).
+    pub fn load_pytorch_dir(
+        self,
+        dir: impl AsRef<Path>,
+        prefix: &str,
+        ext: &str,
+        device: &Device,
+    ) -> Result<Self, CycleGanError> {
+        let dir = dir.as_ref();
+        let file = |name: &str| dir.join(format!("{prefix}_net_{name}.{ext}"));
+        Ok(Self {
+            g_a: self.g_a.load_pytorch(file("G_A"), device)?,
+            g_b: self.g_b.load_pytorch(file("G_B"), device)?,
+            d_a: self.d_a.load_pytorch(file("D_A"), device)?,
+            d_b: self.d_b.load_pytorch(file("D_B"), device)?,
+        })
+    }
 }

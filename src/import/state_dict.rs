@@ -73,7 +73,10 @@ pub fn read_state_dict(path: impl AsRef<Path>) -> Result<StateDict, CycleGanErro
     match CheckpointFormat::of(path)? {
         CheckpointFormat::Safetensors => {
             let bytes = std::fs::read(path).map_err(|e| CycleGanError::io(path, e))?;
-            parse_state_dict(&bytes, CheckpointFormat::Safetensors, path)
+            if bytes.is_empty() {
+                return Err(CycleGanError::checkpoint(path, "the file is empty"));
+            }
+            parse_safetensors(&bytes, path)
         }
         CheckpointFormat::Pth => {
             let len = std::fs::metadata(path)
@@ -83,39 +86,6 @@ pub fn read_state_dict(path: impl AsRef<Path>) -> Result<StateDict, CycleGanErro
                 return Err(CycleGanError::checkpoint(path, "the file is empty"));
             }
             parse_pth_file(path, len as usize)
-        }
-    }
-}
-
-/// [`read_state_dict`] on the bytes of a file; `name` is used in errors. Memory use is
-/// bounded by the input: a tensor whose claimed size does not match its data is an error.
-pub fn parse_state_dict(
-    bytes: &[u8],
-    format: CheckpointFormat,
-    name: &Path,
-) -> Result<StateDict, CycleGanError> {
-    if bytes.is_empty() {
-        return Err(CycleGanError::checkpoint(name, "the file is empty"));
-    }
-    match format {
-        CheckpointFormat::Safetensors => parse_safetensors(bytes, name),
-        CheckpointFormat::Pth => {
-            // PyTorch's reader tells the zip and legacy formats apart on a file.
-            static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let tmp = std::env::temp_dir().join(format!(
-                "cyclegan-burn-parse-{}-{n}.pth",
-                std::process::id()
-            ));
-            std::fs::write(&tmp, bytes).map_err(|e| CycleGanError::io(&tmp, e))?;
-            let result = parse_pth_file(&tmp, bytes.len());
-            let _ = std::fs::remove_file(&tmp);
-            result.map_err(|e| match e {
-                CycleGanError::Checkpoint { message, .. } => {
-                    CycleGanError::checkpoint(name, message)
-                }
-                other => other,
-            })
         }
     }
 }
@@ -149,16 +119,19 @@ impl FloatKind {
                 .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
                 .collect(),
             FloatKind::F16 => chunks
-                .map(|b| half_to_f32(u16::from_le_bytes([b[0], b[1]])))
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
                 .collect(),
             FloatKind::BF16 => chunks
-                .map(|b| f32::from_bits((u16::from_le_bytes([b[0], b[1]]) as u32) << 16))
+                .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
                 .collect(),
         }
     }
 }
 
-fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanError> {
+/// The floating-point tensors of a `.safetensors` file's bytes, as [`read_state_dict`]
+/// reads them; `path` names the file in errors. (A `.pth` file is read from its path: a
+/// PyTorch container keeps tensor data outside its pickle, and Burn's reader takes files.)
+pub fn parse_safetensors(bytes: &[u8], path: &Path) -> Result<StateDict, CycleGanError> {
     use safetensors::Dtype;
     let file = safetensors::SafeTensors::deserialize(bytes).map_err(|e| {
         CycleGanError::checkpoint(path, format!("not a valid safetensors file: {e}"))
@@ -227,29 +200,6 @@ fn parse_pth_file(path: &Path, file_len: usize) -> Result<StateDict, CycleGanErr
     Ok(dict)
 }
 
-/// IEEE 754 half to single precision.
-fn half_to_f32(h: u16) -> f32 {
-    let sign = ((h >> 15) as u32) << 31;
-    let exp = ((h >> 10) & 0x1f) as u32;
-    let frac = (h & 0x3ff) as u32;
-    let bits = match exp {
-        0 if frac == 0 => sign,
-        0 => {
-            // Subnormal: normalise.
-            let mut e = 127 - 15 + 1;
-            let mut f = frac;
-            while f & 0x400 == 0 {
-                f <<= 1;
-                e -= 1;
-            }
-            sign | (e << 23) | ((f & 0x3ff) << 13)
-        }
-        0x1f => sign | 0x7f80_0000 | (frac << 13),
-        _ => sign | ((exp + 127 - 15) << 23) | (frac << 13),
-    };
-    f32::from_bits(bits)
-}
-
 /// Writes `dict` as a `.safetensors` file (f32), atomically: to a temporary file in the
 /// same folder, flushed, then renamed over `path`.
 pub fn write_safetensors(
@@ -278,6 +228,16 @@ pub fn write_safetensors(
     crate::io::write_atomic(path, &data)
 }
 
+/// Sort key that orders `model.2` before `model.10`.
+pub(crate) fn natural_key(key: &str) -> Vec<(u64, String)> {
+    key.split('.')
+        .map(|part| match part.parse::<u64>() {
+            Ok(n) => (n, String::new()),
+            Err(_) => (u64::MAX, part.to_string()),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,10 +258,16 @@ mod tests {
 
     #[test]
     fn half_precision_values() {
-        assert_eq!(half_to_f32(0x3c00), 1.0);
-        assert_eq!(half_to_f32(0xc000), -2.0);
-        assert_eq!(half_to_f32(0x0001), 2f32.powi(-24));
-        assert_eq!(half_to_f32(0x7bff), 65504.0);
+        let bytes = [0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00, 0xff, 0x7b];
+        assert_eq!(
+            FloatKind::F16.decode(&bytes),
+            vec![1.0, -2.0, 2f32.powi(-24), 65504.0]
+        );
+        // bfloat16: the upper half of an f32.
+        assert_eq!(
+            FloatKind::BF16.decode(&[0x80, 0x3f, 0x00, 0xc0]),
+            vec![1.0, -2.0]
+        );
     }
 
     #[test]

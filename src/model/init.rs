@@ -13,55 +13,27 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crate::error::CycleGanError;
-
 /// Weight initialisation scheme (`--init_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum InitType {
     /// N(0, gain). The official default, with gain 0.02.
     #[default]
-    #[cfg_attr(feature = "clap", value(name = "normal"))]
     Normal,
     /// Xavier/Glorot normal with the given gain.
-    #[cfg_attr(feature = "clap", value(name = "xavier"))]
     Xavier,
     /// Kaiming/He normal, fan-in mode, for ReLU (`a = 0`); the gain is not used, as in the
     /// official code.
-    #[cfg_attr(feature = "clap", value(name = "kaiming"))]
     Kaiming,
     /// (Semi-)orthogonal matrix times the gain.
-    #[cfg_attr(feature = "clap", value(name = "orthogonal"))]
     Orthogonal,
 }
 
-impl std::str::FromStr for InitType {
-    type Err = CycleGanError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "normal" => Ok(Self::Normal),
-            "xavier" => Ok(Self::Xavier),
-            "kaiming" => Ok(Self::Kaiming),
-            "orthogonal" => Ok(Self::Orthogonal),
-            other => Err(CycleGanError::option(
-                "init_type",
-                format!("`{other}` is not one of normal, xavier, kaiming, orthogonal"),
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for InitType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Normal => "normal",
-            Self::Xavier => "xavier",
-            Self::Kaiming => "kaiming",
-            Self::Orthogonal => "orthogonal",
-        })
-    }
-}
+crate::names::official_names!(InitType, "init_type", {
+    Normal => "normal",
+    Xavier => "xavier",
+    Kaiming => "kaiming",
+    Orthogonal => "orthogonal",
+});
 
 /// A seeded source of initial weights, and the one builder of initialised conv layers that
 /// every network uses.

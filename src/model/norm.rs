@@ -4,9 +4,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, Identity, InstanceNorm, InstanceNormC
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::activation::{Activation, activate};
 use super::init::WeightInit;
-use crate::error::CycleGanError;
+use crate::kernels::{Activation, activate};
 
 /// Normalisation used inside the networks.
 ///
@@ -14,22 +13,24 @@ use crate::error::CycleGanError;
 /// track_running_stats=False)`, biased variance, eps 1e-5. (Burn's own `InstanceNormConfig`
 /// defaults to `affine = true`; this crate never uses that default.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Norm {
     /// Instance norm without learnable scale and shift (`--norm instance`, the default).
     #[default]
-    #[cfg_attr(feature = "clap", value(name = "instance"))]
     Instance,
     /// Instance norm with a learnable scale and shift (found in some community checkpoints).
-    #[cfg_attr(feature = "clap", value(name = "instance_affine"))]
     InstanceAffine,
     /// Batch norm with learnable scale and shift and running statistics (`--norm batch`).
-    #[cfg_attr(feature = "clap", value(name = "batch"))]
     Batch,
     /// No normalisation (`--norm none`).
-    #[cfg_attr(feature = "clap", value(name = "none"))]
     None,
 }
+
+crate::names::official_names!(Norm, "norm", {
+    Instance => "instance",
+    InstanceAffine => "instance_affine",
+    Batch => "batch",
+    None => "none",
+});
 
 impl Norm {
     /// The official `use_bias` rule: convolutions followed by a norm layer carry a bias
@@ -61,34 +62,6 @@ impl Norm {
     }
 }
 
-impl std::str::FromStr for Norm {
-    type Err = CycleGanError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "instance" => Ok(Norm::Instance),
-            "instance_affine" => Ok(Norm::InstanceAffine),
-            "batch" => Ok(Norm::Batch),
-            "none" => Ok(Norm::None),
-            other => Err(CycleGanError::option(
-                "norm",
-                format!("`{other}` is not one of instance, instance_affine, batch, none"),
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Norm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Norm::Instance => "instance",
-            Norm::InstanceAffine => "instance_affine",
-            Norm::Batch => "batch",
-            Norm::None => "none",
-        })
-    }
-}
-
 /// A norm layer as built by [`Norm::init`].
 #[derive(Module, Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -106,7 +79,7 @@ impl NormLayer {
     /// Normalises `[N, C, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match self {
-            NormLayer::Instance(norm) => super::instance_norm::instance_norm(norm, x),
+            NormLayer::Instance(norm) => crate::kernels::instance_norm(norm, x),
             NormLayer::Batch(norm) => norm.forward(x),
             NormLayer::Identity(_) => x,
         }
@@ -114,11 +87,11 @@ impl NormLayer {
 
     /// `activation(forward(x))`: for an instance norm without affine parameters, one
     /// operation on Flex devices
-    /// ([`instance_norm_activated`](super::instance_norm::instance_norm_activated)).
+    /// ([`instance_norm_activated`](crate::kernels::instance_norm_activated)).
     pub fn forward_activated(&self, x: Tensor<4>, activation: Activation) -> Tensor<4> {
         match self {
             NormLayer::Instance(norm) => {
-                super::instance_norm::instance_norm_activated(norm, x, activation)
+                crate::kernels::instance_norm_activated(norm, x, activation)
             }
             _ => activate(self.forward(x), activation),
         }

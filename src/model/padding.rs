@@ -1,49 +1,31 @@
 //! Spatial padding before convolutions (`padding_type` of the official `ResnetBlock`).
 //!
 //! Burn's convolution only pads with zeros, so reflection and replication padding are a
-//! separate, differentiable tensor op applied before a convolution built with no padding.
+//! separate, differentiable operation ([`mirror_pad2d`] of the kernels layer) applied before a
+//! convolution built with no padding.
 
-// Without Flex, the backend extension's generated dispatch has no backend to hand the
-// arguments to, and the Flex-only helpers go unused.
-#![cfg_attr(
-    not(feature = "flex"),
-    allow(unused_variables, unused_imports, dead_code)
-)]
-
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, TensorMetadata, backend_extension};
 use burn::prelude::*;
-use burn::tensor::ops::PadMode;
-use burn_autodiff::Autodiff;
-use burn_autodiff::checkpoint::base::Checkpointer;
-use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn_autodiff::grads::Gradients;
-use burn_autodiff::ops::{Backward, Ops, OpsKind};
-
-use super::conv::is_flex;
-#[cfg(feature = "flex")]
-use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
-#[cfg(feature = "flex")]
-use burn::backend::ops::FloatTensorOps;
 use serde::{Deserialize, Serialize};
 
-use crate::error::CycleGanError;
+use crate::kernels::{Mirror, mirror_pad2d};
 
 /// How residual blocks pad before their 3×3 convolutions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum PaddingType {
     /// Mirror the border without repeating the edge (`nn.ReflectionPad2d`). The default.
     #[default]
-    #[cfg_attr(feature = "clap", value(name = "reflect"))]
     Reflect,
     /// Repeat the edge (`nn.ReplicationPad2d`).
-    #[cfg_attr(feature = "clap", value(name = "replicate"))]
     Replicate,
     /// Zeros, done by the convolution itself (`padding=1`).
-    #[cfg_attr(feature = "clap", value(name = "zero"))]
     Zero,
 }
+
+crate::names::official_names!(PaddingType, "padding_type", {
+    Reflect => "reflect",
+    Replicate => "replicate",
+    Zero => "zero",
+});
 
 impl PaddingType {
     /// The padding the convolution itself must apply (zero padding only).
@@ -59,22 +41,6 @@ impl PaddingType {
         match self {
             PaddingType::Reflect => pad + 1,
             PaddingType::Replicate | PaddingType::Zero => 1,
-        }
-    }
-}
-
-impl std::str::FromStr for PaddingType {
-    type Err = CycleGanError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        match name {
-            "reflect" => Ok(PaddingType::Reflect),
-            "replicate" => Ok(PaddingType::Replicate),
-            "zero" => Ok(PaddingType::Zero),
-            other => Err(CycleGanError::option(
-                "padding_type",
-                format!("`{other}` is not one of reflect, replicate, zero"),
-            )),
         }
     }
 }
@@ -95,191 +61,7 @@ pub fn pad2d(x: Tensor<4>, pad: usize, mode: PaddingType) -> Tensor<4> {
         PaddingType::Replicate => Mirror::Edge,
         PaddingType::Zero => return x,
     };
-    if is_flex(&x.device()) {
-        return Tensor::<4>::from_dispatch(<burn::backend::Dispatch as MirrorPad>::mirror_pad2d(
-            x.into_dispatch(),
-            pad,
-            mirror,
-        ));
-    }
-    x.pad([(pad, pad), (pad, pad)], mirror.pad_mode())
-}
-
-/// Which border a [`MirrorPad`] repeats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mirror {
-    /// Mirror without repeating the edge (`ReflectionPad2d`).
-    Reflect,
-    /// Repeat the edge (`ReplicationPad2d`).
-    Edge,
-}
-
-impl Mirror {
-    fn pad_mode(self) -> PadMode {
-        match self {
-            Mirror::Reflect => PadMode::Reflect,
-            Mirror::Edge => PadMode::Edge,
-        }
-    }
-
-    /// The source index of padded index `index` (`pad` before the first of `len`).
-    fn source(self, index: usize, pad: usize, len: usize) -> usize {
-        let position = index as isize - pad as isize;
-        let last = len as isize - 1;
-        let source = match self {
-            Mirror::Reflect if position < 0 => -position,
-            Mirror::Reflect if position > last => 2 * last - position,
-            Mirror::Edge => position.clamp(0, last),
-            Mirror::Reflect => position,
-        };
-        source as usize
-    }
-}
-
-/// Reflection and replication padding of height and width as one operation, forward and
-/// backward. Burn 0.22 builds [`Tensor::pad`]'s mirror modes from slices, flips and
-/// concatenations, each recorded for autodiff: measured on Flex, that took about five times
-/// PyTorch's time for the residual blocks' padding of 256 channels at 32². Flex runs this
-/// extension as two copies, and other backends keep Burn's `pad`.
-#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
-pub trait MirrorPad: Backend {
-    /// `x` `[N, C, H, W]` padded by `pad` on every side of height and width.
-    fn mirror_pad2d(x: FloatTensor<Self>, pad: usize, mirror: Mirror) -> FloatTensor<Self> {
-        Self::float_pad(
-            x,
-            &[(0, 0), (0, 0), (pad, pad), (pad, pad)],
-            mirror.pad_mode(),
-        )
-    }
-
-    /// The gradient of [`mirror_pad2d`](Self::mirror_pad2d)'s input given its output's:
-    /// every padded element's gradient added onto the element it repeats.
-    fn mirror_pad2d_backward(
-        grad: FloatTensor<Self>,
-        pad: usize,
-        mirror: Mirror,
-    ) -> FloatTensor<Self>;
-}
-
-#[cfg(feature = "flex")]
-impl MirrorPad for burn::backend::Flex {
-    fn mirror_pad2d(x: FloatTensor<Self>, pad: usize, mirror: Mirror) -> FloatTensor<Self> {
-        let [batch, channels, height, width] = x.shape().dims();
-        if x.dtype() != burn::tensor::DType::F32 || pad >= height.min(width) {
-            // Burn's op reports what is wrong with the padding.
-            return Self::float_pad(
-                x,
-                &[(0, 0), (0, 0), (pad, pad), (pad, pad)],
-                mirror.pad_mode(),
-            );
-        }
-        let x = x.to_contiguous();
-        let input = f32_slice(&x);
-        let (padded_h, padded_w) = (height + 2 * pad, width + 2 * pad);
-        let columns = (0..padded_w)
-            .map(|column| mirror.source(column, pad, width))
-            .collect::<Vec<_>>();
-        let output = filled_by_chunks(
-            batch * channels * padded_h * padded_w,
-            padded_h * padded_w,
-            |plane, output| {
-                let input = &input[plane * height * width..][..height * width];
-                for (row, output) in output.chunks_exact_mut(padded_w).enumerate() {
-                    let source = &input[mirror.source(row, pad, height) * width..][..width];
-                    output[pad..pad + width].copy_from_slice(source);
-                    for column in (0..pad).chain(pad + width..padded_w) {
-                        output[column] = source[columns[column]];
-                    }
-                }
-            },
-        );
-        from_vec(output, [batch, channels, padded_h, padded_w])
-    }
-
-    fn mirror_pad2d_backward(
-        grad: FloatTensor<Self>,
-        pad: usize,
-        mirror: Mirror,
-    ) -> FloatTensor<Self> {
-        let [batch, channels, padded_h, padded_w] = grad.shape().dims();
-        let (height, width) = (padded_h - 2 * pad, padded_w - 2 * pad);
-        let grad = grad.to_contiguous();
-        let grad = f32_slice(&grad);
-        let columns = (0..padded_w)
-            .map(|column| mirror.source(column, pad, width))
-            .collect::<Vec<_>>();
-        let input_grad = filled_by_chunks(
-            batch * channels * height * width,
-            height * width,
-            |plane, input_grad| {
-                let grad = &grad[plane * padded_h * padded_w..][..padded_h * padded_w];
-                for (row, grad) in grad.chunks_exact(padded_w).enumerate() {
-                    let target =
-                        &mut input_grad[mirror.source(row, pad, height) * width..][..width];
-                    for (target, grad) in target.iter_mut().zip(&grad[pad..pad + width]) {
-                        *target += grad;
-                    }
-                    for column in (0..pad).chain(pad + width..padded_w) {
-                        target[columns[column]] += grad[column];
-                    }
-                }
-            },
-        );
-        from_vec(input_grad, [batch, channels, height, width])
-    }
-}
-
-impl<B: Backend + MirrorPad, C: CheckpointStrategy> MirrorPad for Autodiff<B, C> {
-    fn mirror_pad2d(x: FloatTensor<Self>, pad: usize, mirror: Mirror) -> FloatTensor<Self> {
-        match MirrorPadBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(
-                (pad, mirror),
-                B::mirror_pad2d(x.into_primitive(), pad, mirror),
-            ),
-            OpsKind::UnTracked(prep) => {
-                prep.finish(B::mirror_pad2d(x.into_primitive(), pad, mirror))
-            }
-        }
-    }
-
-    fn mirror_pad2d_backward(
-        grad: FloatTensor<Self>,
-        pad: usize,
-        mirror: Mirror,
-    ) -> FloatTensor<Self> {
-        // Gradients of gradients are not needed here: the untracked result.
-        <Self as burn::backend::AutodiffBackend>::from_inner(B::mirror_pad2d_backward(
-            <Self as burn::backend::AutodiffBackend>::inner(grad),
-            pad,
-            mirror,
-        ))
-    }
-}
-
-/// The backward pass of [`MirrorPad::mirror_pad2d`] on autodiff tensors.
-#[derive(Debug)]
-struct MirrorPadBackward;
-
-impl<B: Backend + MirrorPad> Backward<B, 1> for MirrorPadBackward {
-    type State = (usize, Mirror);
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 1>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let [node_x] = ops.parents;
-        let grad = grads.consume::<B>(&ops.node);
-        let (pad, mirror) = ops.state;
-        if let Some(node) = node_x {
-            grads.register::<B>(node.id, B::mirror_pad2d_backward(grad, pad, mirror));
-        }
-    }
+    mirror_pad2d(x, pad, mirror)
 }
 
 /// Reflection padding by `pad` on every side (`nn.ReflectionPad2d(pad)`).

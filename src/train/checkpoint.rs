@@ -18,11 +18,11 @@ use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
 
 use super::config::CycleGanConfig;
-use super::nets::CycleGanNets;
 use super::step::{CycleGan, adam_optimizer};
 use crate::error::CycleGanError;
 use crate::import::PytorchLayout;
 use crate::io::write_atomic;
+use crate::model::CycleGanNets;
 
 /// Where training stands, saved with every checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,7 +169,7 @@ impl Checkpointer {
         let bytes = std::fs::read(&nets_path).map_err(|e| CycleGanError::io(&nets_path, e))?;
         let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
             .map_err(|e| record_error(&nets_path, e))?;
-        let nets = CycleGanNets::new(&state.config, device)?
+        let nets = CycleGanNets::new(&state.config.networks, state.config.seed, device)?
             .try_load_record(record)
             .map_err(|e| record_error(&nets_path, e))?;
         Ok((nets, state))
@@ -214,5 +214,15 @@ impl Checkpointer {
 fn sync_dir(dir: &Path) {
     if let Ok(file) = std::fs::File::open(dir) {
         let _ = file.sync_all();
+    }
+}
+
+/// The checkpointer writes every checkpoint a run asks for.
+impl super::events::TrainObserver for Checkpointer {
+    fn on_event(&mut self, event: &super::events::TrainEvent<'_>) -> Result<(), CycleGanError> {
+        if let super::events::TrainEvent::Checkpoint { label, gan, state } = event {
+            self.save(gan, label, state)?;
+        }
+        Ok(())
     }
 }

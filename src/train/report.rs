@@ -1,13 +1,13 @@
-//! The run's HTML report and loss log: `web/index.html` with per-epoch sample rows and a
-//! loss plot, and `loss_log.txt` in the official line format.
+//! The run's HTML report, `web/index.html` with per-epoch sample rows and a loss plot,
+//! written by the [`Report`] observer.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 
-use super::step::StepLosses;
+use super::events::{TrainEvent, TrainObserver};
+use super::losses::StepLosses;
 use super::test_page::TEST_PAGE;
 use crate::data::image::{save_rgb, tensor_to_rgb};
 use crate::error::CycleGanError;
@@ -27,31 +27,25 @@ pub struct LossPoint {
     pub losses: StepLosses,
 }
 
-/// Writes `loss_log.txt`, images and `web/index.html` in a run folder.
+/// Writes the sample images and `web/index.html` of a run folder: on every
+/// [`TrainEvent::Losses`] a point of the loss plot, at every epoch's end the official
+/// visuals of a batch (the first of the epoch, then the one of each `display_freq` images)
+/// and the page.
 #[derive(Debug)]
 pub struct Report {
     dir: PathBuf,
     name: String,
     history: Vec<LossPoint>,
     epochs: Vec<usize>,
+    display_freq: usize,
+    visual_batch: Option<(Tensor<4>, Tensor<4>)>,
 }
 
 impl Report {
-    /// A report for the run folder `dir` of the experiment `name`. Appends a header to
-    /// `loss_log.txt`, as the official visualizer does, and keeps an existing loss history
-    /// (`web/losses.json`) so a resumed run continues its plot.
-    pub fn new(dir: impl Into<PathBuf>, name: &str) -> Result<Self, CycleGanError> {
-        let report = Self::open(dir, name)?;
-        report.append_log(&format!(
-            "================ Training Loss ({}) ================\n",
-            unix_time_string()
-        ))?;
-        Ok(report)
-    }
-
-    /// The report of an existing run folder as it stands (its loss history and sample
-    /// epochs), without starting a new section of the loss log: for rewriting the page
-    /// after training, e.g. once the [held-out test page](super::test_page) exists.
+    /// The report of the run folder `dir` of the experiment `name` as it stands (its loss
+    /// history, `web/losses.json`, and sample epochs), so that a resumed run continues its
+    /// plot, and the page can be rewritten after training, e.g. once the
+    /// [held-out test page](super::test_page) exists.
     pub fn open(dir: impl Into<PathBuf>, name: &str) -> Result<Self, CycleGanError> {
         let dir = dir.into();
         let images = dir.join("web").join("images");
@@ -75,7 +69,16 @@ impl Report {
             name: name.to_string(),
             history,
             epochs,
+            display_freq: 400,
+            visual_batch: None,
         })
+    }
+
+    /// Keeps the batch of every `display_freq` images for the epoch's samples (the
+    /// official `--display_freq`; default 400); 0 keeps the epoch's first batch.
+    pub fn with_display_freq(mut self, display_freq: usize) -> Self {
+        self.display_freq = display_freq;
+        self
     }
 
     /// The page's path.
@@ -83,49 +86,12 @@ impl Report {
         self.dir.join("web").join("index.html")
     }
 
-    fn append_log(&self, text: &str) -> Result<(), CycleGanError> {
-        let path = self.dir.join("loss_log.txt");
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|e| CycleGanError::io(&path, e))?;
-        file.write_all(text.as_bytes())
-            .map_err(|e| CycleGanError::io(&path, e))
-    }
-
-    /// The official line: `(epoch: E, iters: I, time: T, data: D) D_A: x G_A: x ...`.
-    pub fn log_line(
-        epoch: usize,
-        iters: usize,
-        time: f64,
-        data: f64,
-        losses: &StepLosses,
-    ) -> String {
-        let mut line =
-            format!("(epoch: {epoch}, iters: {iters}, time: {time:.3}, data: {data:.3}) ");
-        for (name, value) in losses.named() {
-            let _ = write!(line, "{name}: {value:.3} ");
-        }
-        line
-    }
-
-    /// Appends a loss line to `loss_log.txt` and a point to the plot.
-    pub fn log_losses(
-        &mut self,
-        epoch: usize,
-        epoch_fraction: f64,
-        iters: usize,
-        time: f64,
-        data: f64,
-        losses: &StepLosses,
-    ) -> Result<(), CycleGanError> {
-        self.append_log(&(Self::log_line(epoch, iters, time, data, losses) + "\n"))?;
+    /// Adds a point to the loss plot.
+    pub fn add_losses(&mut self, epoch: usize, epoch_fraction: f64, losses: &StepLosses) {
         self.history.push(LossPoint {
             epoch: epoch as f64 - 1.0 + epoch_fraction,
             losses: *losses,
         });
-        Ok(())
     }
 
     /// Saves one image per visual (first image of each batch) for `epoch`.
@@ -154,8 +120,9 @@ impl Report {
 
     /// Rewrites `web/index.html` (and `web/losses.json`).
     pub fn write_html(&self) -> Result<(), CycleGanError> {
-        let json = serde_json::to_vec(&self.history)
-            .map_err(|e| CycleGanError::option("report", e.to_string()))?;
+        let json = serde_json::to_vec(&self.history).map_err(|e| {
+            CycleGanError::io(self.dir.join("web/losses.json"), std::io::Error::other(e))
+        })?;
         write_atomic(self.dir.join("web/losses.json"), &json)?;
         let mut html = String::new();
         let _ = write!(
@@ -276,15 +243,6 @@ fn loss_plot_svg(history: &[LossPoint]) -> String {
     svg
 }
 
-/// Seconds since the Unix epoch, for log headers (the crate has no calendar dependency).
-fn unix_time_string() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format!("unix time {secs}")
-}
-
 /// Writes the options as the official `train_opt.txt`: one `name: value` line per option.
 pub fn write_options(
     path: impl AsRef<Path>,
@@ -296,4 +254,32 @@ pub fn write_options(
     }
     text.push_str("----------------- End -------------------\n");
     write_atomic(path, text.as_bytes())
+}
+
+impl TrainObserver for Report {
+    fn on_event(&mut self, event: &TrainEvent<'_>) -> Result<(), CycleGanError> {
+        match event {
+            TrainEvent::EpochStarted { .. } => self.visual_batch = None,
+            TrainEvent::Step(step) => {
+                let before = step.total_iters - step.real_a.dims()[0];
+                let crossed = self.display_freq > 0
+                    && before / self.display_freq != step.total_iters / self.display_freq;
+                if crossed || self.visual_batch.is_none() {
+                    self.visual_batch = Some((step.real_a.clone(), step.real_b.clone()));
+                }
+            }
+            TrainEvent::Losses(losses) => {
+                self.add_losses(losses.epoch, losses.epoch_fraction, losses.losses)
+            }
+            TrainEvent::EpochEnded { epoch, gan, .. } => {
+                if let Some((real_a, real_b)) = self.visual_batch.take() {
+                    self.save_visuals(*epoch, &gan.visuals(real_a, real_b))?;
+                }
+                self.write_html()?;
+            }
+            TrainEvent::Finished(_) => self.write_html()?,
+            _ => {}
+        }
+        Ok(())
+    }
 }

@@ -3,60 +3,16 @@
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 
-use super::adam::FusedAdam;
 use super::config::CycleGanConfig;
-use super::nets::{CycleGanNets, sub_seed};
+use super::losses::{LossTerm, StepLosses};
 use crate::error::CycleGanError;
 use crate::import::StateDict;
 use crate::import::pytorch::gradients_state_dict;
+use crate::kernels::FusedAdam;
 use crate::loss::{CycleLoss, GanLoss};
+use crate::model::networks::sub_seed;
+use crate::model::{CycleGanNets, Discriminator};
 use crate::pool::ImagePool;
-
-/// The nine losses of one training step, as the official `get_current_losses()` reports
-/// them (weighted: the cycle and identity terms include their lambdas).
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct StepLosses {
-    /// Adversarial loss of G_A (D_A judging G_A(A)), times `lambda_gan_a`.
-    pub g_a: f32,
-    /// Adversarial loss of G_B (D_B judging G_B(B)), times `lambda_gan_b`.
-    pub g_b: f32,
-    /// A → B → A cycle loss × lambda_A.
-    pub cycle_a: f32,
-    /// B → A → B cycle loss × lambda_B.
-    pub cycle_b: f32,
-    /// Identity loss of G_A × lambda_B × lambda_identity (0 when not computed).
-    pub idt_a: f32,
-    /// Identity loss of G_B × lambda_A × lambda_identity (0 when not computed).
-    pub idt_b: f32,
-    /// The total generator loss (sum of the six above).
-    pub g: f32,
-    /// Loss of D_A: 0.5 · (real B + pooled fake B).
-    pub d_a: f32,
-    /// Loss of D_B: 0.5 · (real A + pooled fake A).
-    pub d_b: f32,
-}
-
-impl StepLosses {
-    /// `(name, value)` pairs with the official names (`G_A`, `cycle_A`, `idt_A`, `D_A`, ...).
-    pub fn named(&self) -> [(&'static str, f32); 9] {
-        [
-            ("D_A", self.d_a),
-            ("G_A", self.g_a),
-            ("cycle_A", self.cycle_a),
-            ("idt_A", self.idt_a),
-            ("D_B", self.d_b),
-            ("G_B", self.g_b),
-            ("cycle_B", self.cycle_b),
-            ("idt_B", self.idt_b),
-            ("G", self.g),
-        ]
-    }
-
-    /// Whether every loss is a finite number.
-    pub fn is_finite(&self) -> bool {
-        self.named().iter().all(|(_, v)| v.is_finite())
-    }
-}
 
 /// Gradients of one step, with the official key names, before any update: the generators'
 /// from the generator loss, the discriminators' from the discriminator loss.
@@ -76,7 +32,7 @@ pub struct CycleGanGradients {
 /// 1e-5), no weight decay; one pass per parameter on Flex ([`FusedAdam`]), Burn's `Adam`
 /// elsewhere.
 pub(crate) fn adam_optimizer(config: &CycleGanConfig) -> ModuleOptimizer {
-    FusedAdam::new(config.beta1 as f32, 0.999, 1e-8).init()
+    FusedAdam::new(config.optimizer.beta1 as f32, 0.999, 1e-8).init()
 }
 
 /// Images of the forward pass.
@@ -89,24 +45,15 @@ struct Forward {
     rec_b: Tensor<4>,
 }
 
-/// The generator-loss terms, as tensors.
-struct GeneratorTerms {
-    g_a: Tensor<1>,
-    g_b: Tensor<1>,
-    cycle_a: Tensor<1>,
-    cycle_b: Tensor<1>,
-    idt_a: Tensor<1>,
-    idt_b: Tensor<1>,
-}
+/// Terms of the objective, as tensors, in the order they were computed.
+struct Terms(Vec<(LossTerm, Tensor<1>)>);
 
-impl GeneratorTerms {
+impl Terms {
+    /// The sum of the terms.
     fn total(&self) -> Tensor<1> {
-        self.g_a.clone()
-            + self.g_b.clone()
-            + self.cycle_a.clone()
-            + self.cycle_b.clone()
-            + self.idt_a.clone()
-            + self.idt_b.clone()
+        let mut terms = self.0.iter().map(|(_, value)| value.clone());
+        let first = terms.next().expect("at least one term");
+        terms.fold(first, |sum, term| sum + term)
     }
 }
 
@@ -117,7 +64,7 @@ impl GeneratorTerms {
 /// ```
 /// # #[cfg(feature = "flex")] {
 /// use cyclegan_burn::prelude::*;
-/// use cyclegan_burn::train::GeneratorKind;
+/// use cyclegan_burn::model::GeneratorKind;
 /// let device = backend::cpu().autodiff();
 /// let config = CycleGanConfig::new()
 ///     .with_net_g(GeneratorKind::Resnet6Blocks).with_ngf(4).with_ndf(4).with_pool_size(0);
@@ -141,6 +88,16 @@ pub struct CycleGan {
     device: Device,
 }
 
+impl std::fmt::Debug for CycleGan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CycleGan")
+            .field("config", &self.config)
+            .field("learning_rate", &self.learning_rate)
+            .field("device", &self.device)
+            .finish_non_exhaustive()
+    }
+}
+
 impl CycleGan {
     /// Fresh networks initialised from `config.seed`, on `device` (which should be an
     /// autodiff device: `backend::cpu().autodiff()`).
@@ -154,7 +111,7 @@ impl CycleGan {
 
     /// Fresh networks, or the reason `config` is invalid.
     pub fn try_new(config: &CycleGanConfig, device: &Device) -> Result<Self, CycleGanError> {
-        let nets = CycleGanNets::new(config, device)?;
+        let nets = CycleGanNets::new(&config.networks, config.seed, device)?;
         Self::try_from_nets(config, nets, device)
     }
 
@@ -181,9 +138,9 @@ impl CycleGan {
             optim_d: adam_optimizer(config),
             pool_a: ImagePool::new(config.pool_size, sub_seed(config.seed, 10)),
             pool_b: ImagePool::new(config.pool_size, sub_seed(config.seed, 11)),
-            gan_loss: GanLoss::new(config.gan_mode),
-            cycle_loss: config.cycle_loss(),
-            learning_rate: config.lr,
+            gan_loss: config.loss.gan_loss(),
+            cycle_loss: config.loss.cycle_loss(),
+            learning_rate: config.optimizer.lr,
             device: device.clone(),
         })
     }
@@ -278,10 +235,12 @@ impl CycleGan {
         Tensor::zeros([1], &self.device)
     }
 
-    /// The generator loss with the discriminators' parameters held constant (the official
+    /// The generator objective's terms ([`LossTerm::GENERATOR`], in that order), with the
+    /// discriminators' parameters held constant (the official
     /// `set_requires_grad([D_A, D_B], False)`): they receive no gradient from it.
-    fn generator_terms(&self, f: &Forward) -> GeneratorTerms {
+    fn generator_terms(&self, f: &Forward) -> Terms {
         let cycle = &self.cycle_loss;
+        let weights = &self.config.loss;
         let (idt_a, idt_b) = if cycle.uses_identity() {
             let idt_a = self.nets.g_a.forward(f.real_b.clone());
             let idt_b = self.nets.g_b.forward(f.real_a.clone());
@@ -292,7 +251,7 @@ impl CycleGan {
         } else {
             (self.zero(), self.zero())
         };
-        let adversarial = |weight: f64, d: &super::nets::Discriminator, fake: &Tensor<4>| {
+        let adversarial = |weight: f64, d: &Discriminator, fake: &Tensor<4>| {
             if weight == 0.0 {
                 self.zero()
             } else {
@@ -302,31 +261,34 @@ impl CycleGan {
                     .mul_scalar(weight)
             }
         };
-        GeneratorTerms {
-            g_a: adversarial(self.config.lambda_gan_a, &self.nets.d_a, &f.fake_b),
-            g_b: adversarial(self.config.lambda_gan_b, &self.nets.d_b, &f.fake_a),
-            cycle_a: if cycle.lambda_a == 0.0 {
-                self.zero()
-            } else {
-                cycle.cycle_a(f.rec_a.clone(), f.real_a.clone())
-            },
-            cycle_b: if cycle.lambda_b == 0.0 {
-                self.zero()
-            } else {
-                cycle.cycle_b(f.rec_b.clone(), f.real_b.clone())
-            },
-            idt_a,
-            idt_b,
-        }
+        let cycle_a = if cycle.lambda_a == 0.0 {
+            self.zero()
+        } else {
+            cycle.cycle_a(f.rec_a.clone(), f.real_a.clone())
+        };
+        let cycle_b = if cycle.lambda_b == 0.0 {
+            self.zero()
+        } else {
+            cycle.cycle_b(f.rec_b.clone(), f.real_b.clone())
+        };
+        Terms(vec![
+            (
+                LossTerm::GA,
+                adversarial(weights.lambda_gan_a, &self.nets.d_a, &f.fake_b),
+            ),
+            (
+                LossTerm::GB,
+                adversarial(weights.lambda_gan_b, &self.nets.d_b, &f.fake_a),
+            ),
+            (LossTerm::CycleA, cycle_a),
+            (LossTerm::CycleB, cycle_b),
+            (LossTerm::IdtA, idt_a),
+            (LossTerm::IdtB, idt_b),
+        ])
     }
 
     /// `0.5 · (GAN(D(real), real) + GAN(D(fake), fake))` with `fake` detached.
-    fn discriminator_loss(
-        &self,
-        d: &super::nets::Discriminator,
-        real: Tensor<4>,
-        fake: Tensor<4>,
-    ) -> Tensor<1> {
+    fn discriminator_loss(&self, d: &Discriminator, real: Tensor<4>, fake: Tensor<4>) -> Tensor<1> {
         let loss_real = self.gan_loss.forward(d.forward(real), true);
         let loss_fake = self.gan_loss.forward(d.forward(fake.detach()), false);
         (loss_real + loss_fake).mul_scalar(0.5)
@@ -345,8 +307,8 @@ impl CycleGan {
         let f = self.forward(real_a, real_b);
 
         // Generators.
-        let terms = self.generator_terms(&f);
-        let loss_g = terms.total();
+        let generator_terms = self.generator_terms(&f);
+        let loss_g = generator_terms.total();
         let mut grads = loss_g.backward();
         let grads_g_a = GradientsParams::from_module(&mut grads, &self.nets.g_a);
         let grads_g_b = GradientsParams::from_module(&mut grads, &self.nets.g_b);
@@ -358,48 +320,37 @@ impl CycleGan {
         // Discriminators, on fakes from before the generator update.
         let fake_b = self.pool_b.query(f.fake_b.clone().detach());
         let fake_a = self.pool_a.query(f.fake_a.clone().detach());
-        let loss_d_a = self.discriminator_loss(&self.nets.d_a, f.real_b.clone(), fake_b);
-        let loss_d_b = self.discriminator_loss(&self.nets.d_b, f.real_a.clone(), fake_a);
-        let mut grads = (loss_d_a.clone() + loss_d_b.clone()).backward();
+        let discriminator_terms = Terms(vec![
+            (
+                LossTerm::DA,
+                self.discriminator_loss(&self.nets.d_a, f.real_b.clone(), fake_b),
+            ),
+            (
+                LossTerm::DB,
+                self.discriminator_loss(&self.nets.d_b, f.real_a.clone(), fake_a),
+            ),
+        ]);
+        let mut grads = discriminator_terms.total().backward();
         let grads_d_a = GradientsParams::from_module(&mut grads, &self.nets.d_a);
         let grads_d_b = GradientsParams::from_module(&mut grads, &self.nets.d_b);
         drop(grads);
         self.nets.d_a = self.optim_d.step(lr, self.nets.d_a.clone(), grads_d_a);
         self.nets.d_b = self.optim_d.step(lr, self.nets.d_b.clone(), grads_d_b);
 
-        let all = Tensor::cat(
-            vec![
-                terms.g_a,
-                terms.g_b,
-                terms.cycle_a,
-                terms.cycle_b,
-                terms.idt_a,
-                terms.idt_b,
-                loss_g,
-                loss_d_a,
-                loss_d_b,
-            ]
+        // Every term's value in one read from the device.
+        let terms: Vec<(LossTerm, Tensor<1>)> = generator_terms
+            .0
             .into_iter()
-            .map(|t| t.detach())
-            .collect(),
-            0,
-        );
-        let v: Vec<f32> = all
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec()
-            .expect("f32 losses");
-        StepLosses {
-            g_a: v[0],
-            g_b: v[1],
-            cycle_a: v[2],
-            cycle_b: v[3],
-            idt_a: v[4],
-            idt_b: v[5],
-            g: v[6],
-            d_a: v[7],
-            d_b: v[8],
-        }
+            .chain([(LossTerm::G, loss_g)])
+            .chain(discriminator_terms.0)
+            .collect();
+        let values: Vec<f32> =
+            Tensor::cat(terms.iter().map(|(_, t)| t.clone().detach()).collect(), 0)
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec()
+                .expect("f32 losses");
+        StepLosses::from_terms(terms.iter().map(|(term, _)| *term).zip(values))
     }
 
     /// The gradients the next [`train_step`](Self::train_step) would apply, without
@@ -442,7 +393,7 @@ impl CycleGan {
             ("fake_B", fake_b),
             ("rec_A", rec_a),
         ];
-        let same_channels = self.config.input_nc == self.config.output_nc;
+        let same_channels = self.config.networks.input_nc == self.config.networks.output_nc;
         if same_channels {
             visuals.push(("idt_B", nets.g_b.forward(real_a)));
         }

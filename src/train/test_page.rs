@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use burn::prelude::*;
 
-use super::nets::Generator;
 use crate::data::StripeShapes;
 use crate::data::image::save_rgb;
 use crate::error::CycleGanError;
 use crate::io::write_atomic;
 use crate::metrics::StripeScores;
+use crate::model::Generator;
 use crate::translate::translate_rgb;
 
 /// The file name of the page, in the run's `web/` folder beside the training report.

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use cyclegan_burn::import::state_dict::read_state_dict;
 use cyclegan_burn::import::{HostTensor, StateDict};
+use cyclegan_burn::model::GeneratorKind;
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::GeneratorKind;
 
 /// The crate's root: `CARGO_MANIFEST_DIR` as cargo sets it when it runs the test, else as it
 /// was at compile time. A test binary can outlive the checkout it was built in (a build
@@ -76,8 +76,8 @@ pub fn small_discriminator(device: &Device) -> NLayerDiscriminator {
 }
 
 /// The four golden networks, loaded from the golden safetensors.
-pub fn golden_nets(device: &Device) -> cyclegan_burn::train::CycleGanNets {
-    use cyclegan_burn::train::{CycleGanNets, Discriminator, Generator};
+pub fn golden_nets(device: &Device) -> cyclegan_burn::model::CycleGanNets {
+    use cyclegan_burn::model::{CycleGanNets, Discriminator, Generator};
     let load_g = |name: &str| {
         small_generator(device)
             .load_pytorch(golden(name), device)

@@ -20,7 +20,7 @@ use burn::optim::{
 use burn::prelude::*;
 use burn::tensor::DType;
 
-use crate::model::conv::is_flex;
+use super::registry::{Op, has_kernel};
 
 /// Adam without weight decay or AMSGrad: `β₁`, `β₂` and `ε` as PyTorch's `torch.optim.Adam`
 /// takes them. A [`ModuleOptimizer`] is made with [`FusedAdam::init`].
@@ -64,7 +64,7 @@ impl Optimizer for FusedAdam {
         grad: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let fused = is_flex(&tensor.device())
+        let fused = has_kernel(Op::AdamUpdate, &tensor.device())
             && [&tensor, &grad].iter().all(|t| t.dtype() == DType::F32)
             && grad.shape() == tensor.shape()
             && state.as_ref().is_none_or(|state| {
@@ -139,7 +139,7 @@ impl AdamUpdate for burn::backend::Flex {
         betas_epsilon: [f64; 3],
         time: usize,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        use crate::model::flex_tensor::f32_slice;
+        use crate::kernels::flex_tensor::f32_slice;
         use rayon::prelude::*;
 
         let lr = lr as f32;
@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn fused_adam_is_burns_adam_to_the_bit() {
         let device = crate::backend::cpu();
-        assert!(is_flex(&device));
+        assert!(has_kernel(Op::AdamUpdate, &device));
         let fused = FusedAdam::new(0.5, 0.999, 1e-8);
         let shape = [3, CHUNK + 77];
         let start = Tensor::<2>::random(shape, Distribution::Normal(0.0, 0.02), &device);

@@ -27,9 +27,9 @@ use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
-use super::conv::is_flex;
 #[cfg(feature = "flex")]
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
+use super::registry::{Op, has_kernel};
 
 /// An element-wise activation, as the official networks use them after a layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,16 +125,16 @@ impl Pointwise for LeakyReluFn {
 macro_rules! with_pointwise {
     ($activation:expr, |$function:ident| $body:expr) => {
         match $activation {
-            $crate::model::activation::Activation::Identity => {
-                let $function = $crate::model::activation::IdentityFn;
+            $crate::kernels::activation::Activation::Identity => {
+                let $function = $crate::kernels::activation::IdentityFn;
                 $body
             }
-            $crate::model::activation::Activation::Relu => {
-                let $function = $crate::model::activation::ReluFn;
+            $crate::kernels::activation::Activation::Relu => {
+                let $function = $crate::kernels::activation::ReluFn;
                 $body
             }
-            $crate::model::activation::Activation::LeakyRelu { negative_slope } => {
-                let $function = $crate::model::activation::LeakyReluFn(negative_slope);
+            $crate::kernels::activation::Activation::LeakyRelu { negative_slope } => {
+                let $function = $crate::kernels::activation::LeakyReluFn(negative_slope);
                 $body
             }
         }
@@ -148,7 +148,7 @@ pub(crate) use with_pointwise;
 ///
 /// ```
 /// # #[cfg(feature = "flex")] {
-/// use cyclegan_burn::model::activation::{Activation, activate};
+/// use cyclegan_burn::kernels::{Activation, activate};
 /// use cyclegan_burn::prelude::*;
 /// let device = backend::cpu();
 /// let x = Tensor::<1>::from_floats([-1.0, 0.0, 2.0], &device);
@@ -160,7 +160,7 @@ pub fn activate<const D: usize>(x: Tensor<D>, activation: Activation) -> Tensor<
     if activation == Activation::Identity {
         return x;
     }
-    if x.dtype() != burn::tensor::DType::F32 || !is_flex(&x.device()) {
+    if x.dtype() != burn::tensor::DType::F32 || !has_kernel(Op::Activation, &x.device()) {
         return activation.burns(x);
     }
     Tensor::from_dispatch(<burn::backend::Dispatch as Activate>::activate(

@@ -31,9 +31,9 @@ use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
 use super::activation::{Activation, Pointwise, activate, with_pointwise};
-use super::conv::is_flex;
 #[cfg(feature = "flex")]
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
+use super::registry::{Op, has_kernel};
 
 /// `norm.forward(x)` for `[N, C, H, W]`, as one operation on Flex devices (same result;
 /// see the [module](self) documentation).
@@ -64,7 +64,7 @@ pub fn instance_norm_activated(
 fn runs_fused(norm: &InstanceNorm, x: &Tensor<4>) -> bool {
     x.dims()[1] == norm.num_channels
         && x.dtype() == burn::tensor::DType::F32
-        && is_flex(&x.device())
+        && has_kernel(Op::InstanceNorm, &x.device())
 }
 
 /// The normalisation (then `activation`, for a norm without affine parameters) as this

@@ -1,0 +1,311 @@
+//! 2-D convolutions with this crate's own kernels on the CPU.
+//!
+//! Burn 0.22's Flex backend runs a convolution as im2col tiles around a matrix product,
+//! re-laying out input and weight on every call, and a transposed convolution through a
+//! column buffer as large as `c_out·k²` times the input; it computes a weight gradient as
+//! another convolution whose kernel is the whole output gradient. Measured against
+//! PyTorch on two cores, that made a training step about 1.7× PyTorch's time
+//! (`docs/benchmarks.md`).
+//!
+//! On Flex, every convolution and transposed convolution of the networks runs instead on
+//! this crate's kernels, for the forward pass and both gradients: the 3×3 stride-1 layers
+//! of 32 channels and more (the residual blocks) by Winograd's F(2×2, 3×3), 16 matrix
+//! products of transformed tiles with 2.25× fewer multiply-adds (`kernels::winograd`), and
+//! the others as one matrix product per kernel tap reading the input where it lies
+//! (strided layers split into phases, thin layers with the taps folded into one product;
+//! `kernels::tap_conv`). Where neither plan applies
+//! (dilation, groups, a non-`f32` tensor), the forward pass and input gradient are Burn's
+//! and the weight gradient is one matrix product of the output gradient with the input's
+//! patches, `dW = grad · colsᵀ`, as PyTorch computes it.
+//!
+//! It is wired in through Burn's backend-extension API: a [`GemmGradConv`] operation that
+//! Flex implements with these kernels, and whose autodiff implementation supplies the
+//! backward pass. [`conv2d`] and [`conv_transpose2d`] use it on Flex devices and fall back
+//! to [`Conv2d::forward`] / [`ConvTranspose2d::forward`] everywhere else; `tests/conv.rs`
+//! checks that both agree, outputs and gradients.
+
+// Without Flex, the backend extension's generated dispatch has no backend to hand the
+// arguments to, and the Flex-only helpers go unused.
+#![cfg_attr(
+    not(feature = "flex"),
+    allow(unused_variables, unused_imports, dead_code)
+)]
+
+#[cfg(feature = "flex")]
+use burn::backend::ops::ModuleOps;
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, TensorMetadata, backend_extension};
+use burn::module::Param;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::prelude::*;
+
+use super::conv_weight_grad::{transposed_weight_grad, weight_grad};
+use super::registry::{Op, has_kernel};
+#[cfg(feature = "flex")]
+use super::tap_conv::TapConv;
+#[cfg(feature = "flex")]
+use super::winograd::Winograd;
+
+/// A convolution and a transposed convolution (no bias, one group) with their gradients
+/// as operations of their own, so that a backend can run all three with its own kernels.
+///
+/// The default bodies are the backend's own convolutions, with a weight gradient of one
+/// matrix product; Flex overrides them with this crate's kernels (`kernels::winograd`,
+/// `kernels::tap_conv`; see the [module](self) documentation). The autodiff
+/// implementation records the backward pass that calls them.
+#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
+pub trait GemmGradConv: Backend {
+    /// `conv2d(x, weight)` with `options` (symmetric padding, `groups` 1).
+    fn conv2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, None, options)
+    }
+
+    /// The gradient of [`conv2d_gemm_grad`](Self::conv2d_gemm_grad)'s input `x`, given the
+    /// output's gradient `grad`.
+    fn conv2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d_x_backward(x, weight, grad, options)
+    }
+
+    /// The gradient of [`conv2d_gemm_grad`](Self::conv2d_gemm_grad)'s `weight`, given the
+    /// output's gradient `grad`: one matrix product (see the [module](self) documentation).
+    fn conv2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        weight_grad::<Self>(x, weight.shape().dims(), grad, &options)
+    }
+
+    /// `conv_transpose2d(x, weight)` with `options` (`groups` 1).
+    fn conv_transpose2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv_transpose2d(x, weight, None, options)
+    }
+
+    /// The gradient of [`conv_transpose2d_gemm_grad`](Self::conv_transpose2d_gemm_grad)'s
+    /// input `x`, given the output's gradient `grad`.
+    fn conv_transpose2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        let _ = x;
+        Self::conv_transpose2d_x_backward(weight, grad, options)
+    }
+
+    /// The gradient of [`conv_transpose2d_gemm_grad`](Self::conv_transpose2d_gemm_grad)'s
+    /// `weight`, given the output's gradient `grad`: one matrix product.
+    fn conv_transpose2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        transposed_weight_grad::<Self>(x, weight, grad, &options)
+    }
+}
+
+/// Flex runs the residual blocks' convolutions by Winograd's algorithm (`Winograd`), the
+/// other convolutions and the transposed convolutions tap by tap (`TapConv`), forward and
+/// backward, and the rest with its own convolution (and the matrix-product weight gradient);
+/// [`FlexConv::plan`] chooses.
+#[cfg(feature = "flex")]
+impl GemmGradConv for burn::backend::Flex {
+    fn conv2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        match FlexConv::plan(&x, &weight, &options) {
+            Some(plan) => plan.forward(x, weight),
+            None => Self::conv2d(x, weight, None, options),
+        }
+    }
+
+    fn conv2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        match FlexConv::plan(&x, &weight, &options) {
+            Some(plan) => plan.input_grad(weight, grad),
+            None => Self::conv2d_x_backward(x, weight, grad, options),
+        }
+    }
+
+    fn conv2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        match FlexConv::plan(&x, &weight, &options) {
+            Some(plan) => plan.weight_grad(x, grad),
+            None => weight_grad::<Self>(x, weight.shape().dims(), grad, &options),
+        }
+    }
+
+    fn conv_transpose2d_gemm_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::transposed(&x, &weight, &options) {
+            Some(plan) => plan.input_grad(weight, x),
+            None => Self::conv_transpose2d(x, weight, None, options),
+        }
+    }
+
+    fn conv_transpose2d_gemm_grad_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::transposed(&x, &weight, &options) {
+            Some(plan) => plan.forward(grad, weight),
+            None => Self::conv_transpose2d_x_backward(weight, grad, options),
+        }
+    }
+
+    fn conv_transpose2d_gemm_grad_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        match TapConv::transposed(&x, &weight, &options) {
+            Some(plan) => plan.weight_grad(grad, x),
+            None => transposed_weight_grad::<Self>(x, weight, grad, &options),
+        }
+    }
+}
+
+/// How Flex runs one convolution with this crate's kernels: by Winograd's algorithm where
+/// it applies, else tap by tap where that applies (else, `None` from [`plan`](Self::plan),
+/// with Burn's convolution).
+#[cfg(feature = "flex")]
+enum FlexConv {
+    Winograd(Winograd),
+    Taps(TapConv),
+}
+
+#[cfg(feature = "flex")]
+impl FlexConv {
+    /// The kernel for this convolution, in the order of preference: Winograd, then taps.
+    fn plan(
+        x: &FloatTensor<burn::backend::Flex>,
+        weight: &FloatTensor<burn::backend::Flex>,
+        options: &ConvOptions<2>,
+    ) -> Option<Self> {
+        Winograd::plan(x, weight, options)
+            .map(Self::Winograd)
+            .or_else(|| TapConv::plan(x, weight, options).map(Self::Taps))
+    }
+
+    fn forward(
+        self,
+        x: FloatTensor<burn::backend::Flex>,
+        weight: FloatTensor<burn::backend::Flex>,
+    ) -> FloatTensor<burn::backend::Flex> {
+        match self {
+            Self::Winograd(plan) => plan.forward(x, weight),
+            Self::Taps(plan) => plan.forward(x, weight),
+        }
+    }
+
+    fn input_grad(
+        self,
+        weight: FloatTensor<burn::backend::Flex>,
+        grad: FloatTensor<burn::backend::Flex>,
+    ) -> FloatTensor<burn::backend::Flex> {
+        match self {
+            Self::Winograd(plan) => plan.input_grad(weight, grad),
+            Self::Taps(plan) => plan.input_grad(weight, grad),
+        }
+    }
+
+    fn weight_grad(
+        self,
+        x: FloatTensor<burn::backend::Flex>,
+        grad: FloatTensor<burn::backend::Flex>,
+    ) -> FloatTensor<burn::backend::Flex> {
+        match self {
+            Self::Winograd(plan) => plan.weight_grad(x, grad),
+            Self::Taps(plan) => plan.weight_grad(x, grad),
+        }
+    }
+}
+
+/// `conv.forward(x)`, with this crate's kernels on Flex devices (same result;
+/// see the [module](self) documentation). Grouped convolutions and `Same` padding use
+/// [`Conv2d::forward`] as it is.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    if conv.groups != 1 || !has_kernel(Op::Conv, &x.device()) {
+        return conv.forward(x);
+    }
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => [(0, 0), (0, 0)],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [(top, bottom), (left, right)],
+        _ => return conv.forward(x),
+    };
+    let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, 1);
+    let y =
+        Tensor::<4>::from_dispatch(<burn::backend::Dispatch as GemmGradConv>::conv2d_gemm_grad(
+            x.into_dispatch(),
+            conv.weight.val().into_dispatch(),
+            options,
+        ));
+    with_bias(y, conv.bias.as_ref())
+}
+
+/// `conv.forward(x)`, with this crate's kernels on Flex devices (same result;
+/// see the [module](self) documentation). Grouped transposed convolutions use
+/// [`ConvTranspose2d::forward`] as it is.
+pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    if conv.groups != 1 || !has_kernel(Op::Conv, &x.device()) {
+        return conv.forward(x);
+    }
+    let options = ConvTransposeOptions::new(
+        conv.stride,
+        conv.padding,
+        conv.padding_out,
+        conv.dilation,
+        1,
+    );
+    let y = Tensor::<4>::from_dispatch(
+        <burn::backend::Dispatch as GemmGradConv>::conv_transpose2d_gemm_grad(
+            x.into_dispatch(),
+            conv.weight.val().into_dispatch(),
+            options,
+        ),
+    );
+    with_bias(y, conv.bias.as_ref())
+}
+
+fn with_bias(y: Tensor<4>, bias: Option<&Param<Tensor<1>>>) -> Tensor<4> {
+    match bias {
+        Some(bias) => {
+            let channels = bias.dims()[0];
+            y + bias.val().reshape([1, channels, 1, 1])
+        }
+        None => y,
+    }
+}

@@ -1,0 +1,45 @@
+//! The kernels layer: every operation that this crate runs with kernels of its own, behind
+//! one API that the networks and the optimizer call.
+//!
+//! | operation | what it computes | this crate's kernel (Flex) |
+//! |---|---|---|
+//! | [`conv2d`], [`conv_transpose2d`] | `Conv2d::forward`, `ConvTranspose2d::forward` | Winograd F(2×2, 3×3) or one product per tap, forward and both gradients ([`conv`]) |
+//! | [`instance_norm`], [`instance_norm_activated`] | `InstanceNorm::forward` (then an activation) | one pass for statistics, one for the output; textbook backward ([`instance_norm`](mod@instance_norm)) |
+//! | [`activate`], [`leaky_relu`] | `relu`, `leaky_relu` | one pass on all threads, forward and backward ([`activation`]) |
+//! | [`mirror_pad2d`] | `Tensor::pad` with `Reflect` / `Edge` | two copies ([`mirror_pad`]) |
+//! | the Adam update (used by [`train`](crate::train)) | `burn::optim::Adam` with PyTorch's epsilon | one pass per parameter |
+//!
+//! Each operation is a Burn backend extension (`#[backend_extension]`): a trait whose
+//! methods a backend implements with its own kernels, with an autodiff implementation that
+//! records the backward pass. Which device runs which operation with this crate's kernel is
+//! decided in one place, `registry::has_kernel`; everywhere else the operation is Burn's own,
+//! and every backend runs it. Results agree with Burn's to the bit (activations, padding,
+//! Adam) or within `1e-5` (convolutions, instance norm; `tests/conv.rs`).
+//!
+//! The CPU kernels share their matrix product and thread helpers (`gemm`) and their
+//! `f32` access to Flex tensors (`flex_tensor`).
+
+pub mod activation;
+pub(crate) mod adam;
+pub mod conv;
+mod conv_backward;
+mod conv_weight_grad;
+#[cfg(feature = "flex")]
+pub(crate) mod flex_tensor;
+#[cfg(feature = "flex")]
+mod gemm;
+pub mod instance_norm;
+pub mod mirror_pad;
+mod registry;
+#[cfg(feature = "flex")]
+mod tap_conv;
+#[cfg(feature = "flex")]
+mod winograd;
+#[cfg(feature = "flex")]
+mod winograd_transform;
+
+pub use activation::{Activation, activate, leaky_relu};
+pub(crate) use adam::FusedAdam;
+pub use conv::{conv_transpose2d, conv2d};
+pub use instance_norm::{instance_norm, instance_norm_activated};
+pub use mirror_pad::{Mirror, mirror_pad2d};

@@ -1,0 +1,70 @@
+//! The one place that decides, per operation and per device, whether this crate's kernel
+//! runs or Burn's own operations do.
+//!
+//! Every operation of the kernels layer ([`conv2d`](super::conv2d),
+//! [`instance_norm_activated`](super::instance_norm_activated), [`activate`](super::activate),
+//! [`mirror_pad2d`](super::mirror_pad2d), the fused Adam update) asks [`has_kernel`] before
+//! it hands its tensors to its backend extension; where the answer is no, it runs Burn's
+//! operations, which every backend has. Adding a kernel for another backend is one
+//! implementation (the extension trait implemented for that backend, and the backend named
+//! in the trait's `#[backend_extension(...)]` list) plus one registration here.
+
+use burn::prelude::Device;
+
+/// The operations that have kernels of this crate on some backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// Convolutions and transposed convolutions with their gradients
+    /// ([`GemmGradConv`](super::conv::GemmGradConv)).
+    Conv,
+    /// Instance normalisation with its activation ([`InstanceNorm2d`](super::instance_norm::InstanceNorm2d)).
+    InstanceNorm,
+    /// ReLU and LeakyReLU ([`Activate`](super::activation::Activate)).
+    Activation,
+    /// Reflection and replication padding ([`MirrorPad`](super::mirror_pad::MirrorPad)).
+    MirrorPad,
+    /// The Adam update of one parameter ([`AdamUpdate`](super::adam::AdamUpdate)).
+    AdamUpdate,
+}
+
+/// The backends that have kernels of this crate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KernelBackend {
+    /// Burn's pure-Rust CPU backend.
+    #[cfg(feature = "flex")]
+    Flex,
+}
+
+impl KernelBackend {
+    /// The backend `device` (or the device an autodiff device wraps) runs on, if it has
+    /// kernels of this crate.
+    fn of(device: &Device) -> Option<Self> {
+        #[cfg(feature = "flex")]
+        if matches!(
+            device.clone().inner().as_dispatch(),
+            burn::backend::DispatchDevice::Flex(_)
+        ) {
+            return Some(KernelBackend::Flex);
+        }
+        let _ = device;
+        None
+    }
+
+    /// The registrations: which operations this backend runs with this crate's kernels.
+    fn runs(self, op: Op) -> bool {
+        let _ = op;
+        match self {
+            #[cfg(feature = "flex")]
+            KernelBackend::Flex => matches!(
+                op,
+                Op::Conv | Op::InstanceNorm | Op::Activation | Op::MirrorPad | Op::AdamUpdate
+            ),
+        }
+    }
+}
+
+/// Whether `op` runs on `device` with this crate's kernel (otherwise with Burn's
+/// operations).
+pub(crate) fn has_kernel(op: Op, device: &Device) -> bool {
+    KernelBackend::of(device).is_some_and(|backend| backend.runs(op))
+}
