@@ -486,6 +486,28 @@ mod tests {
     }
 
     #[test]
+    fn library_errors_are_said_in_option_names() {
+        let o = parse(&["--input_nc", "1", "--lambda_A=-1"]).unwrap();
+        let error = plan(&o).err().unwrap();
+        assert_eq!(
+            error.to_string(),
+            "invalid lambda_a: must be a finite number >= 0, got -1"
+        );
+        assert_eq!(
+            common::in_option_names(&error),
+            "invalid option --lambda_A: must be a finite number >= 0, got -1"
+        );
+        let o = parse(&["--input_nc", "1"]).unwrap();
+        let message = common::in_option_names(&plan(&o).err().unwrap());
+        assert!(
+            message.starts_with(
+                "invalid option --lambda_identity: the identity loss needs input_nc == output_nc"
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn train_opt_txt_lists_every_option_by_its_official_name_with_the_values_in_use() {
         let o = parse(&["--gan_mode", "vanilla", "--lambda_A", "5"]).unwrap();
         let plan = plan(&o).unwrap();

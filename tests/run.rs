@@ -8,7 +8,9 @@ use std::sync::Arc;
 use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
 use cyclegan_burn::model::GeneratorKind;
 use cyclegan_burn::prelude::*;
-use cyclegan_burn::train::{Checkpointer, CycleGan, RunOptions, train};
+use cyclegan_burn::train::{
+    Checkpointer, CycleGan, RunOptions, TrainEvent, TrainObserver, train, train_observed,
+};
 
 /// Training runs here are compared bit for bit and write into temporary folders: the tests of
 /// this file take turns.
@@ -284,6 +286,35 @@ fn continue_train_with_nothing_to_resume_is_an_error() {
 }
 
 #[test]
+fn resuming_with_other_networks_is_an_error_naming_both() {
+    let _serial = serial();
+    let dir = temp_dir("other-networks");
+    let device = common::device().autodiff();
+    let first = RunOptions {
+        stop_after_epoch: Some(1),
+        ..run_options(&dir, "run")
+    };
+    train(&tiny_config(), stripes(), &first, &device).unwrap();
+    let resume = RunOptions {
+        continue_train: true,
+        ..run_options(&dir, "run")
+    };
+    let err = train(&tiny_config().with_ngf(8), stripes(), &resume, &device).unwrap_err();
+    assert!(matches!(err, CycleGanError::Checkpoint { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains("other networks")
+            && message.contains("ngf: 4")
+            && message.contains("ngf: 8"),
+        "{message}"
+    );
+    // Loss and optimizer options may change: the same networks resume.
+    let changed = tiny_config().with_lambda_identity(0.0).with_lr(1e-4);
+    train(&changed, stripes(), &resume, &device).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn unwritable_checkpoint_dir_is_an_error() {
     let _serial = serial();
     let dir = temp_dir("unwritable");
@@ -324,11 +355,14 @@ fn divergence_stops_with_the_iteration_and_keeps_the_checkpoint() {
         stop_after_epoch: Some(4),
         ..run_options(&dir, "run")
     };
-    let err = train(&config, stripes(), &diverging, &device)
-        .unwrap_err()
-        .to_string();
+    let err = train(&config, stripes(), &diverging, &device).unwrap_err();
     assert!(
-        err.contains("iteration") && err.contains("not finite"),
+        matches!(err, CycleGanError::Diverged { epoch: 2, .. }),
+        "{err:?}"
+    );
+    let err = err.to_string();
+    assert!(
+        err.contains("iteration") && err.contains("not finite") && !err.contains("--"),
         "{err}"
     );
     assert_eq!(
@@ -500,5 +534,121 @@ fn save_latest_freq_checkpoints_the_four_nets_inside_an_epoch_and_a_resume_goes_
     let finished = train(&config, dataset(), &resumed, &device).unwrap();
     assert_eq!((finished.last_epoch, finished.total_iters), (1, 6));
     assert_same_latest(&dir, "straight", "broken", &device, "after epoch 1");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Records every event of a run as a line.
+#[derive(Default)]
+struct Trace(Vec<String>);
+
+impl TrainObserver for Trace {
+    fn on_event(&mut self, event: &TrainEvent<'_>) -> Result<(), CycleGanError> {
+        let line = match event {
+            TrainEvent::Started {
+                first_epoch,
+                last_epoch,
+                ..
+            } => format!("started {first_epoch}..={last_epoch}"),
+            TrainEvent::EpochStarted { epoch, steps, .. } => {
+                format!("epoch {epoch}: {steps} steps")
+            }
+            TrainEvent::Step(step) => format!(
+                "step {} {}/{} total {}",
+                step.epoch, step.epoch_iter, step.epoch_size, step.total_iters
+            ),
+            TrainEvent::Losses(losses) => format!("losses {} {}", losses.epoch, losses.epoch_iter),
+            TrainEvent::EpochEnded {
+                epoch, complete, ..
+            } => format!("end {epoch} complete {complete}"),
+            TrainEvent::Checkpoint { label, state, .. } => {
+                format!("checkpoint {label} {}/{}", state.epoch, state.total_iters)
+            }
+            TrainEvent::Warning(warning) => format!("warning {warning}"),
+            TrainEvent::Finished(summary) => format!("finished {}", summary.total_iters),
+        };
+        self.0.push(line);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_run_reports_every_step_loss_line_and_checkpoint_as_events_in_order() {
+    let _serial = serial();
+    let dir = temp_dir("events");
+    let device = common::device().autodiff();
+    let options = RunOptions {
+        stop_after_epoch: Some(2),
+        save_latest_freq: 4,
+        ..run_options(&dir, "run")
+    };
+    let mut trace = Trace::default();
+    let summary = train_observed(
+        &tiny_config(),
+        stripes(),
+        &options,
+        &device,
+        &mut [&mut trace],
+    )
+    .unwrap();
+    // Batches of 2 of 6 images; losses every 4 images and at an epoch's end (unless just
+    // logged); `latest` every 4 images and at every epoch's end; epoch 2 kept.
+    let expected = [
+        "started 1..=2",
+        "epoch 1: 3 steps",
+        "step 1 2/6 total 2",
+        "step 1 4/6 total 4",
+        "losses 1 4",
+        "checkpoint latest 0/4",
+        "step 1 6/6 total 6",
+        "losses 1 6",
+        "end 1 complete true",
+        "checkpoint latest 1/6",
+        "epoch 2: 3 steps",
+        "step 2 2/6 total 8",
+        "losses 2 2",
+        "checkpoint latest 1/8",
+        "step 2 4/6 total 10",
+        "step 2 6/6 total 12",
+        "losses 2 6",
+        "checkpoint latest 1/12",
+        "end 2 complete true",
+        "checkpoint latest 2/12",
+        "checkpoint 2 2/12",
+        "finished 12",
+    ];
+    assert_eq!(trace.0, expected);
+    // The run's own observers wrote what the events say: a loss line per `losses` event,
+    // the epoch-2 checkpoint, the page.
+    let log = std::fs::read_to_string(summary.run_dir.join("loss_log.txt")).unwrap();
+    assert_eq!(log.lines().filter(|l| l.starts_with("(epoch:")).count(), 4);
+    assert!(Checkpointer::new(&summary.run_dir).unwrap().exists("2"));
+    assert!(summary.report.is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// An observer's error stops the run with that error.
+#[test]
+fn an_observer_error_stops_the_run() {
+    struct StopAfterFirstStep;
+    impl TrainObserver for StopAfterFirstStep {
+        fn on_event(&mut self, event: &TrainEvent<'_>) -> Result<(), CycleGanError> {
+            match event {
+                TrainEvent::Step(_) => Err(CycleGanError::config("observer", "stop here")),
+                _ => Ok(()),
+            }
+        }
+    }
+    let _serial = serial();
+    let dir = temp_dir("observer-error");
+    let device = common::device().autodiff();
+    let err = train_observed(
+        &tiny_config(),
+        stripes(),
+        &run_options(&dir, "run"),
+        &device,
+        &mut [&mut StopAfterFirstStep],
+    )
+    .unwrap_err();
+    assert_eq!(err.to_string(), "invalid observer: stop here");
     std::fs::remove_dir_all(&dir).unwrap();
 }

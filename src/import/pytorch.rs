@@ -178,19 +178,17 @@ fn mismatch_message(missing: &[String], unexpected: &[String], wrong_shape: &[St
             "the checkpoint has the dropout layout (second conv at conv_block.6): build the generator with dropout",
         )
     } else if missing.iter().any(|k| k.contains("conv_block.6")) {
-        Some(
-            "the network has dropout but the checkpoint does not: build it without dropout (--no_dropout)",
-        )
+        Some("the network has dropout but the checkpoint does not: build it with dropout off")
     } else if unexpected.iter().any(|k| k.ends_with("running_mean"))
         || missing.iter().any(|k| k.ends_with("running_mean"))
     {
-        Some("the norm layers differ (batch vs instance): check --norm")
+        Some("the norm layers differ (batch vs instance): check the norm")
     } else if !wrong_shape.is_empty() {
         Some(
             "the layer sizes differ: check ngf/ndf, input_nc/output_nc and the number of blocks or layers",
         )
     } else if !unexpected.is_empty() || !missing.is_empty() {
-        Some("the architectures differ: check netG/netD, n_blocks or n_layers_D and --norm")
+        Some("the architectures differ: check net_g / net_d, n_blocks or n_layers_d and the norm")
     } else {
         None
     };

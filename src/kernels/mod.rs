@@ -7,7 +7,7 @@
 //! | [`instance_norm`], [`instance_norm_activated`] | `InstanceNorm::forward` (then an activation) | one pass for statistics, one for the output; textbook backward ([`instance_norm`](mod@instance_norm)) |
 //! | [`activate`], [`leaky_relu`] | `relu`, `leaky_relu` | one pass on all threads, forward and backward ([`activation`]) |
 //! | [`mirror_pad2d`] | `Tensor::pad` with `Reflect` / `Edge` | two copies ([`mirror_pad`]) |
-//! | the Adam update (used by [`train`](crate::train)) | `burn::optim::Adam` with PyTorch's epsilon | one pass per parameter |
+//! | the Adam update (the training step's optimizer) | `burn::optim::Adam` with PyTorch's epsilon | one pass per parameter |
 //!
 //! Each operation is a Burn backend extension (`#[backend_extension]`): a trait whose
 //! methods a backend implements with its own kernels, with an autodiff implementation that

@@ -40,10 +40,7 @@ impl KernelBackend {
     /// kernels of this crate.
     fn of(device: &Device) -> Option<Self> {
         #[cfg(feature = "flex")]
-        if matches!(
-            device.clone().inner().as_dispatch(),
-            burn::backend::DispatchDevice::Flex(_)
-        ) {
+        if is_flex(device) {
             return Some(KernelBackend::Flex);
         }
         let _ = device;
@@ -61,6 +58,15 @@ impl KernelBackend {
             ),
         }
     }
+}
+
+/// Whether `device` (or the device an autodiff device wraps) runs on Flex.
+#[cfg(feature = "flex")]
+fn is_flex(device: &Device) -> bool {
+    matches!(
+        device.clone().inner().as_dispatch(),
+        burn::backend::DispatchDevice::Flex(_)
+    )
 }
 
 /// Whether `op` runs on `device` with this crate's kernel (otherwise with Burn's
