@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use cyclegan_burn::import::state_dict::{parse_state_dict, CheckpointFormat};
+use cyclegan_burn::import::state_dict::parse_safetensors;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = parse_state_dict(data, CheckpointFormat::Safetensors, Path::new("fuzz.safetensors"));
+    let _ = parse_safetensors(data, Path::new("fuzz.safetensors"));
 });

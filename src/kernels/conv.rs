@@ -124,7 +124,7 @@ pub trait GemmGradConv: Backend {
 /// Flex runs the residual blocks' convolutions by Winograd's algorithm (`Winograd`), the
 /// other convolutions and the transposed convolutions tap by tap (`TapConv`), forward and
 /// backward, and the rest with its own convolution (and the matrix-product weight gradient);
-/// [`FlexConv::plan`] chooses.
+/// `FlexConv::plan` chooses.
 #[cfg(feature = "flex")]
 impl GemmGradConv for burn::backend::Flex {
     fn conv2d_gemm_grad(

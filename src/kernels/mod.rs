@@ -4,7 +4,7 @@
 //! | operation | what it computes | this crate's kernel (Flex) |
 //! |---|---|---|
 //! | [`conv2d`], [`conv_transpose2d`] | `Conv2d::forward`, `ConvTranspose2d::forward` | Winograd F(2×2, 3×3) or one product per tap, forward and both gradients ([`conv`]) |
-//! | [`instance_norm`], [`instance_norm_activated`] | `InstanceNorm::forward` (then an activation) | one pass for statistics, one for the output; textbook backward ([`instance_norm`](mod@instance_norm)) |
+//! | [`instance_norm()`], [`instance_norm_activated`] | `InstanceNorm::forward` (then an activation) | one pass for statistics, one for the output; textbook backward ([`instance_norm`](mod@instance_norm)) |
 //! | [`activate`], [`leaky_relu`] | `relu`, `leaky_relu` | one pass on all threads, forward and backward ([`activation`]) |
 //! | [`mirror_pad2d`] | `Tensor::pad` with `Reflect` / `Edge` | two copies ([`mirror_pad`]) |
 //! | the Adam update (the training step's optimizer) | `burn::optim::Adam` with PyTorch's epsilon | one pass per parameter |
