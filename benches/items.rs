@@ -16,6 +16,12 @@ pub enum Item {
     /// One full CycleGAN training step (both generators, both discriminators, two Adam
     /// updates) at `size × size`.
     TrainStep(usize),
+    /// A training step on a batch of 2 at `size × size` on one device (beside
+    /// [`TrainStepReplicas`](Item::TrainStepReplicas); not in the PyTorch table).
+    TrainStepBatch2(usize),
+    /// A training step on a batch of 2 shared by two replicas on the same device (data
+    /// parallel, one image each): the cost of the replication and gradient averaging.
+    TrainStepReplicas(usize),
 }
 
 impl Item {
@@ -35,6 +41,8 @@ impl Item {
             Item::GeneratorForward(s) => format!("generator_forward_{s}"),
             Item::DiscriminatorForward(s) => format!("discriminator_forward_{s}"),
             Item::TrainStep(s) => format!("train_step_{s}"),
+            Item::TrainStepBatch2(s) => format!("train_step_b2_{s}"),
+            Item::TrainStepReplicas(s) => format!("train_step_x2_{s}"),
         }
     }
 
@@ -47,6 +55,8 @@ impl Item {
             "generator_forward" => Some(Item::GeneratorForward(size)),
             "discriminator_forward" => Some(Item::DiscriminatorForward(size)),
             "train_step" => Some(Item::TrainStep(size)),
+            "train_step_b2" => Some(Item::TrainStepBatch2(size)),
+            "train_step_x2" => Some(Item::TrainStepReplicas(size)),
             _ => None,
         }
     }
@@ -78,6 +88,20 @@ impl Item {
                 let (a, b) = (input(size, &device), input(size, &device));
                 Box::new(move || {
                     // The losses are read back, which waits for the whole step.
+                    let _ = gan.train_step(a.clone(), b.clone());
+                })
+            }
+            Item::TrainStepBatch2(size) | Item::TrainStepReplicas(size) => {
+                let device = device.clone().autodiff();
+                let mut gan = CycleGan::new(&CycleGanConfig::new(), &device);
+                if matches!(self, Item::TrainStepReplicas(_)) {
+                    gan = gan.with_replicas(&[device.clone()]);
+                }
+                let pair = |device: &Device| {
+                    Tensor::cat(vec![input(size, device), input(size, device)], 0)
+                };
+                let (a, b) = (pair(&device), pair(&device));
+                Box::new(move || {
                     let _ = gan.train_step(a.clone(), b.clone());
                 })
             }

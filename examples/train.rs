@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use burn::prelude::Device;
 use clap::Parser;
 use common::{BackendOption, official_name, official_name_or_none};
-use cyclegan_burn::CycleGanError;
 use cyclegan_burn::data::{
     DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions, UnalignedDataset,
 };
@@ -27,6 +27,7 @@ use cyclegan_burn::train::{
     Checkpointer, Console, CycleGanConfig, LrPolicyName, RunOptions, train_observed,
     write_test_page,
 };
+use cyclegan_burn::{CycleGanError, backend};
 use serde::Serialize;
 
 /// Train a CycleGAN (options and defaults of the official train.py; without --dataroot,
@@ -46,6 +47,14 @@ struct Options {
     #[command(flatten)]
     #[serde(flatten)]
     backend: BackendOption,
+    /// GPU ids: e.g. 0  0,1,2  0,2; -1 for the CPU. Several ids train data parallel, one
+    /// replica per GPU of --backend (cuda), each taking --batch_size images of every step.
+    #[arg(long = "gpu_ids", allow_hyphen_values = true)]
+    gpu_ids: Option<String>,
+    /// Devices, one replica each (data parallel, --batch_size images each), named as
+    /// --backend takes them: e.g. cuda:0,cuda:1, or cpu,cpu for two replicas on the CPU.
+    #[arg(long)]
+    devices: Option<String>,
     /// Seed of weights, image pools, data order, crops and flips.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -245,11 +254,19 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
     } else {
         Preprocess::ResizeAndCrop
     });
-    if o.batch_size > 1 && matches!(preprocess, Preprocess::None | Preprocess::ScaleWidth) {
+    // A step's batch holds `batch_size` images per replica; all must have one size.
+    let replicas = match (&o.devices, &o.gpu_ids) {
+        (Some(devices), _) => devices.split(',').count(),
+        (None, Some(ids)) if ids.trim() != "-1" => ids.split(',').count(),
+        _ => 1,
+    };
+    if o.batch_size * replicas > 1
+        && matches!(preprocess, Preprocess::None | Preprocess::ScaleWidth)
+    {
         return Err(CycleGanError::config(
             "batch_size",
             format!(
-                "--preprocess {preprocess} keeps image sizes, which may differ: use --batch_size 1"
+                "--preprocess {preprocess} keeps image sizes, which may differ: use --batch_size 1 on one device"
             ),
         ));
     }
@@ -294,6 +311,7 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         checkpoints_dir: o.checkpoints_dir.clone(),
         epoch_count: o.epoch_count,
         batch_size: o.batch_size,
+        replica_devices: Vec::new(),
         num_threads: o.num_threads,
         print_freq: o.print_freq,
         display_freq: o.display_freq,
@@ -352,10 +370,63 @@ fn write_train_options(o: &Options, plan: &Plan, path: PathBuf) -> Result<(), Cy
     write_options(path, &printed)
 }
 
+/// The devices that train, one replica each, the first the main one: `--devices`, or
+/// `--gpu_ids` on `--backend`, or `--backend` alone. Every device is opened (and a GPU
+/// probed) here, before training starts.
+fn training_devices(o: &Options) -> Result<Vec<Device>, CycleGanError> {
+    let names: Vec<String> = match (&o.devices, &o.gpu_ids) {
+        (Some(_), Some(_)) => {
+            return Err(CycleGanError::config(
+                "devices",
+                "give --devices or --gpu_ids, not both",
+            ));
+        }
+        (Some(devices), None) => devices
+            .split(',')
+            .map(|name| name.trim().to_string())
+            .collect(),
+        (None, Some(ids)) if ids.trim() == "-1" => vec!["cpu".into()],
+        (None, Some(ids)) => {
+            let backend = o.backend.backend.trim().to_ascii_lowercase();
+            let kind = backend.split(':').next().unwrap_or_default().to_string();
+            if kind != "cuda" {
+                return Err(CycleGanError::config(
+                    "gpu_ids",
+                    format!(
+                        "`{ids}` names GPUs, which --backend {backend} does not have: use --backend cuda, -1 for the CPU, or --devices"
+                    ),
+                ));
+            }
+            ids.split(',')
+                .map(|id| match id.trim().parse::<usize>() {
+                    Ok(id) => Ok(format!("{kind}:{id}")),
+                    Err(_) => Err(CycleGanError::config(
+                        "gpu_ids",
+                        format!("`{id}` is not a GPU id (e.g. 0,1)"),
+                    )),
+                })
+                .collect::<Result<_, _>>()?
+        }
+        (None, None) => return Ok(vec![o.backend.device()?]),
+    };
+    if names.iter().any(|name| name.is_empty()) {
+        return Err(CycleGanError::config(
+            "devices",
+            format!("`{}` has an empty device name", names.join(",")),
+        ));
+    }
+    names.iter().map(|name| backend::device(name)).collect()
+}
+
 fn run(o: Options) -> Result<(), CycleGanError> {
-    let inference_device = o.backend.device()?;
+    let devices = training_devices(&o)?;
+    let inference_device = devices[0].clone();
     let device = inference_device.clone().autodiff();
-    let plan = plan(&o)?;
+    let mut plan = plan(&o)?;
+    plan.run.replica_devices = devices[1..]
+        .iter()
+        .map(|device| device.clone().autodiff())
+        .collect();
     let run_dir = plan.run.checkpoints_dir.join(&plan.run.name);
     std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
     write_train_options(&o, &plan, run_dir.join("train_opt.txt"))?;
@@ -483,6 +554,117 @@ mod tests {
         let plateau = parse(&["--lr_policy", "plateau"]).unwrap();
         let message = plan(&plateau).err().unwrap().to_string();
         assert!(message.contains("validation metric"), "{message}");
+    }
+
+    /// The loss values of a run's `loss_log.txt`, line by line.
+    fn logged_losses(run_dir: &std::path::Path) -> Vec<Vec<(String, f64)>> {
+        std::fs::read_to_string(run_dir.join("loss_log.txt"))
+            .unwrap()
+            .lines()
+            .filter(|line| line.starts_with("(epoch:"))
+            .filter_map(|line| line.split_once(") "))
+            .map(|(_, losses)| {
+                losses
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .chunks(2)
+                    .map(|pair| {
+                        (
+                            pair[0].trim_end_matches(':').to_string(),
+                            pair[1].parse().unwrap(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Two CPU replicas with `--batch_size 1` log the losses that one device logs with
+    /// `--batch_size 2` (to the log's three decimals, give or take one in the last).
+    #[test]
+    fn two_cpu_replicas_log_what_one_device_logs_at_twice_the_batch() {
+        let dir = std::env::temp_dir().join(format!("train-replicas-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let common = [
+            "--max_dataset_size",
+            "6",
+            "--n_epochs",
+            "2",
+            "--n_epochs_decay",
+            "0",
+            "--ngf",
+            "4",
+            "--ndf",
+            "4",
+            "--pool_size",
+            "0",
+            "--num_test",
+            "0",
+            "--print_freq",
+            "2",
+            "--quiet",
+            "--preprocess",
+            "crop",
+            "--load_size",
+            "32",
+            "--crop_size",
+            "32",
+            "--checkpoints_dir",
+            dir.to_str().unwrap(),
+        ];
+        let with = |extra: &[&str]| parse(&[&common[..], extra].concat()).unwrap();
+        run(with(&[
+            "--name",
+            "two",
+            "--devices",
+            "cpu,cpu",
+            "--batch_size",
+            "1",
+        ]))
+        .unwrap();
+        run(with(&["--name", "one", "--batch_size", "2"])).unwrap();
+        let (two, one) = (
+            logged_losses(&dir.join("two")),
+            logged_losses(&dir.join("one")),
+        );
+        assert_eq!(two.len(), 6, "a line every 2 images for 2 epochs of 6");
+        assert_eq!(two.len(), one.len());
+        for (line, (two, one)) in two.iter().zip(&one).enumerate() {
+            for ((name, a), (other, b)) in two.iter().zip(one) {
+                assert_eq!(name, other);
+                assert!((a - b).abs() <= 1.5e-3, "line {line}, {name}: {a} vs {b}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn replicas_the_machine_cannot_honour_are_refused_before_training() {
+        let refused = |args: &[&str]| {
+            let o = parse(args).unwrap();
+            common::in_option_names(&training_devices(&o).unwrap_err())
+        };
+        let message = refused(&["--gpu_ids", "0,1"]);
+        assert!(
+            message.contains("--gpu_ids") && message.contains("--backend cuda"),
+            "{message}"
+        );
+        let message = refused(&["--devices", "cpu,tpu"]);
+        assert!(message.contains("tpu"), "{message}");
+        let message = refused(&["--devices", "cpu:1"]);
+        assert!(message.contains("one device"), "{message}");
+        let message = refused(&["--devices", "cpu,cpu", "--gpu_ids", "-1"]);
+        assert!(message.contains("not both"), "{message}");
+        let message = refused(&["--gpu_ids", "0,x", "--backend", "cuda"]);
+        assert!(
+            message.contains("`x`") || message.contains("cuda"),
+            "{message}"
+        );
+        // -1 is the CPU, as in the official code.
+        let o = parse(&["--gpu_ids", "-1"]).unwrap();
+        assert_eq!(training_devices(&o).unwrap().len(), 1);
+        let o = parse(&["--devices", "cpu,cpu,cpu"]).unwrap();
+        assert_eq!(training_devices(&o).unwrap().len(), 3);
     }
 
     #[test]

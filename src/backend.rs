@@ -86,7 +86,14 @@ pub fn device(name: &str) -> Result<Device, CycleGanError> {
             names.join(", ")
         },
     };
-    let _ = index;
+    if index > 0 && kind != "cuda" {
+        return Err(CycleGanError::config(
+            "device",
+            format!(
+                "`{name}`: {kind} has one device here (index 0); several GPUs are `cuda:0`, `cuda:1`, ..."
+            ),
+        ));
+    }
     let device = match kind.as_str() {
         #[cfg(any(feature = "flex", feature = "ndarray"))]
         "cpu" => Ok(cpu()),

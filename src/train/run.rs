@@ -31,8 +31,13 @@ pub struct RunOptions {
     pub checkpoints_dir: PathBuf,
     /// First epoch number (`--epoch_count`); a resumed run starts after its checkpoint.
     pub epoch_count: usize,
-    /// Images per batch (`--batch_size`).
+    /// Images per batch and device (`--batch_size`, per GPU as in the official DDP): a step
+    /// takes `batch_size × (1 + replica_devices.len())` images.
     pub batch_size: usize,
+    /// Devices that train replicas beside the `device` given to [`train`] (data parallel,
+    /// [`CycleGan::with_replicas`]); empty for one device. The main device keeps the
+    /// networks, the optimizers and what is saved.
+    pub replica_devices: Vec<Device>,
     /// Loader threads (`--num_threads`).
     pub num_threads: usize,
     /// Log losses every this many images (`--print_freq`).
@@ -64,6 +69,7 @@ impl Default for RunOptions {
             checkpoints_dir: PathBuf::from("checkpoints"),
             epoch_count: 1,
             batch_size: 1,
+            replica_devices: Vec::new(),
             num_threads: 4,
             print_freq: 100,
             display_freq: 400,
@@ -183,7 +189,8 @@ pub fn train_observed(
         // Loss, optimizer and schedule options may change on resume, as in the official
         // code.
         let (nets, optim_g, optim_d) = gan.into_parts();
-        let mut gan = CycleGan::try_from_nets(config, nets, device)?;
+        let mut gan =
+            CycleGan::try_from_nets(config, nets, device)?.with_replicas(&options.replica_devices);
         gan.set_optimizers(optim_g, optim_d);
         (
             gan,
@@ -194,7 +201,7 @@ pub fn train_observed(
         )
     } else {
         (
-            CycleGan::try_new(config, device)?,
+            CycleGan::try_new(config, device)?.with_replicas(&options.replica_devices),
             options.epoch_count.max(1),
             0,
             0,
@@ -222,12 +229,9 @@ pub fn train_observed(
     let last_epoch = options
         .stop_after_epoch
         .map_or(total_epochs, |stop| stop.min(total_epochs));
-    let loader = DataLoader::new(
-        dataset.clone(),
-        options.batch_size,
-        options.num_threads,
-        device,
-    );
+    // Each replica takes `batch_size` images of every step's batch.
+    let step_batch = options.batch_size * gan.replica_count();
+    let loader = DataLoader::new(dataset.clone(), step_batch, options.num_threads, device);
     let mut last_epoch_losses = StepLosses::default();
     let mut warned_resize = false;
     let mut trained_in = if epoch_progress > 0 {
@@ -250,17 +254,25 @@ pub fn train_observed(
     for epoch in first_epoch..=last_epoch {
         // Images of this epoch trained before a resume (only the first epoch of a resume).
         let skipped = std::mem::take(&mut epoch_progress);
+        if skipped % step_batch != 0 {
+            return Err(CycleGanError::checkpoint(
+                &run_dir,
+                format!(
+                    "the run stopped {skipped} images into epoch {epoch}, which batches of {step_batch} images do not divide: resume with the batch size and replica count it had"
+                ),
+            ));
+        }
         trained_in = epoch;
         dataset.set_epoch(epoch as u64);
         gan.set_learning_rate(config.schedule.lr_at(config.optimizer.lr, epoch));
         let epoch_start = Instant::now();
         let epoch_size = dataset.len();
-        let steps = epoch_size.div_ceil(options.batch_size);
+        let steps = epoch_size.div_ceil(step_batch);
         run.emit(TrainEvent::EpochStarted {
             epoch,
             last_epoch,
             steps,
-            first_step: skipped / options.batch_size,
+            first_step: skipped / step_batch,
             learning_rate: gan.learning_rate(),
         })?;
         let mut epoch_losses = Vec::with_capacity(steps);
@@ -268,7 +280,7 @@ pub fn train_observed(
         let mut epoch_iter = skipped;
         let mut data_seconds = 0.0;
         let mut data_start = Instant::now();
-        for batch in loader.iter_from(skipped / options.batch_size) {
+        for batch in loader.iter_from(skipped / step_batch) {
             let batch = batch?;
             data_seconds = data_start.elapsed().as_secs_f64();
             if !warned_resize && let Some((path, from, to)) = dataset.resized_image() {

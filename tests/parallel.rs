@@ -1,0 +1,171 @@
+//! Data-parallel training (`CycleGan::with_replicas`, `RunOptions::replica_devices`): two
+//! replicas with batch 1 each compute what one device computes with batch 2.
+
+mod common;
+
+use burn::tensor::s;
+use cyclegan_burn::data::{Domain, StripeShapes};
+use cyclegan_burn::import::{PytorchLayout, StateDict};
+use cyclegan_burn::prelude::*;
+
+fn config() -> CycleGanConfig {
+    CycleGanConfig::new()
+        .with_net_g(GeneratorKind::Resnet6Blocks)
+        .with_ngf(8)
+        .with_ndf(8)
+        .with_pool_size(0)
+        .with_seed(7)
+}
+
+/// Batches of two StripeShapes images per domain, `[2, 3, 32, 32]`, different each step.
+fn batch(step: usize, device: &Device) -> (Tensor<4>, Tensor<4>) {
+    let data = StripeShapes::train(32, 8);
+    let images = |domain| {
+        let pair = [2 * step, 2 * step + 1].map(|index| {
+            cyclegan_burn::data::image::rgb_to_tensor(&data.image(domain, index), device)
+        });
+        Tensor::stack::<4>(pair.to_vec(), 0)
+    };
+    (images(Domain::A), images(Domain::B))
+}
+
+fn weights(nets: &CycleGanNets) -> Vec<(String, StateDict)> {
+    vec![
+        ("G_A".into(), nets.g_a.to_state_dict()),
+        ("G_B".into(), nets.g_b.to_state_dict()),
+        ("D_A".into(), nets.d_a.to_state_dict()),
+        ("D_B".into(), nets.d_b.to_state_dict()),
+    ]
+}
+
+/// Two replicas with batch 1 each against one device with batch 2, over three steps.
+///
+/// Both compute the same mean losses and the same averaged gradients; only the order of
+/// the f32 sums differs (a batch-2 reduction against two batch-1 reductions added
+/// afterwards), so every loss agrees to a relative 1e-5. Weights: Adam divides each
+/// gradient by the root of its running square, which turns a rounding difference of a
+/// gradient into a difference of the step in proportion to how small the gradient is; so
+/// 99.9 % of the weights agree within 1e-6 (tens of float32 rounding steps of weights of
+/// size 0.02), all within 1e-5 (5 % of one step of lr 2e-4, for gradients that nearly
+/// cancel), and the biases of convolutions that feed an instance norm, whose true gradient
+/// is zero, within the `2 · lr` per step that Adam can move a rounding-level gradient.
+#[test]
+fn two_replicas_with_batch_1_equal_one_device_with_batch_2() {
+    let device = common::device().autodiff();
+    let config = config();
+    let mut single = CycleGan::try_new(&config, &device).unwrap();
+    let mut replicated = CycleGan::try_new(&config, &device)
+        .unwrap()
+        .with_replicas(&[device.clone()]);
+    assert_eq!(replicated.replica_count(), 2);
+    let steps = 3;
+    for step in 0..steps {
+        let (real_a, real_b) = batch(step, &device);
+        let expected = single.train_step(real_a.clone(), real_b.clone());
+        let got = replicated.train_step(real_a, real_b);
+        for ((term, want), (_, value)) in expected.terms().into_iter().zip(got.terms()) {
+            let relative = ((value - want) / want.abs().max(1e-12)).abs();
+            eprintln!("step {step} {}: relative diff {relative:.2e}", term.name());
+            assert!(
+                relative <= 1e-5,
+                "step {step} {}: {value} vs {want}",
+                term.name()
+            );
+        }
+    }
+    // Biases of convolutions that feed an instance norm have a true gradient of zero (the
+    // norm removes them); Adam turns their rounding-level gradients into moves of up to
+    // `lr` per step, in either run (the golden README's §6 says the same of PyTorch).
+    let lr = config.optimizer.lr as f32;
+    let (mut largest, mut largest_pre_norm, mut compared, mut beyond) =
+        (0f32, 0f32, 0usize, 0usize);
+    for ((net, want), (_, got)) in weights(single.nets())
+        .into_iter()
+        .zip(weights(replicated.nets()))
+    {
+        let last_conv = want
+            .keys()
+            .filter_map(|key| {
+                key.strip_prefix("model.")?
+                    .split('.')
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .max()
+            .unwrap();
+        for (key, tensor) in &want {
+            let layer: usize = key["model.".len()..]
+                .split('.')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let pre_norm = key.ends_with(".bias")
+                && layer != last_conv
+                && !(net.starts_with('D') && layer == 0);
+            for (a, b) in tensor.values.iter().zip(&got[key].values) {
+                let diff = (a - b).abs();
+                if pre_norm {
+                    largest_pre_norm = largest_pre_norm.max(diff);
+                } else {
+                    compared += 1;
+                    beyond += usize::from(diff > 1e-6);
+                    largest = largest.max(diff);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{compared} weights: {beyond} differ by more than 1e-6, the largest by {largest:.2e}; biases before a norm: {largest_pre_norm:.2e}"
+    );
+    assert!(compared > 300_000, "{compared}");
+    assert!(
+        beyond * 1000 <= compared,
+        "{beyond} of {compared} beyond 1e-6"
+    );
+    assert!(largest <= 1e-5, "weights differ by {largest}");
+    assert!(
+        largest_pre_norm <= 2.0 * lr * steps as f32,
+        "{largest_pre_norm}"
+    );
+}
+
+/// The replicas run the main device's networks: after training they are the same to the
+/// bit, and the same as the main device's.
+#[test]
+fn replicas_stay_identical() {
+    let device = common::device().autodiff();
+    let mut gan = CycleGan::try_new(&config(), &device)
+        .unwrap()
+        .with_replicas(&[device.clone(), device.clone()]);
+    for step in 0..2 {
+        let (a, b) = batch(step, &device);
+        // Three replicas share a batch of 3: one image each.
+        let a = Tensor::cat(vec![a.clone(), a.slice(s![0..1])], 0);
+        let b = Tensor::cat(vec![b.clone(), b.slice(s![0..1])], 0);
+        assert!(gan.train_step(a, b).is_finite());
+    }
+    let main = weights(gan.nets());
+    for index in 0..3 {
+        assert_eq!(weights(&gan.replica_nets(index)), main, "replica {index}");
+    }
+}
+
+/// A batch that the replicas cannot share equally (the last of an epoch) trains on the
+/// main device: exactly the single-device step.
+#[test]
+fn a_batch_the_replicas_cannot_share_trains_on_the_main_device() {
+    let device = common::device().autodiff();
+    let mut single = CycleGan::try_new(&config(), &device).unwrap();
+    let mut replicated = CycleGan::try_new(&config(), &device)
+        .unwrap()
+        .with_replicas(&[device.clone()]);
+    let (a, b) = batch(0, &device);
+    let (a, b) = (a.slice(s![0..1]), b.slice(s![0..1]));
+    assert_eq!(
+        single.train_step(a.clone(), b.clone()),
+        replicated.train_step(a, b)
+    );
+    assert_eq!(weights(single.nets()), weights(replicated.nets()));
+}
