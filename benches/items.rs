@@ -95,7 +95,7 @@ impl Item {
                 let device = device.clone().autodiff();
                 let mut gan = CycleGan::new(&CycleGanConfig::new(), &device);
                 if matches!(self, Item::TrainStepReplicas(_)) {
-                    gan = gan.with_replicas(&[device.clone()]);
+                    gan = gan.with_replicas(std::slice::from_ref(&device));
                 }
                 let pair = |device: &Device| {
                     Tensor::cat(vec![input(size, device), input(size, device)], 0)

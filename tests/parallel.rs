@@ -56,7 +56,7 @@ fn two_replicas_with_batch_1_equal_one_device_with_batch_2() {
     let mut single = CycleGan::try_new(&config, &device).unwrap();
     let mut replicated = CycleGan::try_new(&config, &device)
         .unwrap()
-        .with_replicas(&[device.clone()]);
+        .with_replicas(std::slice::from_ref(&device));
     assert_eq!(replicated.replica_count(), 2);
     let steps = 3;
     for step in 0..steps {
@@ -160,7 +160,7 @@ fn a_batch_the_replicas_cannot_share_trains_on_the_main_device() {
     let mut single = CycleGan::try_new(&config(), &device).unwrap();
     let mut replicated = CycleGan::try_new(&config(), &device)
         .unwrap()
-        .with_replicas(&[device.clone()]);
+        .with_replicas(std::slice::from_ref(&device));
     let (a, b) = batch(0, &device);
     let (a, b) = (a.slice(s![0..1]), b.slice(s![0..1]));
     assert_eq!(
@@ -168,4 +168,63 @@ fn a_batch_the_replicas_cannot_share_trains_on_the_main_device() {
         replicated.train_step(a, b)
     );
     assert_eq!(weights(single.nets()), weights(replicated.nets()));
+}
+
+/// A run on two replicas that stops after an epoch and resumes ends where the same run
+/// without the stop ends: checkpoint state and the four networks, bit for bit (pool size 0,
+/// so the empty pools of a resume change nothing).
+#[test]
+fn a_resumed_run_on_two_replicas_continues_exactly() {
+    use std::sync::Arc;
+
+    use cyclegan_burn::data::{DatasetOptions, Preprocess, TransformOptions, UnalignedDataset};
+    use cyclegan_burn::train::{Checkpointer, RunOptions, train};
+
+    let dir = std::env::temp_dir().join(format!("cyclegan-burn-parallel-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let device = common::device().autodiff();
+    let config = config()
+        .with_ngf(4)
+        .with_ndf(4)
+        .with_n_epochs(2)
+        .with_n_epochs_decay(1);
+    let data = || {
+        let options = DatasetOptions {
+            transform: TransformOptions {
+                preprocess: Preprocess::None,
+                ..Default::default()
+            },
+            seed: 3,
+            ..Default::default()
+        };
+        Arc::new(UnalignedDataset::stripe_shapes(32, 6, options).unwrap())
+    };
+    let options = |name: &str, stop: usize, continue_train: bool| RunOptions {
+        name: name.into(),
+        checkpoints_dir: dir.clone(),
+        batch_size: 1,
+        replica_devices: vec![device.clone()],
+        num_threads: 1,
+        stop_after_epoch: Some(stop),
+        continue_train,
+        ..Default::default()
+    };
+    let straight = train(&config, data(), &options("straight", 3, false), &device).unwrap();
+    train(&config, data(), &options("resumed", 1, false), &device).unwrap();
+    let resumed = train(&config, data(), &options("resumed", 3, true), &device).unwrap();
+    // Batches of 2 (1 per replica) of 6 images: 3 steps per epoch.
+    assert_eq!((straight.total_iters, resumed.total_iters), (18, 18));
+    let load = |name: &str| {
+        Checkpointer::new(dir.join(name))
+            .unwrap()
+            .load("latest", &device)
+            .unwrap()
+    };
+    let ((a, state_a), (b, state_b)) = (load("straight"), load("resumed"));
+    assert_eq!(
+        (state_a.epoch, state_a.total_iters, state_a.learning_rate),
+        (state_b.epoch, state_b.total_iters, state_b.learning_rate)
+    );
+    assert_eq!(weights(a.nets()), weights(b.nets()));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -254,7 +254,7 @@ pub fn train_observed(
     for epoch in first_epoch..=last_epoch {
         // Images of this epoch trained before a resume (only the first epoch of a resume).
         let skipped = std::mem::take(&mut epoch_progress);
-        if skipped % step_batch != 0 {
+        if !skipped.is_multiple_of(step_batch) {
             return Err(CycleGanError::checkpoint(
                 &run_dir,
                 format!(

@@ -357,7 +357,7 @@ impl CycleGan {
     /// [`check_batch`](Self::check_batch) first.
     pub fn train_step(&mut self, real_a: Tensor<4>, real_b: Tensor<4>) -> StepLosses {
         let replicas = self.replicas.len();
-        if replicas > 1 && real_a.dims()[0] % replicas == 0 {
+        if replicas > 1 && real_a.dims()[0].is_multiple_of(replicas) {
             return self.train_step_replicated(real_a, real_b);
         }
         let f = Self::forward(&self.nets, &self.device, real_a, real_b);
