@@ -1,9 +1,15 @@
-//! Translation quality scores: L1, PSNR, SSIM (as scikit-image's `structural_similarity`
+//! Translation quality scores: FID and KID between sets of images' Inception features
+//! ([`fid`], [`kid`], with pytorch-fid's `.npz` statistics files, [`npz`]); and for paired
+//! data L1, PSNR, SSIM (as scikit-image's `structural_similarity`
 //! with `gaussian_weights=True`), and label-map scores for a colour palette (the "FCN score"
 //! columns of the CycleGAN paper: per-pixel accuracy, mean per-class accuracy, mean IoU).
 //!
 //! Images are `[C, H, W]` slices of `f64`-convertible values in a known `data_range`
 //! (255 for 8-bit images, 2 for the networks' [−1, 1] tensors).
+
+pub mod fid;
+pub mod kid;
+pub mod npz;
 
 use std::path::PathBuf;
 
