@@ -8,6 +8,7 @@
 //! (255 for 8-bit images, 2 for the networks' [−1, 1] tensors).
 
 pub mod fid;
+pub mod inception;
 pub mod kid;
 pub mod npz;
 
