@@ -22,6 +22,9 @@ pub enum Item {
     /// A training step on a batch of 2 shared by two replicas on the same device (data
     /// parallel, one image each): the cost of the replication and gradient averaging.
     TrainStepReplicas(usize),
+    /// pool3 features of a batch of this many 256×256 images with pytorch-fid's Inception
+    /// (preprocessing included; weights from a cheap formula: speed does not depend on them).
+    FidFeatures(usize),
 }
 
 impl Item {
@@ -43,6 +46,7 @@ impl Item {
             Item::TrainStep(s) => format!("train_step_{s}"),
             Item::TrainStepBatch2(s) => format!("train_step_b2_{s}"),
             Item::TrainStepReplicas(s) => format!("train_step_x2_{s}"),
+            Item::FidFeatures(batch) => format!("fid_features_{batch}"),
         }
     }
 
@@ -57,6 +61,7 @@ impl Item {
             "train_step" => Some(Item::TrainStep(size)),
             "train_step_b2" => Some(Item::TrainStepBatch2(size)),
             "train_step_x2" => Some(Item::TrainStepReplicas(size)),
+            "fid_features" => Some(Item::FidFeatures(size)),
             _ => None,
         }
     }
@@ -89,6 +94,35 @@ impl Item {
                 Box::new(move || {
                     // The losses are read back, which waits for the whole step.
                     let _ = gan.train_step(a.clone(), b.clone());
+                })
+            }
+            Item::FidFeatures(batch) => {
+                use cyclegan_burn::import::{HostTensor, StateDict};
+                use cyclegan_burn::metrics::inception::FidInception;
+                let mut dict = StateDict::new();
+                for (key, shape) in FidInception::state_dict_layout() {
+                    let n: usize = shape.iter().product();
+                    let values = (0..n)
+                        .map(|i| {
+                            ((i % 97) as f32 / 97.0 - 0.5) * 0.05
+                                + if key.ends_with("var") { 1.0 } else { 0.0 }
+                        })
+                        .collect();
+                    dict.insert(key, HostTensor { shape, values });
+                }
+                let network =
+                    FidInception::from_state_dict(&dict, std::path::Path::new("formula"), device)
+                        .expect("the layout's own keys");
+                let images: Vec<image::RgbImage> = (0..batch)
+                    .map(|n| {
+                        image::RgbImage::from_fn(256, 256, |x, y| {
+                            image::Rgb([(x * 7 + n as u32) as u8, (y * 3) as u8, (x ^ y) as u8])
+                        })
+                    })
+                    .collect();
+                let device = device.clone();
+                Box::new(move || {
+                    let _ = network.features(&images, batch, &device).expect("features");
                 })
             }
             Item::TrainStepBatch2(size) | Item::TrainStepReplicas(size) => {

@@ -16,6 +16,8 @@ Run: pip install torch && python3 scripts/bench_pytorch.py --item ...
 """
 import argparse
 import json
+import os
+import sys
 import random
 import resource
 import time
@@ -110,6 +112,24 @@ def train_step_fn(size):
     return step
 
 
+def fid_features_fn(batch):
+    """pytorch-fid's InceptionV3 (formula weights: speed does not depend on them) on a batch
+    of 256x256 images in [0, 1], resized to 299 inside the model as pytorch-fid does."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import pytorch_fid.inception as fid_inception
+    from make_inception_fixtures import formula_state_dict
+
+    fid_inception.load_state_dict_from_url = formula_state_dict
+    model = fid_inception.InceptionV3([3]).eval()
+    x = torch.rand(batch, 3, 256, 256)
+
+    def forward():
+        with torch.no_grad():
+            return model(x)[0].sum().item()
+
+    return forward
+
+
 def prepare(item):
     kind, size = item.rsplit("_", 1)
     size = int(size)
@@ -120,6 +140,8 @@ def prepare(item):
         net = NLayerDiscriminator(3, 64, 3, norm)
     elif kind == "train_step":
         return train_step_fn(size)
+    elif kind == "fid_features":
+        return fid_features_fn(size)
     else:
         raise SystemExit(f"unknown item {item}")
     x = torch.rand(1, 3, size, size) * 2 - 1

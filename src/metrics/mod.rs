@@ -7,6 +7,7 @@
 //! Images are `[C, H, W]` slices of `f64`-convertible values in a known `data_range`
 //! (255 for 8-bit images, 2 for the networks' [−1, 1] tensors).
 
+pub mod features;
 pub mod fid;
 pub mod inception;
 pub mod kid;
