@@ -8,6 +8,10 @@
 //! cargo run --release --example evaluate -- --run checkpoints/facades --dataroot ../shared/data/facades --direction BtoA
 //! # StripeShapes test split: in-mask L1, low-pass in-mask L1, background L1
 //! cargo run --release --example evaluate -- --run checkpoints/stripeshapes
+//! # unpaired data (horse2zebra): FID and KID of G_A(testA) against testB beside the
+//! # identity baseline (testA against testB); --direction BtoA scores G_B(testB) against testA
+//! cargo run --release --example evaluate -- --run checkpoints/horse2zebra \
+//!     --dataroot datasets/horse2zebra --fid --kid --inception pt_inception-2015-12-05-6726825d.pth
 //! ```
 
 mod common;
@@ -18,10 +22,14 @@ use std::process::ExitCode;
 use clap::Parser;
 use common::{BackendOption, GeneratorSource};
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::data::folder::load_rgb;
+use cyclegan_burn::data::folder::{list_images, load_rgb};
 use cyclegan_burn::data::image::rgb_to_chw;
 use cyclegan_burn::data::paired::paired_files;
 use cyclegan_burn::data::{Direction, StripeShapes};
+use cyclegan_burn::metrics::features::{FeatureSet, fingerprint_file, folder_features};
+use cyclegan_burn::metrics::fid::frechet_distance;
+use cyclegan_burn::metrics::inception::{FEATURES, FidInception};
+use cyclegan_burn::metrics::kid::kernel_inception_distance;
 use cyclegan_burn::metrics::{
     FACADE_PALETTE, PairedLabelScores, StripeScores, l1, psnr, resized, ssim,
 };
@@ -44,6 +52,22 @@ struct Options {
     /// StripeShapes test images (size from --load_size, default 32).
     #[arg(long, default_value_t = 200)]
     num_test: usize,
+    /// FID of the translated test set against the other domain's, beside identity
+    /// (unpaired --dataroot with testA/testB; needs --inception).
+    #[arg(long)]
+    fid: bool,
+    /// KID (torch-fidelity's 100 subsets of up to 1000) beside FID.
+    #[arg(long)]
+    kid: bool,
+    /// pytorch-fid's weights file, pt_inception-2015-12-05-6726825d.pth (never downloaded).
+    #[arg(long)]
+    inception: Option<PathBuf>,
+    /// Images per Inception forward pass.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Where the real sets' Inception features are cached.
+    #[arg(long, default_value = ".fid_cache")]
+    cache_dir: PathBuf,
     #[command(flatten)]
     backend: BackendOption,
 }
@@ -140,9 +164,105 @@ fn stripes(
     Ok(())
 }
 
+/// FID / KID of the translated source test set against the target test set, and of the
+/// untranslated source set (identity).
+fn inception_scores(
+    o: &Options,
+    g: &Generator,
+    device: &burn::prelude::Device,
+) -> Result<(), CycleGanError> {
+    let (Some(root), Some(weights)) = (&o.dataroot, &o.inception) else {
+        return Err(CycleGanError::config(
+            "fid",
+            "FID and KID need --dataroot (with testA and testB) and --inception (pytorch-fid's weights file)",
+        ));
+    };
+    let network = FidInception::load(weights, device)?;
+    let fingerprint = fingerprint_file(weights)?;
+    let (source, target) = match o.generator.direction {
+        Direction::AtoB => (root.join("testA"), root.join("testB")),
+        Direction::BtoA => (root.join("testB"), root.join("testA")),
+    };
+    let bar = |prefix: String| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} {bar:30} {pos}/{len} images [{elapsed}<{eta}, {per_sec}]",
+            )
+            .expect("valid template"),
+        );
+        bar.set_prefix(prefix);
+        bar
+    };
+    let cached = |dir: &PathBuf| {
+        let bar = bar(format!("features of {}", dir.display()));
+        let features = folder_features(
+            &network,
+            fingerprint,
+            dir,
+            o.batch_size,
+            Some(&o.cache_dir),
+            device,
+            &mut |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            },
+        );
+        bar.finish_and_clear();
+        features
+    };
+    let (real_source, real_target) = (cached(&source)?, cached(&target)?);
+    let files = list_images(&source, usize::MAX)?;
+    let mut translated = Vec::with_capacity(files.len() * FEATURES);
+    let progress = bar(format!("translations of {}", source.display()));
+    progress.set_length(files.len() as u64);
+    for chunk in files.chunks(o.batch_size.max(1)) {
+        let outputs = chunk
+            .iter()
+            .map(|path| translate_rgb(g, &load_rgb(path)?, device))
+            .collect::<Result<Vec<_>, _>>()?;
+        translated.extend(network.features(&outputs, outputs.len(), device)?);
+        progress.inc(chunk.len() as u64);
+    }
+    progress.finish_and_clear();
+    let translated = FeatureSet {
+        values: translated,
+        dims: FEATURES,
+    };
+    let target_gaussian = real_target.gaussian()?;
+    println!(
+        "{} {} → {} ({} and {} test images)\n",
+        root.display(),
+        source.file_name().unwrap_or_default().to_string_lossy(),
+        target.file_name().unwrap_or_default().to_string_lossy(),
+        files.len(),
+        real_target.count()
+    );
+    println!(
+        "| | FID |{}\n|---|---|{}",
+        if o.kid { " KID |" } else { "" },
+        if o.kid { "---|" } else { "" }
+    );
+    for (name, set) in [("model", &translated), ("identity", &real_source)] {
+        let fid = frechet_distance(&set.gaussian()?, &target_gaussian)?;
+        let kid = if o.kid {
+            let kid =
+                kernel_inception_distance(set.as_kid_features(), real_target.as_kid_features(), 0)?;
+            format!(" {:.4} ± {:.4} |", kid.mean, kid.std)
+        } else {
+            String::new()
+        };
+        println!("| {name} | {fid:.3} |{kid}");
+    }
+    Ok(())
+}
+
 fn run(o: Options) -> Result<(), CycleGanError> {
     let device = o.backend.device()?;
     let (g, _) = o.generator.load(&device)?;
+    if o.fid || o.kid {
+        return inception_scores(&o, &g, &device);
+    }
     match &o.dataroot {
         Some(_) => facades(&o, &g, &device),
         None => stripes(&o, &g, &device),
