@@ -7,6 +7,7 @@
 //! | [`instance_norm()`], [`instance_norm_activated`] | `InstanceNorm::forward` (then an activation) | one pass for statistics, one for the output; textbook backward ([`instance_norm`](mod@instance_norm)) |
 //! | [`activate`], [`leaky_relu`] | `relu`, `leaky_relu` | one pass on all threads, forward and backward ([`activation`]) |
 //! | [`mirror_pad2d`] | `Tensor::pad` with `Reflect` / `Edge` | two copies ([`mirror_pad`]) |
+//! | [`box_average3x3`], [`max_pool3x3`] | `avg_pool2d(3, 1, 1, count_include_pad=False)`, `max_pool2d(3, s, p)` (inference) | one pass per plane ([`pool3x3`]) |
 //! | the Adam update (the training step's optimizer) | `burn::optim::Adam` with PyTorch's epsilon | one pass per parameter |
 //!
 //! Each operation is a Burn backend extension (`#[backend_extension]`): a trait whose
@@ -30,6 +31,7 @@ pub(crate) mod flex_tensor;
 mod gemm;
 pub mod instance_norm;
 pub mod mirror_pad;
+pub mod pool3x3;
 mod registry;
 #[cfg(feature = "flex")]
 mod tap_conv;
@@ -43,3 +45,4 @@ pub(crate) use adam::FusedAdam;
 pub use conv::{conv_transpose2d, conv2d};
 pub use instance_norm::{instance_norm, instance_norm_activated};
 pub use mirror_pad::{Mirror, mirror_pad2d};
+pub use pool3x3::{box_average3x3, max_pool3x3};

@@ -25,6 +25,8 @@ pub(crate) enum Op {
     MirrorPad,
     /// The Adam update of one parameter ([`AdamUpdate`](super::adam::AdamUpdate)).
     AdamUpdate,
+    /// 3×3 average and max pooling of inference ([`Pool3x3`](super::pool3x3::Pool3x3)).
+    Pool3x3,
 }
 
 /// The backends that have kernels of this crate.
@@ -54,7 +56,12 @@ impl KernelBackend {
             #[cfg(feature = "flex")]
             KernelBackend::Flex => matches!(
                 op,
-                Op::Conv | Op::InstanceNorm | Op::Activation | Op::MirrorPad | Op::AdamUpdate
+                Op::Conv
+                    | Op::InstanceNorm
+                    | Op::Activation
+                    | Op::MirrorPad
+                    | Op::AdamUpdate
+                    | Op::Pool3x3
             ),
         }
     }

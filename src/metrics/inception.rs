@@ -21,14 +21,12 @@ use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::prelude::*;
-use burn::tensor::module::{avg_pool2d, max_pool2d};
-use burn::tensor::ops::{AvgPoolOptions, MaxPoolOptions};
 use image::RgbImage;
 
 use crate::error::CycleGanError;
 use crate::import::StateDict;
 use crate::import::state_dict::read_state_dict;
-use crate::kernels::{Activation, activate, conv2d};
+use crate::kernels::{Activation, activate, box_average3x3, conv2d, max_pool3x3};
 
 /// The file pytorch-fid downloads its weights from (the crate never does; users fetch it).
 pub const WEIGHTS_URL: &str = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth";
@@ -140,24 +138,13 @@ pub struct FidInception {
 }
 
 /// 3×3 average pooling of stride 1 and padding 1 that does not count the padding
-/// (`count_include_pad=False`, the FID blocks' pooling).
+/// (`count_include_pad=False`, the FID blocks' pooling), by the kernels layer.
 fn average_pool(x: Tensor<4>) -> Tensor<4> {
-    avg_pool2d(
-        x,
-        AvgPoolOptions::new([3, 3])
-            .with_stride([1, 1])
-            .with_padding([1, 1])
-            .with_count_include_pad(false),
-    )
+    box_average3x3(x)
 }
 
 fn max_pool(x: Tensor<4>, stride: usize, padding: usize) -> Tensor<4> {
-    max_pool2d(
-        x,
-        MaxPoolOptions::new([3, 3])
-            .with_stride([stride, stride])
-            .with_padding([padding, padding]),
-    )
+    max_pool3x3(x, stride, padding)
 }
 
 impl BlockA {
