@@ -8,15 +8,18 @@
 //! cargo run --release --example evaluate -- --run checkpoints/facades --dataroot ../shared/data/facades --direction BtoA
 //! # StripeShapes test split: in-mask L1, low-pass in-mask L1, background L1
 //! cargo run --release --example evaluate -- --run checkpoints/stripeshapes
-//! # unpaired data (horse2zebra): FID and KID of G_A(testA) against testB beside the
-//! # identity baseline (testA against testB); --direction BtoA scores G_B(testB) against testA
+//! # unpaired data (horse2zebra): FID and KID of G_A(testA) against testB and of G_B(testB)
+//! # against testA, each beside the identity baseline (the untranslated test set)
 //! cargo run --release --example evaluate -- --run checkpoints/horse2zebra \
 //!     --dataroot datasets/horse2zebra --fid --kid --inception pt_inception-2015-12-05-6726825d.pth
+//! # any two folders, e.g. translations written by the translate program against real images
+//! cargo run --release --example evaluate -- --fid --kid --inception pt_inception.pth \
+//!     --folders results/fake_B datasets/horse2zebra/testB
 //! ```
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -65,6 +68,10 @@ struct Options {
     /// Images per Inception forward pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
+    /// With --fid / --kid: score these two folders of images against each other (no
+    /// generator needed), e.g. translations against the real target domain.
+    #[arg(long, num_args = 2, value_names = ["GENERATED", "REAL"])]
+    folders: Vec<PathBuf>,
     /// Where the real sets' Inception features are cached.
     #[arg(long, default_value = ".fid_cache")]
     cache_dir: PathBuf,
@@ -164,105 +171,186 @@ fn stripes(
     Ok(())
 }
 
-/// FID / KID of the translated source test set against the target test set, and of the
-/// untranslated source set (identity).
-fn inception_scores(
+/// FID (and KID) of sets of images against a real set, one table row per set.
+fn print_scores(
     o: &Options,
-    g: &Generator,
-    device: &burn::prelude::Device,
+    title: &str,
+    rows: &[(&str, FeatureSet)],
+    real: &FeatureSet,
 ) -> Result<(), CycleGanError> {
-    let (Some(root), Some(weights)) = (&o.dataroot, &o.inception) else {
-        return Err(CycleGanError::config(
-            "fid",
-            "FID and KID need --dataroot (with testA and testB) and --inception (pytorch-fid's weights file)",
-        ));
-    };
-    let network = FidInception::load(weights, device)?;
-    let fingerprint = fingerprint_file(weights)?;
-    let (source, target) = match o.generator.direction {
-        Direction::AtoB => (root.join("testA"), root.join("testB")),
-        Direction::BtoA => (root.join("testB"), root.join("testA")),
-    };
-    let bar = |prefix: String| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix} {bar:30} {pos}/{len} images [{elapsed}<{eta}, {per_sec}]",
-            )
-            .expect("valid template"),
-        );
-        bar.set_prefix(prefix);
-        bar
-    };
-    let cached = |dir: &PathBuf| {
-        let bar = bar(format!("features of {}", dir.display()));
-        let features = folder_features(
-            &network,
-            fingerprint,
-            dir,
-            o.batch_size,
-            Some(&o.cache_dir),
-            device,
-            &mut |done, total| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            },
-        );
-        bar.finish_and_clear();
-        features
-    };
-    let (real_source, real_target) = (cached(&source)?, cached(&target)?);
-    let files = list_images(&source, usize::MAX)?;
-    let mut translated = Vec::with_capacity(files.len() * FEATURES);
-    let progress = bar(format!("translations of {}", source.display()));
-    progress.set_length(files.len() as u64);
-    for chunk in files.chunks(o.batch_size.max(1)) {
-        let outputs = chunk
-            .iter()
-            .map(|path| translate_rgb(g, &load_rgb(path)?, device))
-            .collect::<Result<Vec<_>, _>>()?;
-        translated.extend(network.features(&outputs, outputs.len(), device)?);
-        progress.inc(chunk.len() as u64);
-    }
-    progress.finish_and_clear();
-    let translated = FeatureSet {
-        values: translated,
-        dims: FEATURES,
-    };
-    let target_gaussian = real_target.gaussian()?;
-    println!(
-        "{} {} → {} ({} and {} test images)\n",
-        root.display(),
-        source.file_name().unwrap_or_default().to_string_lossy(),
-        target.file_name().unwrap_or_default().to_string_lossy(),
-        files.len(),
-        real_target.count()
-    );
+    let real_gaussian = real.gaussian()?;
+    println!("{title}\n");
     println!(
         "| | FID |{}\n|---|---|{}",
         if o.kid { " KID |" } else { "" },
         if o.kid { "---|" } else { "" }
     );
-    for (name, set) in [("model", &translated), ("identity", &real_source)] {
-        let fid = frechet_distance(&set.gaussian()?, &target_gaussian)?;
+    for (name, set) in rows {
+        let fid = frechet_distance(&set.gaussian()?, &real_gaussian)?;
         let kid = if o.kid {
-            let kid =
-                kernel_inception_distance(set.as_kid_features(), real_target.as_kid_features(), 0)?;
+            let kid = kernel_inception_distance(set.as_kid_features(), real.as_kid_features(), 0)?;
             format!(" {:.4} ± {:.4} |", kid.mean, kid.std)
         } else {
             String::new()
         };
         println!("| {name} | {fid:.3} |{kid}");
     }
+    println!();
+    Ok(())
+}
+
+/// The Inception network and its weights' fingerprint, from --inception.
+fn inception(
+    o: &Options,
+    device: &burn::prelude::Device,
+) -> Result<(FidInception, u64), CycleGanError> {
+    let weights = o.inception.as_ref().ok_or_else(|| {
+        CycleGanError::config(
+            "inception",
+            "FID and KID need --inception, pytorch-fid's weights file pt_inception-2015-12-05-6726825d.pth",
+        )
+    })?;
+    Ok((
+        FidInception::load(weights, device)?,
+        fingerprint_file(weights)?,
+    ))
+}
+
+fn progress_bar(prefix: String) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} {bar:30} {pos}/{len} images [{elapsed}<{eta}, {per_sec}]",
+        )
+        .expect("valid template"),
+    );
+    bar.set_prefix(prefix);
+    bar
+}
+
+/// A folder's features, cached.
+fn cached_features(
+    o: &Options,
+    network: &FidInception,
+    fingerprint: u64,
+    dir: &Path,
+    device: &burn::prelude::Device,
+) -> Result<FeatureSet, CycleGanError> {
+    let bar = progress_bar(format!("features of {}", dir.display()));
+    let features = folder_features(
+        network,
+        fingerprint,
+        dir,
+        o.batch_size,
+        Some(&o.cache_dir),
+        device,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    );
+    bar.finish_and_clear();
+    features
+}
+
+/// The features of `g`'s translations of every image of `source`.
+fn translated_features(
+    o: &Options,
+    network: &FidInception,
+    g: &Generator,
+    source: &Path,
+    device: &burn::prelude::Device,
+) -> Result<FeatureSet, CycleGanError> {
+    let files = list_images(source, usize::MAX)?;
+    let bar = progress_bar(format!("translations of {}", source.display()));
+    bar.set_length(files.len() as u64);
+    let mut values = Vec::with_capacity(files.len() * FEATURES);
+    for chunk in files.chunks(o.batch_size.max(1)) {
+        let outputs = chunk
+            .iter()
+            .map(|path| translate_rgb(g, &load_rgb(path)?, device))
+            .collect::<Result<Vec<_>, _>>()?;
+        values.extend(network.features(&outputs, outputs.len(), device)?);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(FeatureSet {
+        values,
+        dims: FEATURES,
+    })
+}
+
+/// --fid / --kid: two folders (--folders), or a generator's translations of the test set
+/// beside the identity baseline, in both directions for a run folder.
+fn inception_scores(o: &Options, device: &burn::prelude::Device) -> Result<(), CycleGanError> {
+    let (network, fingerprint) = inception(o, device)?;
+    if let [generated, real] = o.folders.as_slice() {
+        let rows = [(
+            "generated",
+            cached_features(o, &network, fingerprint, generated, device)?,
+        )];
+        let real_set = cached_features(o, &network, fingerprint, real, device)?;
+        let title = format!("{} against {}", generated.display(), real.display());
+        return print_scores(o, &title, &rows, &real_set);
+    }
+    let Some(root) = &o.dataroot else {
+        return Err(CycleGanError::config(
+            "fid",
+            "FID and KID need --folders GENERATED REAL, or --dataroot (with testA and testB) and a generator",
+        ));
+    };
+    // A run folder has both generators: both directions; a single file, its own.
+    let directions = if o.generator.run.is_some() {
+        vec![Direction::AtoB, Direction::BtoA]
+    } else {
+        vec![o.generator.direction]
+    };
+    for direction in directions {
+        let source_generator = GeneratorSource {
+            direction,
+            ..o.generator.clone()
+        };
+        let (g, _) = source_generator.load(device)?;
+        let (source, target) = match direction {
+            Direction::AtoB => (root.join("testA"), root.join("testB")),
+            Direction::BtoA => (root.join("testB"), root.join("testA")),
+        };
+        let translated = translated_features(o, &network, &g, &source, device)?;
+        let identity = cached_features(o, &network, fingerprint, &source, device)?;
+        let real = cached_features(o, &network, fingerprint, &target, device)?;
+        let name = |dir: &Path| {
+            dir.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        };
+        let title = format!(
+            "{} {} → {} ({} and {} test images)",
+            root.display(),
+            name(&source),
+            name(&target),
+            translated.count(),
+            real.count()
+        );
+        print_scores(
+            o,
+            &title,
+            &[
+                (source_generator.net_name(), translated),
+                ("identity", identity),
+            ],
+            &real,
+        )?;
+    }
     Ok(())
 }
 
 fn run(o: Options) -> Result<(), CycleGanError> {
     let device = o.backend.device()?;
-    let (g, _) = o.generator.load(&device)?;
     if o.fid || o.kid {
-        return inception_scores(&o, &g, &device);
+        return inception_scores(&o, &device);
     }
+    let (g, _) = o.generator.load(&device)?;
     match &o.dataroot {
         Some(_) => facades(&o, &g, &device),
         None => stripes(&o, &g, &device),
