@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use common::{BackendOption, GeneratorSource};
+use common::{BackendOption, GeneratorSource, images_progress_bar};
 use cyclegan_burn::CycleGanError;
 use cyclegan_burn::data::folder::{list_images, load_rgb};
 use cyclegan_burn::data::image::rgb_to_chw;
@@ -216,18 +216,6 @@ fn inception(
     ))
 }
 
-fn progress_bar(prefix: String) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{prefix} {bar:30} {pos}/{len} images [{elapsed}<{eta}, {per_sec}]",
-        )
-        .expect("valid template"),
-    );
-    bar.set_prefix(prefix);
-    bar
-}
-
 /// A folder's features, cached.
 fn cached_features(
     o: &Options,
@@ -236,7 +224,7 @@ fn cached_features(
     dir: &Path,
     device: &burn::prelude::Device,
 ) -> Result<FeatureSet, CycleGanError> {
-    let bar = progress_bar(format!("features of {}", dir.display()));
+    let bar = images_progress_bar(format!("features of {}", dir.display()));
     let features = folder_features(
         network,
         fingerprint,
@@ -262,7 +250,7 @@ fn translated_features(
     device: &burn::prelude::Device,
 ) -> Result<FeatureSet, CycleGanError> {
     let files = list_images(source, usize::MAX)?;
-    let bar = progress_bar(format!("translations of {}", source.display()));
+    let bar = images_progress_bar(format!("translations of {}", source.display()));
     bar.set_length(files.len() as u64);
     let mut values = Vec::with_capacity(files.len() * FEATURES);
     for chunk in files.chunks(o.batch_size.max(1)) {

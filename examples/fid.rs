@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use common::BackendOption;
+use common::{BackendOption, images_progress_bar};
 use cyclegan_burn::CycleGanError;
 use cyclegan_burn::metrics::features::{FeatureSet, fingerprint_file, folder_features};
 use cyclegan_burn::metrics::fid::{Gaussian, frechet_distance};
@@ -89,17 +89,7 @@ fn side(
     if path.extension().is_some_and(|e| e == "npz") {
         return Ok(Side::Statistics(read_gaussian(path)?));
     }
-    let bar = (!o.quiet).then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix} {bar:30} {pos}/{len} images [{elapsed}<{eta}, {per_sec}]",
-            )
-            .expect("valid template"),
-        );
-        bar.set_prefix(path.display().to_string());
-        bar
-    });
+    let bar = (!o.quiet).then(|| images_progress_bar(path.display().to_string()));
     let cache = (!o.no_cache).then_some(o.cache_dir.as_path());
     let features = folder_features(
         network,

@@ -255,11 +255,7 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         Preprocess::ResizeAndCrop
     });
     // A step's batch holds `batch_size` images per replica; all must have one size.
-    let replicas = match (&o.devices, &o.gpu_ids) {
-        (Some(devices), _) => devices.split(',').count(),
-        (None, Some(ids)) if ids.trim() != "-1" => ids.split(',').count(),
-        _ => 1,
-    };
+    let replicas = device_names(o)?.map_or(1, |names| names.len());
     if o.batch_size * replicas > 1
         && matches!(preprocess, Preprocess::None | Preprocess::ScaleWidth)
     {
@@ -370,10 +366,9 @@ fn write_train_options(o: &Options, plan: &Plan, path: PathBuf) -> Result<(), Cy
     write_options(path, &printed)
 }
 
-/// The devices that train, one replica each, the first the main one: `--devices`, or
-/// `--gpu_ids` on `--backend`, or `--backend` alone. Every device is opened (and a GPU
-/// probed) here, before training starts.
-fn training_devices(o: &Options) -> Result<Vec<Device>, CycleGanError> {
+/// The names of the devices that train, one replica each, the first the main one:
+/// `--devices`, or `--gpu_ids` on `--backend`; `None` for `--backend` alone.
+fn device_names(o: &Options) -> Result<Option<Vec<String>>, CycleGanError> {
     let names: Vec<String> = match (&o.devices, &o.gpu_ids) {
         (Some(_), Some(_)) => {
             return Err(CycleGanError::config(
@@ -407,7 +402,7 @@ fn training_devices(o: &Options) -> Result<Vec<Device>, CycleGanError> {
                 })
                 .collect::<Result<_, _>>()?
         }
-        (None, None) => return Ok(vec![o.backend.device()?]),
+        (None, None) => return Ok(None),
     };
     if names.iter().any(|name| name.is_empty()) {
         return Err(CycleGanError::config(
@@ -415,7 +410,15 @@ fn training_devices(o: &Options) -> Result<Vec<Device>, CycleGanError> {
             format!("`{}` has an empty device name", names.join(",")),
         ));
     }
-    names.iter().map(|name| backend::device(name)).collect()
+    Ok(Some(names))
+}
+
+/// The devices of [`device_names`], opened (and a GPU probed) here, before training starts.
+fn training_devices(o: &Options) -> Result<Vec<Device>, CycleGanError> {
+    match device_names(o)? {
+        Some(names) => names.iter().map(|name| backend::device(name)).collect(),
+        None => Ok(vec![o.backend.device()?]),
+    }
 }
 
 fn run(o: Options) -> Result<(), CycleGanError> {

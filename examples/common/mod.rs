@@ -190,3 +190,17 @@ pub fn official_name_or_none<T: ValueEnum, S: serde::Serializer>(
         None => serializer.serialize_none(),
     }
 }
+
+/// A progress bar over images on standard error, titled `prefix`; its length is set as the
+/// work becomes known.
+pub fn images_progress_bar(prefix: String) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{prefix} {bar:30} {pos}/{len} images [{elapsed}<{eta}, {per_sec}]",
+        )
+        .expect("valid template"),
+    );
+    bar.set_prefix(prefix);
+    bar
+}

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use burn::prelude::Device;
 
 use super::inception::{FEATURES, FidInception};
-use super::npz::{NpyArray, npy_bytes, read_npz};
+use super::npz::{NpyArray, read_npz, write_npz};
 use crate::data::folder::{list_images, load_rgb};
 use crate::error::CycleGanError;
 
@@ -119,15 +119,6 @@ fn cache_path(cache_dir: &Path, files: &[PathBuf], weights: u64) -> Result<PathB
 }
 
 fn write_features(path: &Path, values: &[f32], count: usize) -> Result<(), CycleGanError> {
-    use std::io::{Cursor, Write};
     let values: Vec<f64> = values.iter().map(|&v| v as f64).collect();
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    let zip_error = |e: zip::result::ZipError| CycleGanError::io(path, std::io::Error::other(e));
-    zip.start_file("features.npy", options).map_err(zip_error)?;
-    zip.write_all(&npy_bytes(&values, &[count, FEATURES]))
-        .map_err(|e| CycleGanError::io(path, e))?;
-    let bytes = zip.finish().map_err(zip_error)?.into_inner();
-    crate::io::write_atomic(path, &bytes)
+    write_npz(path, &[("features", &values, &[count, FEATURES])])
 }

@@ -226,18 +226,31 @@ pub fn read_gaussian(path: impl AsRef<Path>) -> Result<Gaussian, CycleGanError> 
 
 /// Writes `gaussian` as `np.savez(path, mu=mu, sigma=sigma)` does (atomically).
 pub fn write_gaussian(path: impl AsRef<Path>, gaussian: &Gaussian) -> Result<(), CycleGanError> {
-    let path = path.as_ref();
     gaussian.check()?;
     let d = gaussian.dims();
+    write_npz(
+        path,
+        &[
+            ("mu", &gaussian.mu, &[d]),
+            ("sigma", &gaussian.sigma, &[d, d]),
+        ],
+    )
+}
+
+/// Writes `(name, row-major values, shape)` arrays as an uncompressed `.npz`, as `np.savez`
+/// does (atomically).
+pub fn write_npz(
+    path: impl AsRef<Path>,
+    arrays: &[(&str, &[f64], &[usize])],
+) -> Result<(), CycleGanError> {
+    let path = path.as_ref();
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
     let zip_error = |e: zip::result::ZipError| CycleGanError::io(path, std::io::Error::other(e));
-    for (name, values, shape) in [
-        ("mu.npy", &gaussian.mu, vec![d]),
-        ("sigma.npy", &gaussian.sigma, vec![d, d]),
-    ] {
-        zip.start_file(name, options).map_err(zip_error)?;
-        zip.write_all(&npy_bytes(values, &shape))
+    for (name, values, shape) in arrays {
+        zip.start_file(format!("{name}.npy"), options)
+            .map_err(zip_error)?;
+        zip.write_all(&npy_bytes(values, shape))
             .map_err(|e| CycleGanError::io(path, e))?;
     }
     let bytes = zip.finish().map_err(zip_error)?.into_inner();

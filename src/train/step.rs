@@ -377,7 +377,8 @@ impl CycleGan {
         let replica = &mut self.replicas[0];
         let fake_b = replica.pool_b.query(f.fake_b.clone().detach());
         let fake_a = replica.pool_a.query(f.fake_a.clone().detach());
-        let discriminator_terms = self.discriminator_terms(&self.nets, &f, fake_a, fake_b);
+        let discriminator_terms =
+            discriminator_terms(&self.gan_loss, &self.nets, &f, fake_a, fake_b);
         let mut grads = discriminator_terms.total().backward();
         let grads_d_a = GradientsParams::from_module(&mut grads, &self.nets.d_a);
         let grads_d_b = GradientsParams::from_module(&mut grads, &self.nets.d_b);
@@ -386,27 +387,6 @@ impl CycleGan {
         self.nets.d_b = self.optim_d.step(lr, self.nets.d_b.clone(), grads_d_b);
 
         read_losses(generator_terms, loss_g, discriminator_terms)
-    }
-
-    /// The discriminator objective's terms ([`LossTerm::DISCRIMINATOR`]) on the real images
-    /// of `f` and the (pooled) fakes.
-    fn discriminator_terms(
-        &self,
-        nets: &CycleGanNets,
-        f: &Forward,
-        fake_a: Tensor<4>,
-        fake_b: Tensor<4>,
-    ) -> Terms {
-        Terms(vec![
-            (
-                LossTerm::DA,
-                self.discriminator_loss(&nets.d_a, f.real_b.clone(), fake_b),
-            ),
-            (
-                LossTerm::DB,
-                self.discriminator_loss(&nets.d_b, f.real_a.clone(), fake_a),
-            ),
-        ])
     }
 
     /// [`train_step`](Self::train_step) over several replicas (data parallel, Burn's
@@ -472,16 +452,7 @@ impl CycleGan {
         {
             let fake_b = replica.pool_b.query(f.fake_b.clone());
             let fake_a = replica.pool_a.query(f.fake_a.clone());
-            let discriminator_terms = Terms(vec![
-                (
-                    LossTerm::DA,
-                    discriminator_loss(&self.gan_loss, &nets.d_a, f.real_b.clone(), fake_b),
-                ),
-                (
-                    LossTerm::DB,
-                    discriminator_loss(&self.gan_loss, &nets.d_b, f.real_a.clone(), fake_a),
-                ),
-            ]);
+            let discriminator_terms = discriminator_terms(&self.gan_loss, nets, &f, fake_a, fake_b);
             let mut grads = discriminator_terms.total().mul_scalar(scale).backward();
             let grads_d_a = GradientsParams::from_module(&mut grads, &nets.d_a);
             let grads_d_b = GradientsParams::from_module(&mut grads, &nets.d_b);
@@ -553,6 +524,27 @@ impl CycleGan {
         }
         visuals
     }
+}
+
+/// The discriminator objective's terms ([`LossTerm::DISCRIMINATOR`]) on the real images of
+/// `f` and the (pooled) fakes.
+fn discriminator_terms(
+    gan_loss: &GanLoss,
+    nets: &CycleGanNets,
+    f: &Forward,
+    fake_a: Tensor<4>,
+    fake_b: Tensor<4>,
+) -> Terms {
+    Terms(vec![
+        (
+            LossTerm::DA,
+            discriminator_loss(gan_loss, &nets.d_a, f.real_b.clone(), fake_b),
+        ),
+        (
+            LossTerm::DB,
+            discriminator_loss(gan_loss, &nets.d_b, f.real_a.clone(), fake_a),
+        ),
+    ])
 }
 
 /// `0.5 · (GAN(D(real), real) + GAN(D(fake), fake))` with `fake` detached.
