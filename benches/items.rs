@@ -22,6 +22,14 @@ pub enum Item {
     /// A training step on a batch of 2 shared by two replicas on the same device (data
     /// parallel, one image each): the cost of the replication and gradient averaging.
     TrainStepReplicas(usize),
+    /// One training step of the README's main command (`cargo run --release --example
+    /// train`): the StripeShapes preset's networks (resnet_6blocks, ngf = ndf = 16, lr
+    /// 0.0005) at 32×32. Named `train_step_32`.
+    PresetTrainStep,
+    /// The translate program's work on a folder of `size × size` JPEGs (decode, translate
+    /// with the default generator, write the input and the translation as PNGs), one
+    /// iteration being the whole folder of [`FOLDER_IMAGES`] images.
+    TranslateFolder(usize),
     /// pool3 features of a batch of this many 256×256 images with pytorch-fid's Inception
     /// (preprocessing included; weights from a cheap formula: speed does not depend on them).
     FidFeatures(usize),
@@ -29,13 +37,15 @@ pub enum Item {
 
 impl Item {
     /// The items of the benchmark table, in its order.
-    pub const ALL: [Item; 6] = [
+    pub const ALL: [Item; 8] = [
+        Item::PresetTrainStep,
         Item::GeneratorForward(64),
         Item::GeneratorForward(128),
         Item::GeneratorForward(256),
         Item::DiscriminatorForward(256),
         Item::TrainStep(64),
         Item::TrainStep(128),
+        Item::TranslateFolder(256),
     ];
 
     /// `generator_forward_256` and so on.
@@ -44,6 +54,8 @@ impl Item {
             Item::GeneratorForward(s) => format!("generator_forward_{s}"),
             Item::DiscriminatorForward(s) => format!("discriminator_forward_{s}"),
             Item::TrainStep(s) => format!("train_step_{s}"),
+            Item::PresetTrainStep => "train_step_32".into(),
+            Item::TranslateFolder(s) => format!("translate_folder_{s}"),
             Item::TrainStepBatch2(s) => format!("train_step_b2_{s}"),
             Item::TrainStepReplicas(s) => format!("train_step_x2_{s}"),
             Item::FidFeatures(batch) => format!("fid_features_{batch}"),
@@ -58,7 +70,9 @@ impl Item {
         match kind {
             "generator_forward" => Some(Item::GeneratorForward(size)),
             "discriminator_forward" => Some(Item::DiscriminatorForward(size)),
+            "train_step" if size == 32 => Some(Item::PresetTrainStep),
             "train_step" => Some(Item::TrainStep(size)),
+            "translate_folder" => Some(Item::TranslateFolder(size)),
             "train_step_b2" => Some(Item::TrainStepBatch2(size)),
             "train_step_x2" => Some(Item::TrainStepReplicas(size)),
             "fid_features" => Some(Item::FidFeatures(size)),
@@ -94,6 +108,41 @@ impl Item {
                 Box::new(move || {
                     // The losses are read back, which waits for the whole step.
                     let _ = gan.train_step(a.clone(), b.clone());
+                })
+            }
+            Item::PresetTrainStep => {
+                let device = device.clone().autodiff();
+                let config = CycleGanConfig::new()
+                    .with_net_g(GeneratorKind::Resnet6Blocks)
+                    .with_ngf(16)
+                    .with_ndf(16)
+                    .with_lr(0.0005);
+                let mut gan = CycleGan::new(&config, &device);
+                let (a, b) = (input(32, &device), input(32, &device));
+                Box::new(move || {
+                    let _ = gan.train_step(a.clone(), b.clone());
+                })
+            }
+            Item::TranslateFolder(size) => {
+                use cyclegan_burn::data::folder::{list_images, load_rgb};
+                use cyclegan_burn::data::image::save_rgb;
+                use cyclegan_burn::translate::translate_rgb;
+                let folder = bench_folder(size);
+                let paths = list_images(&folder, usize::MAX).expect("the bench folder");
+                let results = folder.join("results");
+                std::fs::create_dir_all(&results).expect("a results folder");
+                let generator: Generator = ResnetGeneratorConfig::new(3, 3)
+                    .init_seeded(device, 0)
+                    .into();
+                let device = device.clone();
+                Box::new(move || {
+                    for path in &paths {
+                        let image = load_rgb(path).expect("a bench image");
+                        let output = translate_rgb(&generator, &image, &device).expect("translate");
+                        let stem = path.file_stem().expect("a file name").to_string_lossy();
+                        save_rgb(&image, results.join(format!("{stem}_real.png"))).expect("save");
+                        save_rgb(&output, results.join(format!("{stem}_fake.png"))).expect("save");
+                    }
                 })
             }
             Item::FidFeatures(batch) => {
@@ -141,4 +190,43 @@ impl Item {
             }
         }
     }
+}
+
+/// Images in the folder of [`Item::TranslateFolder`].
+pub const FOLDER_IMAGES: usize = 8;
+
+/// The folder of JPEGs that `translate_folder_<size>` reads, shared with
+/// `scripts/bench_pytorch.py`: `$CYCLEGAN_BENCH_FOLDER` if set (the side-by-side script sets
+/// it, so both sides read the same files), else `cyclegan-burn-bench-<size>` in the temporary
+/// folder, written here on first use: [`FOLDER_IMAGES`] smooth pictures with edges, JPEG
+/// quality 90.
+#[allow(dead_code)]
+pub fn bench_folder(size: usize) -> std::path::PathBuf {
+    let folder = std::env::var_os("CYCLEGAN_BENCH_FOLDER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("cyclegan-burn-bench-{size}")));
+    std::fs::create_dir_all(&folder).expect("a bench folder");
+    for n in 0..FOLDER_IMAGES {
+        let path = folder.join(format!("{n}.jpg"));
+        if path.exists() {
+            continue;
+        }
+        let side = size as f32;
+        let picture = image::RgbImage::from_fn(size as u32, size as u32, |x, y| {
+            let (u, v) = (x as f32 / side, y as f32 / side);
+            let ring = (((u - 0.5).powi(2) + (v - 0.5).powi(2)).sqrt() * (8.0 + n as f32)).sin();
+            let stripe = if (x / 16 + y / 16 + n as u32) % 2 == 0 { 40.0 } else { 0.0 };
+            image::Rgb([
+                (128.0 + 100.0 * ring) as u8,
+                (200.0 * u + stripe) as u8,
+                (60.0 + 150.0 * v) as u8,
+            ])
+        });
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 90)
+            .encode_image(&picture)
+            .expect("JPEG encoding");
+        std::fs::write(&path, bytes).expect("a bench image");
+    }
+    folder
 }

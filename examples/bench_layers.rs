@@ -1,5 +1,5 @@
-//! Times each kind of layer of the default generator, forward and backward, one line per
-//! layer: `scripts/bench_layers.py` prints the same lines for PyTorch, so the two can be
+//! Times each kind of layer of the default generator and of the PatchGAN discriminator,
+//! forward alone and forward with backward, one line per layer: `scripts/bench_layers.py` prints the same lines for PyTorch, so the two can be
 //! put side by side (`paste`) to see which layers a speed gap comes from.
 //!
 //! ```text
@@ -7,10 +7,12 @@
 //! python3 scripts/bench_layers.py 128
 //! ```
 //!
-//! The first argument is the generator's input size (default 128): the layers are those of
-//! resnet_9blocks ngf 64 at that size (the residual blocks at a quarter of it). Each line
-//! is the median of 5 runs (the second argument, if given) after one warm-up of: a fresh
-//! random input, the layer, and the backward pass of the sum of its output.
+//! The first argument is the networks' input size (default 128): the layers are those of
+//! resnet_9blocks ngf 64 at that size (the residual blocks at a quarter of it), then those
+//! of the basic discriminator (ndf 64, `d1`–`d5`, 4×4 convolutions with their norm and
+//! leaky ReLU) at that size. Each line gives two medians of 5 runs (the second argument, if
+//! given) after one warm-up: a fresh random input, the layer and the sum of its output; then
+//! the same with the backward pass of that sum.
 
 mod common;
 
@@ -23,12 +25,13 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use clap::Parser;
 use cyclegan_burn::CycleGanError;
-use cyclegan_burn::kernels::{conv_transpose2d, conv2d};
+use cyclegan_burn::kernels::{Activation, conv_transpose2d, conv2d, leaky_relu};
 use cyclegan_burn::model::init::WeightInit;
 use cyclegan_burn::model::padding::reflect_pad2d;
 use cyclegan_burn::model::{InitType, Norm};
 
-/// Prints the median time of `layer` (forward and backward) on inputs of `shape`.
+/// Prints the median time of `layer` forward alone (on an input that needs no gradient),
+/// then forward and backward, on inputs of `shape`.
 fn time(
     name: &str,
     shape: [usize; 4],
@@ -36,18 +39,27 @@ fn time(
     device: &Device,
     repeats: usize,
 ) {
-    let mut seconds = (0..=repeats)
-        .map(|_| {
-            let x =
-                Tensor::<4>::random(shape, Distribution::Uniform(-1.0, 1.0), device).require_grad();
-            let start = Instant::now();
-            let _ = layer(x).sum().backward();
-            start.elapsed().as_secs_f64()
-        })
-        .skip(1)
-        .collect::<Vec<_>>();
-    seconds.sort_by(f64::total_cmp);
-    println!("{name:14} {:8.2} ms", seconds[repeats / 2] * 1e3);
+    let median = |backward: bool| {
+        let mut seconds = (0..=repeats)
+            .map(|_| {
+                let x = Tensor::<4>::random(shape, Distribution::Uniform(-1.0, 1.0), device);
+                let x = if backward { x.require_grad() } else { x };
+                let start = Instant::now();
+                let y = layer(x).sum();
+                if backward {
+                    let _ = y.backward();
+                } else {
+                    let _: f32 = y.into_scalar();
+                }
+                start.elapsed().as_secs_f64()
+            })
+            .skip(1)
+            .collect::<Vec<_>>();
+        seconds.sort_by(f64::total_cmp);
+        seconds[repeats / 2] * 1e3
+    };
+    let forward = median(false);
+    println!("{name:14} {forward:8.2} {:8.2} ms", median(true));
 }
 
 /// Time each layer of the default generator, forward and backward.
@@ -173,5 +185,31 @@ fn run(o: Options) -> Result<(), CycleGanError> {
         &device,
         repeats,
     );
+    // The basic discriminator: 4×4 convolutions, stride 2 then 1, padding 1.
+    let leaky_slope = Activation::LeakyRelu { negative_slope: 0.2 };
+    let mut side = size;
+    for (name, c_in, c_out, stride, normed) in [
+        ("d1", 3, 64, 2, false),
+        ("d2", 64, 128, 2, true),
+        ("d3", 128, 256, 2, true),
+        ("d4", 256, 512, 1, true),
+        ("d5", 512, 1, 1, false),
+    ] {
+        let layer = conv(c_in, c_out, 4, stride, 1);
+        let norm = normed.then(|| norm(c_out));
+        let shape = [1, c_in, side, side];
+        side = (side + 2 - 4) / stride + 1;
+        time(
+            name,
+            shape,
+            &|x| match (&norm, name) {
+                (Some(norm), _) => norm.forward_activated(conv2d(&layer, x), leaky_slope),
+                (None, "d5") => conv2d(&layer, x),
+                (None, _) => leaky_relu(conv2d(&layer, x), 0.2),
+            },
+            &device,
+            repeats,
+        );
+    }
     Ok(())
 }

@@ -21,12 +21,14 @@ import subprocess
 import sys
 
 ITEMS = [
+    "train_step_32",
     "generator_forward_64",
     "generator_forward_128",
     "generator_forward_256",
     "discriminator_forward_256",
     "train_step_64",
     "train_step_128",
+    "translate_folder_256",
 ]
 HERE = os.path.dirname(os.path.abspath(__file__))
 

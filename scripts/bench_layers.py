@@ -5,9 +5,10 @@
     paste <(cargo run -q --release --example bench_layers -- 128) \\
           <(python3 scripts/bench_layers.py 128)
 
-Each line: the median of 5 runs (or of the second argument's count) after one warm-up of a fresh random input, the layer
-(the official resnet_9blocks ngf 64 layer at that input size), and the backward pass of the
-sum of its output. Run: pip install torch.
+Each line: two medians of 5 runs (or of the second argument's count) after one warm-up: a
+fresh random input, the layer (the official resnet_9blocks ngf 64 layer at that input size,
+then the basic discriminator's d1-d5) and the sum of its output, without gradients; then the
+same with the backward pass of the sum. Run: pip install torch.
 """
 import sys
 import time
@@ -21,14 +22,21 @@ REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 
 
 def time_layer(name, shape, layer):
-    seconds = []
-    for _ in range(REPEATS + 1):
-        x = (torch.rand(shape) * 2 - 1).requires_grad_(True)
-        start = time.perf_counter()
-        layer(x).sum().backward()
-        seconds.append(time.perf_counter() - start)
-    seconds = sorted(seconds[1:])
-    print(f"{name:14} {seconds[REPEATS // 2] * 1e3:8.2f} ms")
+    def median(backward):
+        seconds = []
+        for _ in range(REPEATS + 1):
+            x = torch.rand(shape) * 2 - 1
+            start = time.perf_counter()
+            if backward:
+                layer(x.requires_grad_(True)).sum().backward()
+            else:
+                with torch.no_grad():
+                    layer(x).sum().item()
+            seconds.append(time.perf_counter() - start)
+        return sorted(seconds[1:])[REPEATS // 2] * 1e3
+
+    forward = median(False)
+    print(f"{name:14} {forward:8.2f} {median(True):8.2f} ms")
 
 
 def main():
@@ -56,6 +64,26 @@ def main():
     time_layer("norm_relu64", (1, 64, size, size), lambda x: torch.relu(norm64(x)))
     tail = nn.Conv2d(64, 3, 7)
     time_layer("tail", (1, 64, size, size), lambda x: torch.tanh(tail(reflect(x, 3))))
+    leaky = lambda x: F.leaky_relu(x, 0.2)
+    side = size
+    for name, c_in, c_out, stride, normed in [
+        ("d1", 3, 64, 2, False),
+        ("d2", 64, 128, 2, True),
+        ("d3", 128, 256, 2, True),
+        ("d4", 256, 512, 1, True),
+        ("d5", 512, 1, 1, False),
+    ]:
+        conv = nn.Conv2d(c_in, c_out, 4, stride, 1)
+        norm = nn.InstanceNorm2d(c_out) if normed else None
+        shape = (1, c_in, side, side)
+        side = (side + 2 - 4) // stride + 1
+        if norm is not None:
+            layer = lambda x, conv=conv, norm=norm: leaky(norm(conv(x)))
+        elif name == "d5":
+            layer = conv
+        else:
+            layer = lambda x, conv=conv: leaky(conv(x))
+        time_layer(name, shape, layer)
 
 
 if __name__ == "__main__":

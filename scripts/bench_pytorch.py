@@ -6,7 +6,9 @@
 
 Prints one JSON line per run, with the same fields as `examples/bench_item.rs`. Items:
 generator_forward_<size> (resnet_9blocks ngf 64, instance norm, no dropout, no_grad),
-discriminator_forward_<size> (basic D ndf 64), train_step_<size> (the official
+discriminator_forward_<size> (basic D ndf 64), train_step_32 (the README preset: resnet_6blocks,
+ngf = ndf = 16, lr 5e-4), translate_folder_<size> (the official test.py on a folder of 8
+JPEGs), train_step_<size> (the official
 CycleGANModel.optimize_parameters: LSGAN, lambda 10/10, identity 0.5, pool 50, two Adams,
 lr 2e-4, betas (0.5, 0.999)). `--flops` counts the floating-point operations of one
 iteration with torch.utils.flop_counter (convolutions and matrix products, 2 per
@@ -58,14 +60,14 @@ class ImagePool:
         return torch.cat(out, 0)
 
 
-def train_step_fn(size):
+def train_step_fn(size, ngf=64, ndf=64, n_blocks=9, lr=2e-4):
     norm = get_norm_layer("instance")
-    g_a = ResnetGenerator(3, 3, 64, norm, False, 9)
-    g_b = ResnetGenerator(3, 3, 64, norm, False, 9)
-    d_a = NLayerDiscriminator(3, 64, 3, norm)
-    d_b = NLayerDiscriminator(3, 64, 3, norm)
-    opt_g = torch.optim.Adam(list(g_a.parameters()) + list(g_b.parameters()), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=2e-4, betas=(0.5, 0.999))
+    g_a = ResnetGenerator(3, 3, ngf, norm, False, n_blocks)
+    g_b = ResnetGenerator(3, 3, ngf, norm, False, n_blocks)
+    d_a = NLayerDiscriminator(3, ndf, 3, norm)
+    d_b = NLayerDiscriminator(3, ndf, 3, norm)
+    opt_g = torch.optim.Adam(list(g_a.parameters()) + list(g_b.parameters()), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=lr, betas=(0.5, 0.999))
     pool_a, pool_b = ImagePool(50), ImagePool(50)
     mse, l1 = nn.MSELoss(), nn.L1Loss()
     real_a = torch.rand(1, 3, size, size) * 2 - 1
@@ -112,6 +114,72 @@ def train_step_fn(size):
     return step
 
 
+FOLDER_IMAGES = 8
+
+
+def bench_folder(size):
+    """The folder of JPEGs of translate_folder_<size>: $CYCLEGAN_BENCH_FOLDER, else the one
+    bench_item writes in the temporary folder (benches/items.rs); PIL writes the same kind of
+    pictures there if bench_item has not run yet."""
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    folder = os.environ.get("CYCLEGAN_BENCH_FOLDER") or os.path.join(
+        tempfile.gettempdir(), f"cyclegan-burn-bench-{size}")
+    os.makedirs(folder, exist_ok=True)
+    for n in range(FOLDER_IMAGES):
+        path = os.path.join(folder, f"{n}.jpg")
+        if os.path.exists(path):
+            continue
+        y, x = np.mgrid[0:size, 0:size].astype(np.float32)
+        u, v = x / size, y / size
+        ring = np.sin(np.sqrt((u - 0.5) ** 2 + (v - 0.5) ** 2) * (8.0 + n))
+        stripe = np.where(((x // 16 + y // 16 + n) % 2) == 0, 40.0, 0.0)
+        picture = np.stack([128 + 100 * ring, 200 * u + stripe, 60 + 150 * v], -1)
+        Image.fromarray(picture.astype(np.uint8)).save(path, quality=90)
+    return folder
+
+
+def translate_folder_fn(size):
+    """The official test.py on a folder (--model test --no_dropout, the default resnet_9blocks
+    generator): each image opened with PIL, the test transform (resize to load_size = 256,
+    crop 256, to tensor, normalise), the generator, and real and fake written as PNGs with
+    util.tensor2im + save_image, as test.py's save_images does."""
+    import numpy as np
+    import torchvision  # noqa: F401  (the official transform; installed with torch's extras)
+    from PIL import Image
+    import torchvision.transforms as transforms
+
+    folder = bench_folder(size)
+    paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".jpg"))
+    results = os.path.join(folder, "results_pytorch")
+    os.makedirs(results, exist_ok=True)
+    transform = transforms.Compose([
+        transforms.Resize([256, 256], transforms.InterpolationMode.BICUBIC),
+        transforms.ToTensor(),
+        transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+    ])
+    net = ResnetGenerator(3, 3, 64, get_norm_layer("instance"), False, 9).eval()
+
+    def tensor2im(tensor):
+        array = tensor[0].cpu().float().numpy()
+        return ((np.transpose(array, (1, 2, 0)) + 1) / 2.0 * 255.0).astype(np.uint8)
+
+    def run():
+        for path in paths:
+            image = Image.open(path).convert("RGB")
+            real = transform(image).unsqueeze(0)
+            with torch.no_grad():
+                fake = net(real)
+            stem = os.path.splitext(os.path.basename(path))[0]
+            Image.fromarray(tensor2im(real)).save(os.path.join(results, f"{stem}_real.png"))
+            Image.fromarray(tensor2im(fake)).save(os.path.join(results, f"{stem}_fake.png"))
+
+    return run
+
+
 def fid_features_fn(batch):
     """pytorch-fid's InceptionV3 (formula weights: speed does not depend on them) on a batch
     of 256x256 images in [0, 1], resized to 299 inside the model as pytorch-fid does."""
@@ -134,6 +202,9 @@ def prepare(item):
     kind, size = item.rsplit("_", 1)
     size = int(size)
     norm = get_norm_layer("instance")
+    if item == "train_step_32":
+        # The README's main command: the StripeShapes preset (examples/train.rs).
+        return train_step_fn(32, ngf=16, ndf=16, n_blocks=6, lr=5e-4)
     if kind == "generator_forward":
         net = ResnetGenerator(3, 3, 64, norm, False, 9)
     elif kind == "discriminator_forward":
@@ -142,6 +213,8 @@ def prepare(item):
         return train_step_fn(size)
     elif kind == "fid_features":
         return fid_features_fn(size)
+    elif kind == "translate_folder":
+        return translate_folder_fn(size)
     else:
         raise SystemExit(f"unknown item {item}")
     x = torch.rand(1, 3, size, size) * 2 - 1
