@@ -9,6 +9,7 @@
 //! | [`mirror_pad2d`] | `Tensor::pad` with `Reflect` / `Edge` | two copies ([`mirror_pad`]) |
 //! | [`box_average3x3`], [`max_pool3x3`] | `avg_pool2d(3, 1, 1, count_include_pad=False)`, `max_pool2d(3, s, p)` (inference) | one pass per plane ([`pool3x3`]) |
 //! | the Adam update (the training step's optimizer) | `burn::optim::Adam` with PyTorch's epsilon | one pass per parameter |
+//! | [`on_pool_thread`] | runs a whole pass where it is called | on a thread of the kernels' pool, so that each parallel region is not a hand-off between threads ([`threads`]) |
 //!
 //! Each operation is a Burn backend extension (`#[backend_extension]`): a trait whose
 //! methods a backend implements with its own kernels, with an autodiff implementation that
@@ -35,6 +36,7 @@ pub mod pool3x3;
 mod registry;
 #[cfg(feature = "flex")]
 mod tap_conv;
+pub mod threads;
 #[cfg(feature = "flex")]
 mod winograd;
 #[cfg(feature = "flex")]
@@ -46,3 +48,4 @@ pub use conv::{conv_transpose2d, conv2d};
 pub use instance_norm::{instance_norm, instance_norm_activated};
 pub use mirror_pad::{Mirror, mirror_pad2d};
 pub use pool3x3::{box_average3x3, max_pool3x3};
+pub use threads::on_pool_thread;

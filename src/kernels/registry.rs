@@ -27,6 +27,9 @@ pub(crate) enum Op {
     AdamUpdate,
     /// 3×3 average and max pooling of inference ([`Pool3x3`](super::pool3x3::Pool3x3)).
     Pool3x3,
+    /// Whole passes moved onto a thread of the kernels' thread pool
+    /// ([`on_pool_thread`](super::on_pool_thread)).
+    PoolThread,
 }
 
 /// The backends that have kernels of this crate.
@@ -62,6 +65,7 @@ impl KernelBackend {
                     | Op::MirrorPad
                     | Op::AdamUpdate
                     | Op::Pool3x3
+                    | Op::PoolThread
             ),
         }
     }

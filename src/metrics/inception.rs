@@ -247,6 +247,11 @@ impl FidInception {
     /// The pool3 features, `[N, 2048]`, of images already preprocessed to `[N, 3, 299, 299]`
     /// in [−1, 1] (any size works; pytorch-fid always resizes to 299).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        crate::kernels::on_pool_thread(&x.device(), || self.forward_here(x))
+    }
+
+    /// [`forward`](Self::forward) on the calling thread.
+    fn forward_here(&self, x: Tensor<4>) -> Tensor<2> {
         let x = self.conv2d_1a.forward(x);
         let x = self.conv2d_2a.forward(x);
         let x = self.conv2d_2b.forward(x);

@@ -17,7 +17,7 @@ use super::init::{InitType, WeightInit, random_seed};
 use super::layers::{ConvNorm, LEAKY, LEAKY_SLOPE, check_channels};
 use super::norm::Norm;
 use crate::error::CycleGanError;
-use crate::kernels::{conv2d, leaky_relu};
+use crate::kernels::{conv2d, leaky_relu, on_pool_thread};
 
 /// Configuration of an [`NLayerDiscriminator`]. `NLayerDiscriminatorConfig::new(3)` is the
 /// official `basic` discriminator.
@@ -108,11 +108,13 @@ pub struct NLayerDiscriminator {
 impl NLayerDiscriminator {
     /// Scores `[N, input_nc, H, W]` as `[N, 1, h, w]` patch scores.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let mut x = leaky_relu(conv2d(&self.first, x), LEAKY_SLOPE);
-        for layer in &self.layers {
-            x = layer.forward_activated(x, LEAKY);
-        }
-        conv2d(&self.last, x)
+        on_pool_thread(&x.device(), || {
+            let mut x = leaky_relu(conv2d(&self.first, x), LEAKY_SLOPE);
+            for layer in &self.layers {
+                x = layer.forward_activated(x, LEAKY);
+            }
+            conv2d(&self.last, x)
+        })
     }
 
     /// [`forward`](Self::forward) after [`check_input`](Self::check_input).

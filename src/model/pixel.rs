@@ -7,7 +7,7 @@ use super::init::{InitType, WeightInit, random_seed};
 use super::layers::{ConvNorm, LEAKY, LEAKY_SLOPE, check_channels};
 use super::norm::Norm;
 use crate::error::CycleGanError;
-use crate::kernels::{conv2d, leaky_relu};
+use crate::kernels::{conv2d, leaky_relu, on_pool_thread};
 
 #[derive(Config, Debug)]
 pub struct PixelDiscriminatorConfig {
@@ -67,9 +67,11 @@ pub struct PixelDiscriminator {
 impl PixelDiscriminator {
     /// Scores `[N, input_nc, H, W]` as `[N, 1, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = leaky_relu(conv2d(&self.first, x), LEAKY_SLOPE);
-        let x = self.middle.forward_activated(x, LEAKY);
-        conv2d(&self.last, x)
+        on_pool_thread(&x.device(), || {
+            let x = leaky_relu(conv2d(&self.first, x), LEAKY_SLOPE);
+            let x = self.middle.forward_activated(x, LEAKY);
+            conv2d(&self.last, x)
+        })
     }
 
     /// [`forward`](Self::forward) after [`check_input`](Self::check_input).

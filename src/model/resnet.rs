@@ -24,6 +24,7 @@ use super::norm::{Norm, NormLayer};
 use super::padding::{PaddingType, pad2d, reflect_pad2d};
 use crate::error::CycleGanError;
 use crate::kernels::conv2d;
+use crate::kernels::on_pool_thread;
 
 /// Configuration of a [`ResnetGenerator`]. `ResnetGeneratorConfig::new(3, 3)` is the official
 /// `resnet_9blocks` with instance norm and no dropout.
@@ -223,6 +224,11 @@ impl ResnetGenerator {
     /// Inside Burn if the input is too small or has the wrong channel count; call
     /// [`check_input`](Self::check_input) or [`try_forward`](Self::try_forward) for an error.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        on_pool_thread(&x.device(), || self.forward_here(x))
+    }
+
+    /// [`forward`](Self::forward) on the calling thread.
+    fn forward_here(&self, x: Tensor<4>) -> Tensor<4> {
         let mut x = self.stem.forward_relu(reflect_pad2d(x, 3));
         for down in &self.down {
             x = down.forward_relu(x);

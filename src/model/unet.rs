@@ -10,7 +10,7 @@ use super::init::{InitType, WeightInit, random_seed};
 use super::layers::{LEAKY_SLOPE, check_channels};
 use super::norm::{Norm, NormLayer};
 use crate::error::CycleGanError;
-use crate::kernels::{Activation, activate, conv_transpose2d, conv2d, leaky_relu};
+use crate::kernels::{Activation, activate, conv_transpose2d, conv2d, leaky_relu, on_pool_thread};
 
 /// Configuration of a [`UnetGenerator`]: `num_downs` 7 is the official `unet_128`, 8 is
 /// `unet_256`. Inputs must have sides divisible by `2^num_downs`.
@@ -204,7 +204,7 @@ impl UnetGenerator {
     /// Translates `[N, input_nc, H, W]` to `[N, output_nc, H, W]`, values in (-1, 1).
     /// `H` and `W` must be multiples of `2^num_downs`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.level(0, x)
+        on_pool_thread(&x.device(), || self.level(0, x))
     }
 
     fn level(&self, index: usize, x: Tensor<4>) -> Tensor<4> {

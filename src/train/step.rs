@@ -356,6 +356,12 @@ impl CycleGan {
     /// Inside Burn if the batches do not fit the networks; programs call
     /// [`check_batch`](Self::check_batch) first.
     pub fn train_step(&mut self, real_a: Tensor<4>, real_b: Tensor<4>) -> StepLosses {
+        let device = self.device.clone();
+        crate::kernels::on_pool_thread(&device, || self.train_step_here(real_a, real_b))
+    }
+
+    /// [`train_step`](Self::train_step) on the calling thread.
+    fn train_step_here(&mut self, real_a: Tensor<4>, real_b: Tensor<4>) -> StepLosses {
         let replicas = self.replicas.len();
         if replicas > 1 && real_a.dims()[0].is_multiple_of(replicas) {
             return self.train_step_replicated(real_a, real_b);
