@@ -30,6 +30,9 @@ use cyclegan_burn::model::init::WeightInit;
 use cyclegan_burn::model::padding::reflect_pad2d;
 use cyclegan_burn::model::{InitType, Norm};
 
+/// `--only`: the layers to time.
+static ONLY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
 /// Prints the median time of `layer` forward alone (on an input that needs no gradient),
 /// then forward and backward, on inputs of `shape`.
 fn time(
@@ -39,6 +42,12 @@ fn time(
     device: &Device,
     repeats: usize,
 ) {
+    if ONLY.get().is_some_and(|only| {
+        only.as_ref()
+            .is_some_and(|only| !name.contains(only.as_str()))
+    }) {
+        return;
+    }
     let median = |backward: bool| {
         let mut seconds = (0..=repeats)
             .map(|_| {
@@ -74,6 +83,9 @@ struct Options {
     /// Timed runs per layer (the median is printed).
     #[arg(default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..))]
     repeats: u16,
+    /// Only the layers whose names contain this (e.g. `up` or `d4`).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 fn input_size(arg: &str) -> Result<usize, String> {
@@ -89,6 +101,7 @@ fn main() -> ExitCode {
 
 fn run(o: Options) -> Result<(), CycleGanError> {
     let (size, repeats) = (o.size, o.repeats as usize);
+    let _ = ONLY.set(o.only.clone());
     let device = cyclegan_burn::backend::cpu().autodiff();
     let (half, quarter) = (size / 2, size / 4);
     let conv = |c_in, c_out, kernel, stride, pad| {

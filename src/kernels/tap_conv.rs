@@ -606,6 +606,8 @@ impl TapConv {
             // dW[c_out, c_in, tap] (+)= grad_grid[c_out, p] · x[c_in, p + offset]ᵀ, tap by
             // tap, each thread on its own block of output channels (or of input channels,
             // the longer side), every tap on it.
+            // The taps' gradients are laid out tap-major, `[c_out, taps, c_in]`, so that each
+            // product writes rows of unit stride (see `tap_major`); reordered at the end.
             let positions = self.grid_positions();
             let (dst_ptr, grid_ptr) = (Shared::new(&mut weight_grad), Shared::of(&grad_grid));
             let phased_ptr = Shared::of(&phased);
@@ -619,17 +621,17 @@ impl TapConv {
                     ([self.c_out, len], 0, start)
                 };
                 for tap in 0..self.taps() {
-                    // SAFETY: dst is the weight gradient read with strides (taps,
-                    // c_in·taps) from the block's first element of `tap`; lhs is the grid
-                    // (rows of grid_len, `grid_positions` long); rhs reads the phased
-                    // input transposed, as in `forward`. The blocks are disjoint.
+                    // SAFETY: dst is the tap-major weight gradient, rows of taps·c_in
+                    // from the block's first element of `tap`; lhs is the grid (rows of
+                    // grid_len, `grid_positions` long); rhs reads the phased input
+                    // transposed, as in `forward`. The blocks are disjoint.
                     unsafe {
                         gemm(
                             [rows, columns, positions],
                             (
-                                dst_ptr.at((row * self.c_in + column) * self.taps() + tap),
-                                self.taps(),
-                                self.c_in * self.taps(),
+                                dst_ptr.at((row * self.taps() + tap) * self.c_in + column),
+                                1,
+                                self.taps() * self.c_in,
                             ),
                             item > 0,
                             (grid_ptr.at(row * self.grid_len()), 1, self.grid_len()),
@@ -642,6 +644,9 @@ impl TapConv {
                     }
                 }
             });
+        }
+        if !self.folds_input() {
+            weight_grad = from_tap_major(&weight_grad, [self.c_out, self.c_in, self.taps()]);
         }
         from_vec(
             weight_grad,
@@ -730,11 +735,31 @@ fn fill_columns<'a>(
 /// (a cache line per element; the 4×4 discriminator layers, 16 taps, spent about a tenth
 /// of their time there). By output channels, on all threads when large.
 fn tap_major(weight: &[f32], [c_out, c_in, taps]: [usize; 3]) -> Vec<f32> {
+    reorder(weight, [c_out, c_in, taps], |input_channel, tap| {
+        (input_channel * taps + tap, tap * c_in + input_channel)
+    })
+}
+
+/// The inverse of [`tap_major`]: `[c_out, taps, c_in]` back to `[c_out, c_in, taps]`.
+fn from_tap_major(weight: &[f32], [c_out, c_in, taps]: [usize; 3]) -> Vec<f32> {
+    reorder(weight, [c_out, c_in, taps], |input_channel, tap| {
+        (tap * c_in + input_channel, input_channel * taps + tap)
+    })
+}
+
+/// `target[o][to] = weight[o][from]` for `(from, to) = places(c_in, tap)`, per output
+/// channel `o` of `c_in · taps` elements.
+fn reorder(
+    weight: &[f32],
+    [c_out, c_in, taps]: [usize; 3],
+    places: impl Fn(usize, usize) -> (usize, usize) + Sync,
+) -> Vec<f32> {
     let mut reordered = vec![0.0f32; c_out * c_in * taps];
     let channel = |(source, target): (&[f32], &mut [f32])| {
-        for (input_channel, source) in source.chunks_exact(taps).enumerate() {
-            for (tap, &value) in source.iter().enumerate() {
-                target[tap * c_in + input_channel] = value;
+        for input_channel in 0..c_in {
+            for tap in 0..taps {
+                let (from, to) = places(input_channel, tap);
+                target[to] = source[from];
             }
         }
     };
