@@ -129,7 +129,11 @@ impl Item {
                 use cyclegan_burn::translate::translate_rgb;
                 let folder = bench_folder(size);
                 let paths = list_images(&folder, usize::MAX).expect("the bench folder");
-                let results = folder.join("results");
+                // Beside the folder, not in it: listing a folder takes its subfolders too.
+                let results = folder.with_file_name(format!(
+                    "{}-results",
+                    folder.file_name().expect("a folder name").to_string_lossy()
+                ));
                 std::fs::create_dir_all(&results).expect("a results folder");
                 let generator: Generator = ResnetGeneratorConfig::new(3, 3)
                     .init_seeded(device, 0)

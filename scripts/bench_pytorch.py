@@ -154,7 +154,7 @@ def translate_folder_fn(size):
 
     folder = bench_folder(size)
     paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".jpg"))
-    results = os.path.join(folder, "results_pytorch")
+    results = folder.rstrip("/") + "-results-pytorch"
     os.makedirs(results, exist_ok=True)
     transform = transforms.Compose([
         transforms.Resize([256, 256], transforms.InterpolationMode.BICUBIC),
