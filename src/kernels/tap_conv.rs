@@ -44,7 +44,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::DType;
 
 use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
-use super::gemm::{Shared, THIN, Tiles, for_each_block, gemm};
+use super::gemm::{BLOCK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm};
 
 /// Inputs with fewer channels than this fold the taps into the forward product and the
 /// weight gradient's, unless the output is thin: a per-tap product whose inner dimension is
@@ -356,6 +356,51 @@ impl TapConv {
         let tiles = Tiles::new(out_h, (self.c_in + self.c_out) * size_of::<f32>() * row, 1);
         let work = self.c_out * self.c_in * taps * self.grid_positions();
         let weight = tap_major(weight, [self.c_out, self.c_in, taps]);
+        if tiles.count <= rayon::current_num_threads() {
+            // Few positions (small maps): a tile per thread would have every thread pack
+            // all the weights for a few positions; each thread takes a block of output
+            // channels over all positions instead, and packs only its share.
+            let (len, plane) = (self.grid_positions(), self.plane_len());
+            let mut grid = zeros(self.c_out * len);
+            for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
+                let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
+                let (output, grid) = (Shared::new(output), Shared::new(&mut grid));
+                let (phased, weight) = (Shared::of(&phased), Shared::of(&weight));
+                for_each_block(self.c_out, work, |first_channel, channels| {
+                    for tap in 0..taps {
+                        // SAFETY: as in the tiles below, for the block's rows of the grid
+                        // and of the tap-major weight, over all grid positions.
+                        unsafe {
+                            gemm(
+                                [channels, len, self.c_in],
+                                (grid.at(first_channel * len), 1, len),
+                                tap > 0,
+                                (
+                                    weight.at((first_channel * taps + tap) * self.c_in),
+                                    1,
+                                    taps * self.c_in,
+                                ),
+                                (phased.at(self.tap_start(tap)), 1, plane),
+                            );
+                        }
+                    }
+                    for channel in first_channel..first_channel + channels {
+                        // SAFETY: the block's own channels of the grid and of the output.
+                        let (grid, target) = unsafe {
+                            (
+                                std::slice::from_raw_parts(grid.at(channel * len), len),
+                                std::slice::from_raw_parts_mut(
+                                    output.at(channel * out_h * out_w),
+                                    out_h * out_w,
+                                ),
+                            )
+                        };
+                        self.crop_rows(grid, target);
+                    }
+                });
+            }
+            return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
+        }
         for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
             let output = Shared::new(output);
@@ -477,47 +522,50 @@ impl TapConv {
                 // Taps folded, as in the forward pass: every tap's contribution to a tile
                 // of positions in one product,
                 // per_tap[(c_in, tap), p] = Σ_c_out W[c_out, c_in, tap] · grad_grid[c_out, p],
-                // then each row added onto its tap's place (col2im on the grid). A tile
-                // adds onto its positions and up to `reach` past them, so tiles longer
-                // than `reach` run in two rounds, even tiles then odd, and no two tiles of
-                // a round touch the same place.
-                let (positions, rows) = (self.grid_positions(), self.c_in * self.taps());
-                let reach = (0..self.taps())
-                    .map(|tap| self.tap_start(tap) % self.plane_len())
-                    .max()
-                    .unwrap_or(0);
-                let tiles = Tiles::of_positions(positions, rows * size_of::<f32>(), reach + 1);
-                let work = rows * positions * self.c_out;
-                let target = Shared::new(target);
-                for round in 0..2 {
-                    let indices = (round..tiles.count).step_by(2).collect::<Vec<_>>();
-                    tiles.for_each_of(indices, work, |per_tap: &mut Vec<f32>, first, len| {
+                // then each row added onto its tap's place (col2im on the grid). Each thread
+                // takes a block of input channels, whose places no other block touches, and
+                // goes through the positions by tiles that keep its rows in its cache. (By
+                // tiles of positions shared out instead, neighbouring tiles add onto the
+                // same places, and ran in two rounds: on small maps, one tile a round, one
+                // thread at a time.)
+                let (positions, taps) = (self.grid_positions(), self.taps());
+                let work = self.c_in * taps * positions * self.c_out;
+                let (target, weight) = (Shared::new(target), Shared::of(weight));
+                let grid = Shared::of(&grad_grid);
+                for_each_block(self.c_in, work, |first_channel, channels| {
+                    let rows = channels * taps;
+                    let tile = (TILE_BYTES / (rows * size_of::<f32>()))
+                        .max(BLOCK)
+                        .min(positions.max(1));
+                    let mut per_tap = Vec::new();
+                    for first in (0..positions).step_by(tile) {
+                        let len = tile.min(positions - first);
                         per_tap.resize(rows * len, 0.0);
                         // SAFETY: dst is `per_tap` (rows of `len`); lhs reads the weight as
-                        // [(c_in, tap), c_out] (unit row stride, column stride c_in·taps);
-                        // rhs the tile's columns of the grid.
+                        // [(c_in, tap), c_out] (unit row stride, column stride c_in·taps)
+                        // from the block's first channel; rhs the tile's columns of the grid.
                         unsafe {
                             gemm(
                                 [rows, len, self.c_out],
                                 (per_tap.as_mut_ptr(), 1, len),
                                 false,
-                                (weight.as_ptr(), rows, 1),
-                                (grad_grid.as_ptr().add(first), 1, self.grid_len()),
+                                (weight.at(first_channel * taps), self.c_in * taps, 1),
+                                (grid.at(first), 1, self.grid_len()),
                             );
                         }
                         for (row, values) in per_tap.chunks_exact(len).enumerate() {
-                            let (channel, tap) = (row / self.taps(), row % self.taps());
+                            let (channel, tap) = (first_channel + row / taps, row % taps);
                             let start = self.tap_start(tap) + channel * self.plane_len() + first;
-                            // SAFETY: inside the phased input; no other tile of this round
-                            // adds onto these places (see above).
+                            // SAFETY: inside the phased input, in the planes of this block's
+                            // channels, which no other block adds onto.
                             let target =
                                 unsafe { std::slice::from_raw_parts_mut(target.at(start), len) };
                             for (target, value) in target.iter_mut().zip(values) {
                                 *target += value;
                             }
                         }
-                    });
-                }
+                    }
+                });
             } else {
                 // target[c_in, p + offset] += W[:, :, tap]ᵀ · grad_grid[c_out, p], tap by
                 // tap, each thread on its own block of input channels, every tap on it (the
@@ -735,44 +783,40 @@ fn fill_columns<'a>(
 /// (a cache line per element; the 4×4 discriminator layers, 16 taps, spent about a tenth
 /// of their time there). By output channels, on all threads when large.
 fn tap_major(weight: &[f32], [c_out, c_in, taps]: [usize; 3]) -> Vec<f32> {
-    reorder(weight, [c_out, c_in, taps], |input_channel, tap| {
-        (input_channel * taps + tap, tap * c_in + input_channel)
-    })
+    reorder(weight, [c_out, c_in, taps])
 }
 
 /// The inverse of [`tap_major`]: `[c_out, taps, c_in]` back to `[c_out, c_in, taps]`.
 fn from_tap_major(weight: &[f32], [c_out, c_in, taps]: [usize; 3]) -> Vec<f32> {
-    reorder(weight, [c_out, c_in, taps], |input_channel, tap| {
-        (tap * c_in + input_channel, input_channel * taps + tap)
-    })
+    reorder(weight, [c_out, taps, c_in])
 }
 
-/// `target[o][to] = weight[o][from]` for `(from, to) = places(c_in, tap)`, per output
-/// channel `o` of `c_in · taps` elements.
-fn reorder(
-    weight: &[f32],
-    [c_out, c_in, taps]: [usize; 3],
-    places: impl Fn(usize, usize) -> (usize, usize) + Sync,
-) -> Vec<f32> {
-    let mut reordered = vec![0.0f32; c_out * c_in * taps];
+/// Each output channel's `[rows, columns]` block of `weight` transposed to `[columns, rows]`,
+/// the target written in order (the source block, a few KiB, stays in the L1 cache while
+/// its columns are read).
+fn reorder(weight: &[f32], [c_out, rows, columns]: [usize; 3]) -> Vec<f32> {
+    let block = rows * columns;
+    let mut reordered = vec![0.0f32; c_out * block];
     let channel = |(source, target): (&[f32], &mut [f32])| {
-        for input_channel in 0..c_in {
-            for tap in 0..taps {
-                let (from, to) = places(input_channel, tap);
-                target[to] = source[from];
+        for (column, target) in target.chunks_exact_mut(rows).enumerate() {
+            for (target, &value) in target
+                .iter_mut()
+                .zip(source[column..].iter().step_by(columns))
+            {
+                *target = value;
             }
         }
     };
     if weight.len() >= PARALLEL_COPY {
         use rayon::prelude::*;
         weight
-            .par_chunks_exact(c_in * taps)
-            .zip(reordered.par_chunks_exact_mut(c_in * taps))
+            .par_chunks_exact(block)
+            .zip(reordered.par_chunks_exact_mut(block))
             .for_each(channel);
     } else {
         weight
-            .chunks_exact(c_in * taps)
-            .zip(reordered.chunks_exact_mut(c_in * taps))
+            .chunks_exact(block)
+            .zip(reordered.chunks_exact_mut(block))
             .for_each(channel);
     }
     reordered
