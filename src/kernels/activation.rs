@@ -30,6 +30,8 @@ use burn_autodiff::ops::{Backward, Ops, OpsKind};
 #[cfg(feature = "flex")]
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 use super::registry::{Op, has_kernel};
+#[cfg(feature = "flex")]
+use super::simd::{Vectorized, vectorized};
 
 /// An element-wise activation, as the official networks use them after a layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,32 +88,38 @@ pub(crate) struct ReluFn;
 pub(crate) struct LeakyReluFn(pub(crate) f32);
 
 impl Pointwise for IdentityFn {
+    #[inline(always)]
     fn forward(self, x: f32) -> f32 {
         x
     }
 
+    #[inline(always)]
     fn backward(self, _x: f32, grad: f32) -> f32 {
         grad
     }
 }
 
 impl Pointwise for ReluFn {
+    #[inline(always)]
     fn forward(self, x: f32) -> f32 {
         x.max(0.0)
     }
 
+    #[inline(always)]
     fn backward(self, x: f32, grad: f32) -> f32 {
         if x <= 0.0 { 0.0 } else { grad }
     }
 }
 
 impl Pointwise for LeakyReluFn {
+    #[inline(always)]
     fn forward(self, x: f32) -> f32 {
         // Both sides computed, then one chosen: a select, which vectorises.
         let scaled = x * self.0;
         if x < 0.0 { scaled } else { x }
     }
 
+    #[inline(always)]
     fn backward(self, x: f32, grad: f32) -> f32 {
         let scaled = grad * self.0;
         if x < 0.0 { scaled } else { grad }
@@ -203,9 +211,11 @@ impl Activate for burn::backend::Flex {
         let output = with_pointwise!(activation, |function| {
             filled_by_chunks(input.len(), CHUNK, move |index, output| {
                 let input = &input[index * CHUNK..][..output.len()];
-                for (output, &input) in output.iter_mut().zip(input) {
-                    *output = function.forward(input);
-                }
+                vectorized(PointwiseForward {
+                    function,
+                    input,
+                    output,
+                })
             })
         });
         from_vec(output, burn::backend::TensorMetadata::shape(&x))
@@ -222,12 +232,57 @@ impl Activate for burn::backend::Flex {
             filled_by_chunks(input.len(), CHUNK, move |index, input_grad| {
                 let input = &input[index * CHUNK..][..input_grad.len()];
                 let grads = &grads[index * CHUNK..][..input_grad.len()];
-                for ((input_grad, &input), &grad) in input_grad.iter_mut().zip(input).zip(grads) {
-                    *input_grad = function.backward(input, grad);
-                }
+                vectorized(PointwiseBackward {
+                    function,
+                    input,
+                    grad: grads,
+                    input_grad,
+                })
             })
         });
         from_vec(input_grad, burn::backend::TensorMetadata::shape(&x))
+    }
+}
+
+/// `output = function(input)`, element by element.
+#[cfg(feature = "flex")]
+struct PointwiseForward<'a, F> {
+    function: F,
+    input: &'a [f32],
+    output: &'a mut [f32],
+}
+
+#[cfg(feature = "flex")]
+impl<F: Pointwise> Vectorized for PointwiseForward<'_, F> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        for (output, &input) in self.output.iter_mut().zip(self.input) {
+            *output = self.function.forward(input);
+        }
+    }
+}
+
+/// `input_grad = function'(input) · grad`, element by element.
+#[cfg(feature = "flex")]
+struct PointwiseBackward<'a, F> {
+    function: F,
+    input: &'a [f32],
+    grad: &'a [f32],
+    input_grad: &'a mut [f32],
+}
+
+#[cfg(feature = "flex")]
+impl<F: Pointwise> Vectorized for PointwiseBackward<'_, F> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let pairs = self.input.iter().zip(self.grad);
+        for (input_grad, (&input, &grad)) in self.input_grad.iter_mut().zip(pairs) {
+            *input_grad = self.function.backward(input, grad);
+        }
     }
 }
 

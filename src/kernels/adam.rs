@@ -167,18 +167,62 @@ impl AdamUpdate for burn::backend::Flex {
             .zip(second.par_chunks_mut(CHUNK))
             .zip(grad.par_chunks(CHUNK))
             .for_each(|(((values, first), second), grad)| {
-                for (((value, first), second), &g) in
-                    values.iter_mut().zip(first).zip(second).zip(grad)
-                {
-                    let m = *first * beta_1 + g * factor_1;
-                    let v = *second * beta_2 + g * g * factor_2;
-                    let update = m * combined_factor / (v.sqrt() + epsilon);
-                    *value -= update * lr;
-                    *first = m;
-                    *second = v;
-                }
+                crate::kernels::simd::vectorized(AdamChunk {
+                    values,
+                    first,
+                    second,
+                    grad,
+                    constants: [
+                        lr,
+                        beta_1,
+                        beta_2,
+                        factor_1,
+                        factor_2,
+                        combined_factor,
+                        epsilon,
+                    ],
+                })
             });
         (tensor, moment_1, moment_2)
+    }
+}
+
+/// The Adam update of one chunk of a parameter and its moments, in place. `constants`:
+/// `[lr, beta_1, beta_2, 1 − beta_1, 1 − beta_2, combined_factor, epsilon]` (Burn's
+/// `AdaptiveMomentum::transform`, term by term).
+#[cfg(feature = "flex")]
+struct AdamChunk<'a> {
+    values: &'a mut [f32],
+    first: &'a mut [f32],
+    second: &'a mut [f32],
+    grad: &'a [f32],
+    constants: [f32; 7],
+}
+
+#[cfg(feature = "flex")]
+impl crate::kernels::simd::Vectorized for AdamChunk<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let [
+            lr,
+            beta_1,
+            beta_2,
+            factor_1,
+            factor_2,
+            combined_factor,
+            epsilon,
+        ] = self.constants;
+        let moments = self.first.iter_mut().zip(self.second.iter_mut());
+        for ((value, (first, second)), &g) in self.values.iter_mut().zip(moments).zip(self.grad) {
+            let m = *first * beta_1 + g * factor_1;
+            let v = *second * beta_2 + g * g * factor_2;
+            let update = m * combined_factor / (v.sqrt() + epsilon);
+            *value -= update * lr;
+            *first = m;
+            *second = v;
+        }
     }
 }
 

@@ -34,6 +34,8 @@ use super::activation::{Activation, Pointwise, activate, with_pointwise};
 #[cfg(feature = "flex")]
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 use super::registry::{Op, has_kernel};
+#[cfg(feature = "flex")]
+use super::simd::{Vectorized, vectorized};
 
 /// `norm.forward(x)` for `[N, C, H, W]`, as one operation on Flex devices (same result;
 /// see the [module](self) documentation).
@@ -123,10 +125,12 @@ impl InstanceNorm2d for burn::backend::Flex {
         let output = with_pointwise!(activation, |function| {
             filled_by_chunks(input.len(), plane, move |index, output| {
                 let input = &input[index * plane..][..plane];
-                let (mean, inverse_std) = statistics(input, epsilon);
-                for (output, &input) in output.iter_mut().zip(input) {
-                    *output = function.forward((input - mean) * inverse_std);
-                }
+                vectorized(NormPlane {
+                    function,
+                    input,
+                    output,
+                    epsilon,
+                })
             })
         });
         from_vec(output, shape)
@@ -149,25 +153,74 @@ impl InstanceNorm2d for burn::backend::Flex {
                     &input[index * plane..][..plane],
                     &grad[index * plane..][..plane],
                 );
-                let (mean, inverse_std) = statistics(input, epsilon);
-                // The gradient reaching the norm's output, through the activation: `x̂` has
-                // the sign of `input − mean`.
-                let masked = |input: f32, grad: f32| function.backward(input - mean, grad);
-                let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
-                    let grad = masked(input, grad);
-                    [grad, grad * (input - mean)]
-                });
-                let count = input.len().max(1) as f64;
-                let grad_mean = (grad_sum / count) as f32;
-                let grad_dot_mean = (grad_dot_centred * inverse_std as f64 / count) as f32;
-                for ((input_grad, &input), &grad) in input_grad.iter_mut().zip(input).zip(grad) {
-                    let normalised = (input - mean) * inverse_std;
-                    *input_grad = inverse_std
-                        * (masked(input, grad) - grad_mean - normalised * grad_dot_mean);
-                }
+                vectorized(NormPlaneBackward {
+                    function,
+                    input,
+                    grad,
+                    input_grad,
+                    epsilon,
+                })
             })
         });
         from_vec(input_grad, shape)
+    }
+}
+
+/// One plane normalised, then activated.
+#[cfg(feature = "flex")]
+struct NormPlane<'a, F> {
+    function: F,
+    input: &'a [f32],
+    output: &'a mut [f32],
+    epsilon: f64,
+}
+
+#[cfg(feature = "flex")]
+impl<F: Pointwise> Vectorized for NormPlane<'_, F> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let (mean, inverse_std) = statistics(self.input, self.epsilon);
+        for (output, &input) in self.output.iter_mut().zip(self.input) {
+            *output = self.function.forward((input - mean) * inverse_std);
+        }
+    }
+}
+
+/// The gradient of one plane's input, given its output's (through the activation).
+#[cfg(feature = "flex")]
+struct NormPlaneBackward<'a, F> {
+    function: F,
+    input: &'a [f32],
+    grad: &'a [f32],
+    input_grad: &'a mut [f32],
+    epsilon: f64,
+}
+
+#[cfg(feature = "flex")]
+impl<F: Pointwise> Vectorized for NormPlaneBackward<'_, F> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        let (function, input, grad) = (self.function, self.input, self.grad);
+        let (mean, inverse_std) = statistics(input, self.epsilon);
+        // The gradient reaching the norm's output, through the activation: `x̂` has the
+        // sign of `input − mean`.
+        let masked = |input: f32, grad: f32| function.backward(input - mean, grad);
+        let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
+            let grad = masked(input, grad);
+            [grad, grad * (input - mean)]
+        });
+        let count = input.len().max(1) as f64;
+        let grad_mean = (grad_sum / count) as f32;
+        let grad_dot_mean = (grad_dot_centred * inverse_std as f64 / count) as f32;
+        for ((input_grad, &input), &grad) in self.input_grad.iter_mut().zip(input).zip(grad) {
+            let normalised = (input - mean) * inverse_std;
+            *input_grad =
+                inverse_std * (masked(input, grad) - grad_mean - normalised * grad_dot_mean);
+        }
     }
 }
 
@@ -175,6 +228,7 @@ impl InstanceNorm2d for burn::backend::Flex {
 /// `x − x₀` and `(x − x₀)²` (`x₀` the plane's first value, against cancellation) in `f32`
 /// lanes, combined in `f64`.
 #[cfg(feature = "flex")]
+#[inline(always)]
 fn statistics(plane: &[f32], epsilon: f64) -> (f32, f32) {
     let Some(&origin) = plane.first() else {
         return (0.0, (1.0 / epsilon.sqrt()) as f32);
@@ -195,6 +249,7 @@ fn statistics(plane: &[f32], epsilon: f64) -> (f32, f32) {
 /// `Σ term(a[i], b[i])` for both components of `term`, accumulated in 16 `f32` lanes over
 /// runs of at most 1,024 elements (which the compiler vectorises) and in `f64` across runs.
 #[cfg(feature = "flex")]
+#[inline(always)]
 fn lane_sums(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> [f32; 2]) -> [f64; 2] {
     const LANES: usize = 16;
     let mut total = [0.0f64; 2];

@@ -35,6 +35,8 @@ pub mod mirror_pad;
 pub mod pool3x3;
 mod registry;
 #[cfg(feature = "flex")]
+mod simd;
+#[cfg(feature = "flex")]
 mod tap_conv;
 pub mod threads;
 #[cfg(feature = "flex")]
