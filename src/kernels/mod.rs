@@ -23,8 +23,6 @@
 
 pub mod activation;
 pub(crate) mod adam;
-#[cfg(feature = "flex")]
-mod buffers;
 pub mod conv;
 mod conv_backward;
 mod conv_weight_grad;

@@ -43,7 +43,6 @@ use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::DType;
 
-use super::buffers::{Scratch, recycle, spare};
 use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
 use super::gemm::{BLOCK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm};
 
@@ -334,8 +333,7 @@ impl TapConv {
         if self.folds_input() {
             // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p], by tiles of
             // positions (see `folded`), then cropped to the output.
-            // A spare buffer: `folded` writes every grid position the crop reads.
-            let mut grid = spare(self.c_out * self.grid_len());
+            let mut grid = zeros(self.c_out * self.grid_len());
             for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
                 let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
                 folded(
@@ -350,7 +348,6 @@ impl TapConv {
                     self.crop_rows(&grid[channel * self.grid_len()..], output)
                 });
             }
-            recycle([grid]);
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
         // A product per tap, by tiles of output rows, each thread taking tiles in turn: a
@@ -364,7 +361,7 @@ impl TapConv {
             // all the weights for a few positions; each thread takes a block of output
             // channels over all positions instead, and packs only its share.
             let (len, plane) = (self.grid_positions(), self.plane_len());
-            let mut grid = spare(self.c_out * len);
+            let mut grid = zeros(self.c_out * len);
             for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
                 let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
                 let (output, grid) = (Shared::new(output), Shared::new(&mut grid));
@@ -402,13 +399,12 @@ impl TapConv {
                     }
                 });
             }
-            recycle([grid, weight]);
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
         for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
             let output = Shared::new(output);
-            tiles.for_each(work, |grid: &mut Scratch, first_row, rows| {
+            tiles.for_each(work, |grid: &mut Vec<f32>, first_row, rows| {
                 // The tile's grid positions, up to the last real output of its rows.
                 let (first, len) = (first_row * row, (rows - 1) * row + out_w);
                 grid.resize(self.c_out * len, 0.0);
@@ -436,7 +432,6 @@ impl TapConv {
                 unsafe { self.copy_rows_out(grid, len, [first_row, rows], output) };
             });
         }
-        recycle([weight]);
         from_vec(output, [self.batch, self.c_out, out_h, out_w])
     }
 
@@ -601,7 +596,6 @@ impl TapConv {
                         }
                     }
                 });
-                recycle([weight]);
             }
             if !self.input_is_phased() {
                 self.unphase(&phased_grad, input_grad);
@@ -739,21 +733,24 @@ fn folded<'a>(
     let rows = channels * taps;
     let tiles = Tiles::of_positions(positions, rows * core::mem::size_of::<f32>(), 1);
     let dst = Shared::new(dst);
-    tiles.for_each(m * rows * positions, |columns: &mut Scratch, first, len| {
-        fill_columns(columns, [channels, taps], (first, len), &row, &shift);
-        // SAFETY: lhs rows `m` of `rows` weights; rhs is `columns` (rows of `len`); dst is
-        // this tile's columns of rows `m` of `dst_stride ≥ positions`, which no other
-        // tile writes.
-        unsafe {
-            gemm(
-                [m, len, rows],
-                (dst.at(first), 1, dst_stride),
-                false,
-                (weight.as_ptr(), 1, rows),
-                (columns.as_ptr(), 1, len),
-            );
-        }
-    });
+    tiles.for_each(
+        m * rows * positions,
+        |columns: &mut Vec<f32>, first, len| {
+            fill_columns(columns, [channels, taps], (first, len), &row, &shift);
+            // SAFETY: lhs rows `m` of `rows` weights; rhs is `columns` (rows of `len`); dst is
+            // this tile's columns of rows `m` of `dst_stride ≥ positions`, which no other
+            // tile writes.
+            unsafe {
+                gemm(
+                    [m, len, rows],
+                    (dst.at(first), 1, dst_stride),
+                    false,
+                    (weight.as_ptr(), 1, rows),
+                    (columns.as_ptr(), 1, len),
+                );
+            }
+        },
+    );
 }
 
 /// Fills `columns[(c, t), i] = row(c, t)[first + i − shift(t)]` for `i` in `0..len` (reads
@@ -785,26 +782,21 @@ fn fill_columns<'a>(
 /// operands by reading along that side, which in the weight's own layout are `taps` apart
 /// (a cache line per element; the 4×4 discriminator layers, 16 taps, spent about a tenth
 /// of their time there). By output channels, on all threads when large.
-/// The result is a spare buffer (`kernels::buffers`), possibly longer, for [`recycle`].
 fn tap_major(weight: &[f32], [c_out, c_in, taps]: [usize; 3]) -> Vec<f32> {
-    reorder(weight, [c_out, c_in, taps], spare(weight.len()))
+    reorder(weight, [c_out, c_in, taps])
 }
 
 /// The inverse of [`tap_major`]: `[c_out, taps, c_in]` back to `[c_out, c_in, taps]`.
 fn from_tap_major(weight: &[f32], [c_out, c_in, taps]: [usize; 3]) -> Vec<f32> {
-    reorder(weight, [c_out, taps, c_in], vec![0.0; weight.len()])
+    reorder(weight, [c_out, taps, c_in])
 }
 
 /// Each output channel's `[rows, columns]` block of `weight` transposed to `[columns, rows]`,
 /// the target written in order (the source block, a few KiB, stays in the L1 cache while
-/// its columns are read), into the first `weight.len()` values of `reordered`.
-fn reorder(
-    weight: &[f32],
-    [c_out, rows, columns]: [usize; 3],
-    mut reordered: Vec<f32>,
-) -> Vec<f32> {
+/// its columns are read).
+fn reorder(weight: &[f32], [c_out, rows, columns]: [usize; 3]) -> Vec<f32> {
     let block = rows * columns;
-    let target = &mut reordered[..c_out * block];
+    let mut reordered = vec![0.0f32; c_out * block];
     let channel = |(source, target): (&[f32], &mut [f32])| {
         for (column, target) in target.chunks_exact_mut(rows).enumerate() {
             for (target, &value) in target
@@ -819,12 +811,12 @@ fn reorder(
         use rayon::prelude::*;
         weight
             .par_chunks_exact(block)
-            .zip(target.par_chunks_exact_mut(block))
+            .zip(reordered.par_chunks_exact_mut(block))
             .for_each(channel);
     } else {
         weight
             .chunks_exact(block)
-            .zip(target.chunks_exact_mut(block))
+            .zip(reordered.chunks_exact_mut(block))
             .for_each(channel);
     }
     reordered

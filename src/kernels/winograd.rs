@@ -32,7 +32,7 @@
 //! the transforms run by channels on all threads. Maps whose tile buffers would pass
 //! [`GROUP_BYTES`] (residual blocks above 256² inputs) are taken a group of tile rows at a
 //! time, so memory does not grow fourfold with the map; the buffers are kept by the
-//! calling thread for its next calls (`kernels::buffers`).
+//! calling thread for its next calls ([`SPARE_BUFFERS`] of them, the largest it has used).
 
 use burn::backend::Flex;
 use burn::backend::TensorMetadata;
@@ -44,7 +44,6 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::buffers::{recycle, spare};
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec, zeros};
 use super::gemm::{Shared, gemm};
 use super::winograd_transform::*;
@@ -551,6 +550,47 @@ fn place_slices(
     std::array::from_fn(|a| {
         std::array::from_fn(|b| &buffer[((a * 4 + b) * channels + channel) * len..][range.clone()])
     })
+}
+
+thread_local! {
+    /// The transformed tiles' buffers of this thread's last calls, for the next ones: they
+    /// are 16 MiB each for the residual blocks of a 256² generator, and would otherwise be
+    /// fresh memory (page faults and the kernel's clearing) on every call.
+    static SPARE: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// At most this many buffers are kept in [`SPARE`] (a forward pass uses three at once).
+const SPARE_BUFFERS: usize = 4;
+
+/// A buffer of at least `len` values (of any content): the smallest spare one of this
+/// thread's that is long enough, else the longest made longer, else a new one.
+fn spare(len: usize) -> Vec<f32> {
+    let mut buffer = SPARE
+        .with_borrow_mut(|spare| {
+            let fitting = (0..spare.len())
+                .filter(|&index| spare[index].len() >= len)
+                .min_by_key(|&index| spare[index].len());
+            let longest = (0..spare.len()).max_by_key(|&index| spare[index].len());
+            fitting.or(longest).map(|index| spare.swap_remove(index))
+        })
+        .unwrap_or_default();
+    if buffer.len() < len {
+        buffer.resize(len, 0.0);
+    }
+    buffer
+}
+
+/// Keeps `buffers` for this thread's next calls of [`spare`]: the [`SPARE_BUFFERS`] longest.
+fn recycle<const N: usize>(buffers: [Vec<f32>; N]) {
+    SPARE.with_borrow_mut(|spare| {
+        for buffer in buffers {
+            spare.push(buffer);
+            if spare.len() > SPARE_BUFFERS {
+                let shortest = (0..spare.len()).min_by_key(|&index| spare[index].len());
+                shortest.map(|index| spare.swap_remove(index));
+            }
+        }
+    });
 }
 
 #[cfg(test)]
