@@ -219,7 +219,7 @@ pub fn bench_folder(size: usize) -> std::path::PathBuf {
         let picture = image::RgbImage::from_fn(size as u32, size as u32, |x, y| {
             let (u, v) = (x as f32 / side, y as f32 / side);
             let ring = (((u - 0.5).powi(2) + (v - 0.5).powi(2)).sqrt() * (8.0 + n as f32)).sin();
-            let stripe = if (x / 16 + y / 16 + n as u32) % 2 == 0 {
+            let stripe = if (x / 16 + y / 16 + n as u32).is_multiple_of(2) {
                 40.0
             } else {
                 0.0

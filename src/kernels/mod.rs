@@ -18,8 +18,9 @@
 //! and every backend runs it. Results agree with Burn's to the bit (activations, padding,
 //! Adam) or within `1e-5` (convolutions, instance norm; `tests/conv.rs`).
 //!
-//! The CPU kernels share their matrix product and thread helpers (`gemm`) and their
-//! `f32` access to Flex tensors (`flex_tensor`).
+//! The CPU kernels share their matrix product and thread helpers (`gemm`), their `f32`
+//! access to Flex tensors (`flex_tensor`) and the run-time choice of AVX-512 / AVX2 code for
+//! their element-wise loops (`simd`).
 
 pub mod activation;
 pub(crate) mod adam;
