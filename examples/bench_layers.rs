@@ -30,48 +30,50 @@ use cyclegan_burn::model::init::WeightInit;
 use cyclegan_burn::model::padding::reflect_pad2d;
 use cyclegan_burn::model::{InitType, Norm};
 
-/// `--only`: the layers to time.
-static ONLY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-
-/// Prints the median time of `layer` forward alone (on an input that needs no gradient),
-/// then forward and backward, on inputs of `shape`.
-fn time(
-    name: &str,
-    shape: [usize; 4],
-    layer: &(dyn Fn(Tensor<4>) -> Tensor<4> + Sync),
-    device: &Device,
+/// Times layers on one device: `repeats` runs each, only those whose names contain `only`.
+struct Timer<'a> {
+    device: &'a Device,
     repeats: usize,
-) {
-    if ONLY.get().is_some_and(|only| {
-        only.as_ref()
+    only: Option<String>,
+}
+
+impl Timer<'_> {
+    /// Prints the median time of `layer` forward alone (on an input that needs no
+    /// gradient), then forward and backward, on inputs of `shape`.
+    fn time(&self, name: &str, shape: [usize; 4], layer: &(dyn Fn(Tensor<4>) -> Tensor<4> + Sync)) {
+        if self
+            .only
+            .as_ref()
             .is_some_and(|only| !name.contains(only.as_str()))
-    }) {
-        return;
-    }
-    let median = |backward: bool| {
-        let mut seconds = (0..=repeats)
-            .map(|_| {
-                let x = Tensor::<4>::random(shape, Distribution::Uniform(-1.0, 1.0), device);
-                let x = if backward { x.require_grad() } else { x };
-                // As the networks' passes run: on a thread of the kernels' pool.
-                on_pool_thread(device, || {
-                    let start = Instant::now();
-                    let y = layer(x).sum();
-                    if backward {
-                        let _ = y.backward();
-                    } else {
-                        let _: f32 = y.into_scalar();
-                    }
-                    start.elapsed().as_secs_f64()
+        {
+            return;
+        }
+        let (device, repeats) = (self.device, self.repeats);
+        let median = |backward: bool| {
+            let mut seconds = (0..=repeats)
+                .map(|_| {
+                    let x = Tensor::<4>::random(shape, Distribution::Uniform(-1.0, 1.0), device);
+                    let x = if backward { x.require_grad() } else { x };
+                    // As the networks' passes run: on a thread of the kernels' pool.
+                    on_pool_thread(device, || {
+                        let start = Instant::now();
+                        let y = layer(x).sum();
+                        if backward {
+                            let _ = y.backward();
+                        } else {
+                            let _: f32 = y.into_scalar();
+                        }
+                        start.elapsed().as_secs_f64()
+                    })
                 })
-            })
-            .skip(1)
-            .collect::<Vec<_>>();
-        seconds.sort_by(f64::total_cmp);
-        seconds[repeats / 2] * 1e3
-    };
-    let forward = median(false);
-    println!("{name:14} {forward:8.2} {:8.2} ms", median(true));
+                .skip(1)
+                .collect::<Vec<_>>();
+            seconds.sort_by(f64::total_cmp);
+            seconds[repeats / 2] * 1e3
+        };
+        let forward = median(false);
+        println!("{name:14} {forward:8.2} {:8.2} ms", median(true));
+    }
 }
 
 /// Time each layer of the default generator, forward and backward.
@@ -101,8 +103,12 @@ fn main() -> ExitCode {
 
 fn run(o: Options) -> Result<(), CycleGanError> {
     let (size, repeats) = (o.size, o.repeats as usize);
-    let _ = ONLY.set(o.only.clone());
     let device = cyclegan_burn::backend::cpu().autodiff();
+    let timer = Timer {
+        device: &device,
+        repeats,
+        only: o.only.clone(),
+    };
     let (half, quarter) = (size / 2, size / 4);
     let conv = |c_in, c_out, kernel, stride, pad| {
         Conv2dConfig::new([c_in, c_out], [kernel, kernel])
@@ -122,85 +128,33 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     let mut norm = |channels| Norm::Instance.init(channels, &mut weights, &device);
 
     let head = conv(3, 64, 7, 1, 0);
-    time(
-        "head",
-        [1, 3, size, size],
-        &|x| conv2d(&head, reflect_pad2d(x, 3)),
-        &device,
-        repeats,
-    );
+    timer.time("head", [1, 3, size, size], &|x| {
+        conv2d(&head, reflect_pad2d(x, 3))
+    });
     let down1 = conv(64, 128, 3, 2, 1);
-    time(
-        "down1",
-        [1, 64, size, size],
-        &|x| conv2d(&down1, x),
-        &device,
-        repeats,
-    );
+    timer.time("down1", [1, 64, size, size], &|x| conv2d(&down1, x));
     let down2 = conv(128, 256, 3, 2, 1);
-    time(
-        "down2",
-        [1, 128, half, half],
-        &|x| conv2d(&down2, x),
-        &device,
-        repeats,
-    );
+    timer.time("down2", [1, 128, half, half], &|x| conv2d(&down2, x));
     let residual = conv(256, 256, 3, 1, 0);
     let block_shape = [1, 256, quarter, quarter];
-    time(
-        "res_conv",
-        block_shape,
-        &|x| conv2d(&residual, reflect_pad2d(x, 1)),
-        &device,
-        repeats,
-    );
-    time(
-        "pad256",
-        block_shape,
-        &|x| reflect_pad2d(x, 1),
-        &device,
-        repeats,
-    );
+    timer.time("res_conv", block_shape, &|x| {
+        conv2d(&residual, reflect_pad2d(x, 1))
+    });
+    timer.time("pad256", block_shape, &|x| reflect_pad2d(x, 1));
     let norm256 = norm(256);
-    time(
-        "norm_relu256",
-        block_shape,
-        &|x| norm256.forward_relu(x),
-        &device,
-        repeats,
-    );
+    timer.time("norm_relu256", block_shape, &|x| norm256.forward_relu(x));
     let up1 = up(256, 128);
-    time(
-        "up1",
-        block_shape,
-        &|x| conv_transpose2d(&up1, x),
-        &device,
-        repeats,
-    );
+    timer.time("up1", block_shape, &|x| conv_transpose2d(&up1, x));
     let up2 = up(128, 64);
-    time(
-        "up2",
-        [1, 128, half, half],
-        &|x| conv_transpose2d(&up2, x),
-        &device,
-        repeats,
-    );
+    timer.time("up2", [1, 128, half, half], &|x| conv_transpose2d(&up2, x));
     let norm64 = norm(64);
-    time(
-        "norm_relu64",
-        [1, 64, size, size],
-        &|x| norm64.forward_relu(x),
-        &device,
-        repeats,
-    );
+    timer.time("norm_relu64", [1, 64, size, size], &|x| {
+        norm64.forward_relu(x)
+    });
     let tail = conv(64, 3, 7, 1, 0);
-    time(
-        "tail",
-        [1, 64, size, size],
-        &|x| conv2d(&tail, reflect_pad2d(x, 3)).tanh(),
-        &device,
-        repeats,
-    );
+    timer.time("tail", [1, 64, size, size], &|x| {
+        conv2d(&tail, reflect_pad2d(x, 3)).tanh()
+    });
     // The basic discriminator: 4×4 convolutions, stride 2 then 1, padding 1.
     let leaky_slope = Activation::LeakyRelu {
         negative_slope: 0.2,
@@ -217,17 +171,11 @@ fn run(o: Options) -> Result<(), CycleGanError> {
         let norm = normed.then(|| norm(c_out));
         let shape = [1, c_in, side, side];
         side = (side + 2 - 4) / stride + 1;
-        time(
-            name,
-            shape,
-            &|x| match (&norm, name) {
-                (Some(norm), _) => norm.forward_activated(conv2d(&layer, x), leaky_slope),
-                (None, "d5") => conv2d(&layer, x),
-                (None, _) => leaky_relu(conv2d(&layer, x), 0.2),
-            },
-            &device,
-            repeats,
-        );
+        timer.time(name, shape, &|x| match (&norm, name) {
+            (Some(norm), _) => norm.forward_activated(conv2d(&layer, x), leaky_slope),
+            (None, "d5") => conv2d(&layer, x),
+            (None, _) => leaky_relu(conv2d(&layer, x), 0.2),
+        });
     }
     Ok(())
 }

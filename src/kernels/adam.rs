@@ -142,15 +142,7 @@ impl AdamUpdate for burn::backend::Flex {
         use crate::kernels::flex_tensor::f32_slice;
         use rayon::prelude::*;
 
-        let lr = lr as f32;
-        let [beta_1, beta_2, epsilon] = betas_epsilon.map(|value| value as f32);
-        // Burn's `AdaptiveMomentum::transform`, term by term.
-        let time = time as i32;
-        let bias_correction2_sqrt = (1.0 - beta_2.powi(time)).sqrt();
-        let combined_factor = bias_correction2_sqrt / (1.0 - beta_1.powi(time));
-        let (factor_1, factor_2) = (1.0 - beta_1, 1.0 - beta_2);
-        let epsilon = epsilon * bias_correction2_sqrt;
-
+        let terms = AdamTerms::new(lr, betas_epsilon, time);
         let grad = grad.to_contiguous();
         let grad = f32_slice(&grad);
         // The parameter and moments are updated where they lie when this pass owns them
@@ -172,31 +164,56 @@ impl AdamUpdate for burn::backend::Flex {
                     first,
                     second,
                     grad,
-                    constants: [
-                        lr,
-                        beta_1,
-                        beta_2,
-                        factor_1,
-                        factor_2,
-                        combined_factor,
-                        epsilon,
-                    ],
+                    terms,
                 })
             });
         (tensor, moment_1, moment_2)
     }
 }
 
-/// The Adam update of one chunk of a parameter and its moments, in place. `constants`:
-/// `[lr, beta_1, beta_2, 1 − beta_1, 1 − beta_2, combined_factor, epsilon]` (Burn's
-/// `AdaptiveMomentum::transform`, term by term).
+/// The scalars of one Adam update: Burn's `AdaptiveMomentum::transform`, term by term.
+#[cfg(feature = "flex")]
+#[derive(Clone, Copy)]
+struct AdamTerms {
+    lr: f32,
+    beta_1: f32,
+    beta_2: f32,
+    /// `1 − beta_1`.
+    factor_1: f32,
+    /// `1 − beta_2`.
+    factor_2: f32,
+    /// `sqrt(1 − beta_2^t) / (1 − beta_1^t)`.
+    combined_factor: f32,
+    /// `epsilon · sqrt(1 − beta_2^t)`.
+    epsilon: f32,
+}
+
+#[cfg(feature = "flex")]
+impl AdamTerms {
+    fn new(lr: f64, betas_epsilon: [f64; 3], time: usize) -> Self {
+        let [beta_1, beta_2, epsilon] = betas_epsilon.map(|value| value as f32);
+        let time = time as i32;
+        let bias_correction2_sqrt = (1.0 - beta_2.powi(time)).sqrt();
+        Self {
+            lr: lr as f32,
+            beta_1,
+            beta_2,
+            factor_1: 1.0 - beta_1,
+            factor_2: 1.0 - beta_2,
+            combined_factor: bias_correction2_sqrt / (1.0 - beta_1.powi(time)),
+            epsilon: epsilon * bias_correction2_sqrt,
+        }
+    }
+}
+
+/// The Adam update of one chunk of a parameter and its moments, in place.
 #[cfg(feature = "flex")]
 struct AdamChunk<'a> {
     values: &'a mut [f32],
     first: &'a mut [f32],
     second: &'a mut [f32],
     grad: &'a [f32],
-    constants: [f32; 7],
+    terms: AdamTerms,
 }
 
 #[cfg(feature = "flex")]
@@ -205,21 +222,13 @@ impl crate::kernels::simd::Vectorized for AdamChunk<'_> {
 
     #[inline(always)]
     fn run(self) {
-        let [
-            lr,
-            beta_1,
-            beta_2,
-            factor_1,
-            factor_2,
-            combined_factor,
-            epsilon,
-        ] = self.constants;
+        let t = self.terms;
         let moments = self.first.iter_mut().zip(self.second.iter_mut());
         for ((value, (first, second)), &g) in self.values.iter_mut().zip(moments).zip(self.grad) {
-            let m = *first * beta_1 + g * factor_1;
-            let v = *second * beta_2 + g * g * factor_2;
-            let update = m * combined_factor / (v.sqrt() + epsilon);
-            *value -= update * lr;
+            let m = *first * t.beta_1 + g * t.factor_1;
+            let v = *second * t.beta_2 + g * g * t.factor_2;
+            let update = m * t.combined_factor / (v.sqrt() + t.epsilon);
+            *value -= update * t.lr;
             *first = m;
             *second = v;
         }

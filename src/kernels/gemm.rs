@@ -57,9 +57,9 @@ impl Tiles {
     }
 
     /// Tiles of positions for products whose operands take `position_bytes` per position:
-    /// at least [`BLOCK`] positions, or `min_len`.
-    pub(super) fn of_positions(positions: usize, position_bytes: usize, min_len: usize) -> Self {
-        Self::new(positions, position_bytes, min_len.max(BLOCK))
+    /// at least [`BLOCK`] positions.
+    pub(super) fn of_positions(positions: usize, position_bytes: usize) -> Self {
+        Self::new(positions, position_bytes, BLOCK)
     }
 
     /// Calls `body(scratch, first unit, units)` for every tile, each thread with scratch
@@ -69,16 +69,7 @@ impl Tiles {
         work: usize,
         body: impl Fn(&mut S, usize, usize) + Sync,
     ) {
-        self.for_each_of(0..self.count, work, body);
-    }
-
-    /// [`for_each`](Self::for_each) over the tiles of `indices` only.
-    pub(super) fn for_each_of<S: Default + Send>(
-        &self,
-        indices: impl IntoParallelIterator<Item = usize> + IntoIterator<Item = usize>,
-        work: usize,
-        body: impl Fn(&mut S, usize, usize) + Sync,
-    ) {
+        let indices = 0..self.count;
         let tile = |scratch: &mut S, index: usize| {
             let first = index * self.len;
             body(scratch, first, self.len.min(self.units - first));

@@ -482,7 +482,8 @@ impl TapConv {
         } else {
             zeros(self.phased_len())
         };
-        // W'[c_in, (c_out, tap)] = W[c_out, c_in, tap], for the folded product.
+        // W'[c_in, (c_out, tap)] = W[c_out, c_in, tap] for the folded product of thin
+        // outputs; the tap-major weight for the products per tap (see below).
         let reordered = if self.c_out < THIN {
             let taps = self.taps();
             (0..self.c_in * self.c_out * taps)
@@ -492,6 +493,8 @@ impl TapConv {
                     weight[(c_out * self.c_in + c_in) * taps + tap]
                 })
                 .collect()
+        } else if !self.folds_input() {
+            tap_major(weight, [self.c_out, self.c_in, self.taps()])
         } else {
             Vec::new()
         };
@@ -571,8 +574,7 @@ impl TapConv {
                 // tap, each thread on its own block of input channels, every tap on it (the
                 // taps' positions overlap, the channels do not).
                 let (positions, plane) = (self.grid_positions(), self.plane_len());
-                let weight = tap_major(weight, [self.c_out, self.c_in, self.taps()]);
-                let (target_ptr, weight_ptr) = (Shared::new(target), Shared::of(&weight));
+                let (target_ptr, weight_ptr) = (Shared::new(target), Shared::of(&reordered));
                 let grid_ptr = Shared::of(&grad_grid);
                 let work = self.c_in * positions * self.c_out * self.taps();
                 for_each_block(self.c_in, work, |first, channels| {
@@ -623,7 +625,7 @@ impl TapConv {
             if self.folds_input() {
                 // dW[c_out, (c_in, tap)] += Σ_tiles grad_grid[c_out, p] · columns[(c_in, tap), p]ᵀ
                 let (positions, rows) = (self.grid_positions(), self.c_in * self.taps());
-                let tiles = Tiles::of_positions(positions, rows * size_of::<f32>(), 1);
+                let tiles = Tiles::of_positions(positions, rows * size_of::<f32>());
                 let work = self.c_out * rows * positions;
                 let sum = tiles.sum(self.c_out * rows, work, |columns, sum, first, len| {
                     fill_columns(
@@ -731,7 +733,7 @@ fn folded<'a>(
     (dst, dst_stride, positions): (&mut [f32], usize, usize),
 ) {
     let rows = channels * taps;
-    let tiles = Tiles::of_positions(positions, rows * core::mem::size_of::<f32>(), 1);
+    let tiles = Tiles::of_positions(positions, rows * core::mem::size_of::<f32>());
     let dst = Shared::new(dst);
     tiles.for_each(
         m * rows * positions,

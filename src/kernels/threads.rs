@@ -35,12 +35,27 @@ use super::registry::{Op, has_kernel};
 /// assert_eq!(sum, 12.0);
 /// ```
 pub fn on_pool_thread<R: Send>(device: &Device, work: impl FnOnce() -> R + Send) -> R {
-    // Called from outside the pool, `scope` runs its body on one of the pool's threads and
-    // blocks the caller until it returns.
-    #[cfg(feature = "flex")]
-    if rayon::current_thread_index().is_none() && has_kernel(Op::PoolThread, device) {
-        return rayon::scope(|_| work());
+    if has_kernel(Op::PoolThread, device) {
+        on_kernels_pool(work)
+    } else {
+        work()
     }
-    let _ = (device, Op::PoolThread, has_kernel);
+}
+
+/// `work()` on a thread of rayon's global pool: where it is when already on one; else
+/// `scope`, which called from outside the pool runs its body on one of the pool's threads
+/// and blocks the caller until it returns.
+#[cfg(feature = "flex")]
+fn on_kernels_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        work()
+    } else {
+        rayon::scope(|_| work())
+    }
+}
+
+/// Without Flex no device runs the kernels (`has_kernel` is false everywhere).
+#[cfg(not(feature = "flex"))]
+fn on_kernels_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     work()
 }
