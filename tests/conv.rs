@@ -218,6 +218,24 @@ fn winograd_convolutions_match_burns_with_gradients() {
     }
 }
 
+/// 4×4 convolutions of stride 1 with 64 channels and more, on maps of 64 tiles and more, run
+/// forward by Winograd's F(2×2, 4×4) (25 products of transformed 5×5 tiles) and backward tap
+/// by tap: even and odd outputs (the last tiles reach past an odd edge), the PatchGAN's
+/// padding and uneven padding, batches.
+#[test]
+fn winograd_4x4_convolutions_match_burns_with_gradients() {
+    let device = common::device().autodiff();
+    // (c_in, c_out, padding (top, left, bottom, right), input [n, h, w])
+    for (c_in, c_out, padding, shape) in [
+        (64, 64, (1, 1, 1, 1), [1, 17, 17]), // the PatchGAN's layer: 16×16 outputs
+        (96, 64, (1, 1, 1, 1), [2, 18, 18]), // odd output (17×17), batch 2
+        (64, 80, (2, 0, 1, 3), [1, 16, 19]), // uneven padding, rectangular
+        (256, 512, (1, 1, 1, 1), [1, 17, 17]), // the default PatchGAN's 256 → 512 at 128²
+    ] {
+        assert_conv2d_same_as_burns(&device, [c_in, c_out], [4, 4], [1, 1], padding, shape);
+    }
+}
+
 /// Layers large enough to run on all threads: their products are computed by tiles of
 /// positions (or output rows) or by blocks of channels shared out among the threads, and the
 /// folded input gradient adds its tiles in two rounds so that no two threads add onto the

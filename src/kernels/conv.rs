@@ -10,7 +10,10 @@
 //! On Flex, every convolution and transposed convolution of the networks runs instead on
 //! this crate's kernels, for the forward pass and both gradients: the 3×3 stride-1 layers
 //! of 32 channels and more (the residual blocks) by Winograd's F(2×2, 3×3), 16 matrix
-//! products of transformed tiles with 2.25× fewer multiply-adds (`kernels::winograd`), and
+//! products of transformed tiles with 2.25× fewer multiply-adds (`kernels::winograd`), the
+//! forward pass of the 4×4 stride-1 layers of 64 channels and more on maps of 15×15 and
+//! more (the PatchGAN's 256 → 512 layer) by Winograd's F(2×2, 4×4), 2.56× fewer
+//! (`kernels::winograd4x4`), and
 //! the others as one matrix product per kernel tap reading the input where it lies
 //! (strided layers split into phases, thin layers with the taps folded into one product;
 //! `kernels::tap_conv`). Where neither plan applies
@@ -47,6 +50,8 @@ use super::registry::{Op, has_kernel};
 use super::tap_conv::TapConv;
 #[cfg(feature = "flex")]
 use super::winograd::Winograd;
+#[cfg(feature = "flex")]
+use super::winograd4x4::Winograd4x4;
 
 /// A convolution and a transposed convolution (no bias, one group) with their gradients
 /// as operations of their own, so that a backend can run all three with its own kernels.
@@ -122,8 +127,9 @@ pub trait GemmGradConv: Backend {
 }
 
 /// Flex runs the residual blocks' convolutions by Winograd's algorithm (`Winograd`), the
-/// other convolutions and the transposed convolutions tap by tap (`TapConv`), forward and
-/// backward, and the rest with its own convolution (and the matrix-product weight gradient);
+/// discriminator's 4×4 stride-1 layer forward by Winograd's F(2×2, 4×4) (`Winograd4x4`), the
+/// other convolutions, the 4×4 layer's gradients and the transposed convolutions tap by tap
+/// (`TapConv`), forward and backward, and the rest with its own convolution (and the matrix-product weight gradient);
 /// `FlexConv::plan` chooses.
 #[cfg(feature = "flex")]
 impl GemmGradConv for burn::backend::Flex {
@@ -132,6 +138,11 @@ impl GemmGradConv for burn::backend::Flex {
         weight: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self> {
+        // The 4×4 layers of stride 1 run forward by Winograd's F(2×2, 4×4), backward tap
+        // by tap (see `kernels::winograd4x4`).
+        if let Some(plan) = Winograd4x4::plan(&x, &weight, &options) {
+            return plan.forward(x, weight);
+        }
         match FlexConv::plan(&x, &weight, &options) {
             Some(plan) => plan.forward(x, weight),
             None => Self::conv2d(x, weight, None, options),

@@ -425,7 +425,7 @@ impl Winograd {
 
 /// Splits a row whose first element is at column `offset` into its even and odd columns:
 /// column `c` goes to place `c / 2` of `split[c % 2]`.
-fn split_columns(row: &[f32], offset: usize, [even, odd]: [&mut [f32]; 2]) {
+pub(super) fn split_columns(row: &[f32], offset: usize, [even, odd]: [&mut [f32]; 2]) {
     let (mut row, mut column) = (row, offset);
     if column % 2 == 1
         && let Some((&first, rest)) = row.split_first()
@@ -445,7 +445,7 @@ fn split_columns(row: &[f32], offset: usize, [even, odd]: [&mut [f32]; 2]) {
 
 /// The inverse of [`split_columns`]: fills `row` (its first element at column `offset`)
 /// from the even and odd columns.
-fn merge_columns([even, odd]: [&[f32]; 2], offset: usize, row: &mut [f32]) {
+pub(super) fn merge_columns([even, odd]: [&[f32]; 2], offset: usize, row: &mut [f32]) {
     let (row, column) = match row.split_first_mut() {
         Some((first, rest)) if offset % 2 == 1 => {
             *first = odd[offset / 2];
@@ -564,7 +564,7 @@ const SPARE_BUFFERS: usize = 4;
 
 /// A buffer of at least `len` values (of any content): the smallest spare one of this
 /// thread's that is long enough, else the longest made longer, else a new one.
-fn spare(len: usize) -> Vec<f32> {
+pub(super) fn spare(len: usize) -> Vec<f32> {
     let mut buffer = SPARE
         .with_borrow_mut(|spare| {
             let fitting = (0..spare.len())
@@ -581,7 +581,7 @@ fn spare(len: usize) -> Vec<f32> {
 }
 
 /// Keeps `buffers` for this thread's next calls of [`spare`]: the [`SPARE_BUFFERS`] longest.
-fn recycle<const N: usize>(buffers: [Vec<f32>; N]) {
+pub(super) fn recycle<const N: usize>(buffers: [Vec<f32>; N]) {
     SPARE.with_borrow_mut(|spare| {
         for buffer in buffers {
             spare.push(buffer);
