@@ -10,7 +10,9 @@ discriminator_forward_<size> (basic D ndf 64), train_step_32 (the README preset:
 ngf = ndf = 16, lr 5e-4), translate_folder_<size> (the official test.py on a folder of 8
 JPEGs), train_step_<size> (the official
 CycleGANModel.optimize_parameters: LSGAN, lambda 10/10, identity 0.5, pool 50, two Adams,
-lr 2e-4, betas (0.5, 0.999)). `--flops` counts the floating-point operations of one
+lr 2e-4, betas (0.5, 0.999)), train_step_b2_<size> (the same at batch 2).
+`--device cuda` runs the networks on the GPU with `cudnn.benchmark` on, as the official
+BaseModel sets it; each iteration ends by reading a value back, which waits for the GPU. `--flops` counts the floating-point operations of one
 iteration with torch.utils.flop_counter (convolutions and matrix products, 2 per
 multiply-add; backward included for the training step).
 
@@ -60,21 +62,26 @@ class ImagePool:
         return torch.cat(out, 0)
 
 
-def train_step_fn(size, ngf=64, ndf=64, n_blocks=9, lr=2e-4):
+# Where the networks and inputs live: "cpu" (default) or "cuda" (--device).
+DEVICE = torch.device("cpu")
+
+
+def train_step_fn(size, ngf=64, ndf=64, n_blocks=9, lr=2e-4, batch=1):
     norm = get_norm_layer("instance")
-    g_a = ResnetGenerator(3, 3, ngf, norm, False, n_blocks)
-    g_b = ResnetGenerator(3, 3, ngf, norm, False, n_blocks)
-    d_a = NLayerDiscriminator(3, ndf, 3, norm)
-    d_b = NLayerDiscriminator(3, ndf, 3, norm)
+    g_a = ResnetGenerator(3, 3, ngf, norm, False, n_blocks).to(DEVICE)
+    g_b = ResnetGenerator(3, 3, ngf, norm, False, n_blocks).to(DEVICE)
+    d_a = NLayerDiscriminator(3, ndf, 3, norm).to(DEVICE)
+    d_b = NLayerDiscriminator(3, ndf, 3, norm).to(DEVICE)
     opt_g = torch.optim.Adam(list(g_a.parameters()) + list(g_b.parameters()), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=lr, betas=(0.5, 0.999))
     pool_a, pool_b = ImagePool(50), ImagePool(50)
     mse, l1 = nn.MSELoss(), nn.L1Loss()
-    real_a = torch.rand(1, 3, size, size) * 2 - 1
-    real_b = torch.rand(1, 3, size, size) * 2 - 1
+    real_a = (torch.rand(batch, 3, size, size) * 2 - 1).to(DEVICE)
+    real_b = (torch.rand(batch, 3, size, size) * 2 - 1).to(DEVICE)
 
     def gan_loss(prediction, target_is_real):
-        target = torch.tensor(1.0 if target_is_real else 0.0).expand_as(prediction)
+        target = torch.tensor(1.0 if target_is_real else 0.0, device=prediction.device)
+        target = target.expand_as(prediction)
         return mse(prediction, target)
 
     def set_requires_grad(nets, flag):
@@ -161,7 +168,7 @@ def translate_folder_fn(size):
         transforms.ToTensor(),
         transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
     ])
-    net = ResnetGenerator(3, 3, 64, get_norm_layer("instance"), False, 9).eval()
+    net = ResnetGenerator(3, 3, 64, get_norm_layer("instance"), False, 9).eval().to(DEVICE)
 
     def tensor2im(tensor):
         array = tensor[0].cpu().float().numpy()
@@ -170,7 +177,7 @@ def translate_folder_fn(size):
     def run():
         for path in paths:
             image = Image.open(path).convert("RGB")
-            real = transform(image).unsqueeze(0)
+            real = transform(image).unsqueeze(0).to(DEVICE)
             with torch.no_grad():
                 fake = net(real)
             stem = os.path.splitext(os.path.basename(path))[0]
@@ -188,8 +195,8 @@ def fid_features_fn(batch):
     from make_inception_fixtures import formula_state_dict
 
     fid_inception.load_state_dict_from_url = formula_state_dict
-    model = fid_inception.InceptionV3([3]).eval()
-    x = torch.rand(batch, 3, 256, 256)
+    model = fid_inception.InceptionV3([3]).eval().to(DEVICE)
+    x = torch.rand(batch, 3, 256, 256).to(DEVICE)
 
     def forward():
         with torch.no_grad():
@@ -211,13 +218,16 @@ def prepare(item):
         net = NLayerDiscriminator(3, 64, 3, norm)
     elif kind == "train_step":
         return train_step_fn(size)
+    elif kind == "train_step_b2":
+        return train_step_fn(size, batch=2)
     elif kind == "fid_features":
         return fid_features_fn(size)
     elif kind == "translate_folder":
         return translate_folder_fn(size)
     else:
         raise SystemExit(f"unknown item {item}")
-    x = torch.rand(1, 3, size, size) * 2 - 1
+    net = net.to(DEVICE)
+    x = (torch.rand(1, 3, size, size) * 2 - 1).to(DEVICE)
 
     def forward():
         with torch.no_grad():
@@ -233,7 +243,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if args.device == "cuda":
+        torch.backends.cudnn.benchmark = True
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     random.seed(0)
@@ -261,12 +276,15 @@ def main():
             {
                 "impl": f"pytorch {torch.__version__}",
                 "item": args.item,
-                "backend": f"cpu, {torch.get_num_threads()} threads",
+                "backend": (f"cuda, {torch.cuda.get_device_name()}" if args.device == "cuda"
+                            else f"cpu, {torch.get_num_threads()} threads"),
                 "median_s": ordered[len(ordered) // 2],
                 "min_s": ordered[0],
                 "times": [round(t, 5) for t in times],
                 "rss_before_mib": rss_before,
                 "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                "peak_device_mib": (torch.cuda.max_memory_allocated() / 2**20
+                                    if args.device == "cuda" else None),
             }
         )
     )

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The CUDA checks, on a machine with an NVIDIA GPU: the PyTorch parity tests, the training-step
+# parity tests and the replica tests on the `cuda` backend, then the benchmark items beside
+# PyTorch on the same GPU.
+#
+# The binaries come from a build with `--features cuda` (on any machine: the driver is loaded at
+# run time), packed by `scripts/cuda_checks.sh pack` into two archives in `.gpu/` (about 56 MB
+# each: a binary is 170 MB stripped, most of it LLVM and Burn), so a GPU machine needs neither
+# Rust nor LLVM, and each archive fits a transfer of 64 MiB:
+#
+#   bash scripts/install_cuda_llvm.sh
+#   cargo test --release --features cuda --no-run --test parity --test train_step --test parallel
+#   cargo build --release --features cuda --example bench_item
+#   bash scripts/cuda_checks.sh pack              # strips and packs the four binaries
+#   # on the GPU machine, from the repository's root (PyTorch installed for the benchmarks):
+#   bash scripts/cuda_checks.sh run [OUT_FOLDER]  # logs and bench lines in OUT_FOLDER
+#
+# `run` unpacks whichever archives are there (`.gpu/parity-train_step.tar.zst`: the parity
+# tests; `.gpu/parallel-bench_item.tar.zst`: the replica tests and the benchmarks) and runs
+# the parts whose binaries it finds. Each part has a time limit (`timeout`), so one that hangs
+# cannot take the rest with it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+target="${CARGO_TARGET_DIR:-target}/release"
+
+pack() {
+    set -e
+    rm -rf .gpu/bin && mkdir -p .gpu/bin
+    for test in parity train_step parallel; do
+        # The newest test binary of that name (cargo names them <test>-<hash>).
+        local binary
+        binary="$(ls -t "$target"/deps/"$test"-* | grep -v '\.d$' | head -n 1)"
+        cp "$binary" ".gpu/bin/$test"
+    done
+    cp "$target/examples/bench_item" .gpu/bin/bench_item
+    strip .gpu/bin/*
+    # Two binaries an archive, long-range matching: they share most of their code.
+    for pair in parity-train_step parallel-bench_item; do
+        tar -C .gpu/bin -cf - ${pair/-/ } | zstd -q -19 --long=31 -f -o ".gpu/$pair.tar.zst" &
+    done
+    wait
+    ls -l .gpu/bin .gpu/*.tar.zst
+}
+
+run() {
+    local out="${1:-/tmp/cuda-checks}"
+    mkdir -p "$out"
+    local bin=.gpu/bin archive
+    # zstd itself travels in .gpu/tools where the GPU machine has none (with its libraries).
+    local unzstd=(zstd)
+    command -v zstd >/dev/null || unzstd=(env LD_LIBRARY_PATH="$PWD/.gpu/tools" .gpu/tools/zstd)
+    for archive in .gpu/*.tar.zst; do
+        [ -f "$archive" ] || continue
+        bin=/tmp/cuda-bins
+        mkdir -p "$bin"
+        "${unzstd[@]}" -q -d --long=31 -c "$archive" | tar -C "$bin" -xf -
+    done
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+    # The driver is on the loader's path; NVRTC, if the runtime asks for it, from the CUDA
+    # toolkit or PyTorch's wheels.
+    local extra=""
+    for lib in $(find /usr/local/cuda*/lib64 /opt /usr/lib /usr/local/lib -name 'libnvrtc.so*' 2>/dev/null | head -n 1); do
+        extra="$(dirname "$lib")"
+    done
+    export LD_LIBRARY_PATH="${extra:+$extra:}${LD_LIBRARY_PATH:-}"
+    export CARGO_MANIFEST_DIR="$PWD" CYCLEGAN_TEST_BACKEND=cuda RUST_BACKTRACE=1
+
+    for test in parity train_step parallel; do
+        [ -x "$bin/$test" ] || continue
+        echo "== $test (cuda)"
+        local start=$SECONDS
+        timeout 200 "$bin/$test" --test-threads 1 --nocapture >"$out/$test.log" 2>&1
+        echo "exit $? after $((SECONDS - start)) s"
+        grep -E '^test |test result|panicked|max|relative|error' "$out/$test.log" | head -n 60
+    done
+
+    [ -x "$bin/bench_item" ] || return 0
+    echo "== benchmark items (cuda), ours then PyTorch's"
+    for item in generator_forward_256 discriminator_forward_256 train_step_32 train_step_256 \
+        train_step_b2_256 train_step_x2_256 translate_folder_256; do
+        timeout 120 "$bin/bench_item" --item "$item" --backend cuda --warmup 3 --repeats 10 \
+            2>&1 | tail -n 1 | tee -a "$out/bench.jsonl"
+        case "$item" in
+            train_step_x2_*) ;;  # two replicas: no PyTorch counterpart on one GPU
+            *) timeout 120 python3 scripts/bench_pytorch.py --item "$item" --device cuda \
+                --warmup 3 --repeats 10 2>&1 | tail -n 1 | tee -a "$out/bench.jsonl" ;;
+        esac
+    done
+}
+
+case "${1:-}" in
+    pack) pack ;;
+    run) run "${2:-}" ;;
+    *) echo "usage: $0 pack | run [OUT_FOLDER]" >&2; exit 2 ;;
+esac
