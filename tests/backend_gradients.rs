@@ -1,0 +1,377 @@
+//! The backend named by `CYCLEGAN_TEST_BACKEND` against the CPU backend (flex): outputs and
+//! gradients of the same inputs and weights, from single operations up to a whole training
+//! step. Ignored by default (with no backend named, it would compare flex with itself); run as
+//!
+//! ```text
+//! CYCLEGAN_TEST_BACKEND=wgpu cargo test --release --features wgpu --test backend_gradients -- --ignored
+//! ```
+//!
+//! On Burn 0.22.1's CubeCL backends (wgpu through lavapipe here, CUDA on an H200) every
+//! operation, each network and the losses agree to about 1e-6, but a training step's
+//! gradients and the discriminator's LSGAN loss against the "fake" target do not
+//! (`docs/backends.md`): the last two tests fail there and are the reproducers.
+
+mod common;
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+use burn::nn::{InstanceNormConfig, PaddingConfig2d};
+use burn::tensor::TensorData;
+use cyclegan_burn::kernels::{
+    Activation, Mirror, activate, conv_transpose2d, conv2d, instance_norm, mirror_pad2d,
+};
+use cyclegan_burn::prelude::*;
+
+/// Values in [-1, 1) from a fixed recurrence (the same on every backend).
+fn values(len: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn tensor<const D: usize>(shape: [usize; D], seed: u64, device: &Device) -> Tensor<D> {
+    let len = shape.iter().product();
+    Tensor::from_data(TensorData::new(values(len, seed), shape), device)
+}
+
+fn host<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    common::values(t)
+}
+
+/// One case: the output and the input's gradient of `forward`, plus the weight's and bias's
+/// gradients where it has them, for `sum(y · r)` with a fixed `r`.
+fn case(
+    device: &Device,
+    input_shape: [usize; 4],
+    forward: &dyn Fn(Tensor<4>, &Device) -> Outputs,
+) -> Vec<(&'static str, Vec<f32>)> {
+    let x = tensor(input_shape, 1, device).require_grad();
+    let (y, weights, biases) = forward(x.clone(), device);
+    let r = tensor(y.dims(), 2, device);
+    let grads = (y.clone() * r).sum().backward();
+    let mut out = vec![
+        ("output", host(y.inner())),
+        ("input gradient", host(x.grad(&grads).unwrap())),
+    ];
+    for w in weights {
+        out.push(("weight gradient", host(w.grad(&grads).unwrap())));
+    }
+    for b in biases {
+        out.push(("bias gradient", host(b.grad(&grads).unwrap())));
+    }
+    out
+}
+
+fn relative(expected: &[f32], actual: &[f32]) -> f32 {
+    let scale = expected.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+    let diff = expected
+        .iter()
+        .zip(actual)
+        .fold(0f32, |m, (e, a)| m.max((e - a).abs()));
+    diff / scale
+}
+
+/// What a case returns: the output, and the weights and biases whose gradients are compared.
+type Outputs = (Tensor<4>, Vec<Param<Tensor<4>>>, Vec<Param<Tensor<1>>>);
+
+/// A case's forward pass, given the input and the device.
+type Forward = Box<dyn Fn(Tensor<4>, &Device) -> Outputs>;
+
+fn conv_case(c_in: usize, c_out: usize, k: usize, stride: usize, pad: usize) -> Forward {
+    Box::new(move |x, device| {
+        let mut conv = Conv2dConfig::new([c_in, c_out], [k, k])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+            .init(device);
+        conv.weight = Param::from_tensor(tensor([c_out, c_in, k, k], 3, device).mul_scalar(0.2));
+        conv.bias = Some(Param::from_tensor(tensor([c_out], 4, device)));
+        let y = conv2d(&conv, x);
+        (
+            y,
+            vec![conv.weight.clone()],
+            vec![conv.bias.clone().unwrap()],
+        )
+    })
+}
+
+#[test]
+#[ignore = "compares CYCLEGAN_TEST_BACKEND with the CPU; see the file's first lines"]
+fn every_operation_matches_the_cpu() {
+    let device = common::device().autodiff();
+    let cpu = backend::cpu().autodiff();
+    let cases: Vec<(&str, [usize; 4], Forward)> = vec![
+        ("conv 7x7 3->8", [1, 3, 22, 22], conv_case(3, 8, 7, 1, 0)),
+        (
+            "conv 3x3 8->16 stride 2",
+            [1, 8, 16, 16],
+            conv_case(8, 16, 3, 2, 1),
+        ),
+        ("conv 3x3 16->16", [1, 16, 8, 8], conv_case(16, 16, 3, 1, 0)),
+        (
+            "conv 4x4 3->8 stride 2",
+            [1, 3, 32, 32],
+            conv_case(3, 8, 4, 2, 1),
+        ),
+        ("conv 4x4 8->16", [1, 8, 9, 9], conv_case(8, 16, 4, 1, 1)),
+        (
+            "conv transposed 3x3 16->8 stride 2",
+            [1, 16, 8, 8],
+            Box::new(|x, device| {
+                let mut conv = ConvTranspose2dConfig::new([16, 8], [3, 3])
+                    .with_stride([2, 2])
+                    .with_padding([1, 1])
+                    .with_padding_out([1, 1])
+                    .init(device);
+                conv.weight = Param::from_tensor(tensor([16, 8, 3, 3], 5, device).mul_scalar(0.2));
+                conv.bias = Some(Param::from_tensor(tensor([8], 6, device)));
+                let y = conv_transpose2d(&conv, x);
+                (
+                    y,
+                    vec![conv.weight.clone()],
+                    vec![conv.bias.clone().unwrap()],
+                )
+            }),
+        ),
+        (
+            "reflection pad 3",
+            [1, 3, 8, 8],
+            Box::new(|x, _| (mirror_pad2d(x, 3, Mirror::Reflect), vec![], vec![])),
+        ),
+        (
+            "instance norm",
+            [2, 8, 8, 8],
+            Box::new(|x, device| {
+                let norm = InstanceNormConfig::new(8).with_affine(false).init(device);
+                (instance_norm(&norm, x), vec![], vec![])
+            }),
+        ),
+        (
+            "relu",
+            [1, 4, 8, 8],
+            Box::new(|x, _| (activate(x, Activation::Relu), vec![], vec![])),
+        ),
+        (
+            "tanh",
+            [1, 4, 8, 8],
+            Box::new(|x, _| (burn::tensor::activation::tanh(x), vec![], vec![])),
+        ),
+        (
+            "leaky relu",
+            [1, 4, 8, 8],
+            Box::new(|x, _| {
+                (
+                    activate(
+                        x,
+                        Activation::LeakyRelu {
+                            negative_slope: 0.2,
+                        },
+                    ),
+                    vec![],
+                    vec![],
+                )
+            }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, shape, forward) in &cases {
+        let expected = case(&cpu, *shape, forward.as_ref());
+        let actual = case(&device, *shape, forward.as_ref());
+        for ((what, e), (_, a)) in expected.iter().zip(&actual) {
+            let error = relative(e, a);
+            println!("{name}: {what} {error:.3e}");
+            if error.is_nan() || error >= 1e-4 {
+                failures.push(format!("{name}: {what} {error:.3e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Collects the gradient of every parameter of a module, in the module's order.
+struct GradsOf<'a> {
+    grads: &'a burn::tensor::Gradients,
+    out: Vec<Vec<f32>>,
+}
+
+impl burn::module::ModuleVisitor for GradsOf<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = param.grad(self.grads) {
+            self.out.push(host(g));
+        }
+    }
+}
+
+fn network_grads(device: &Device, size: usize, generator: bool, uses: usize) -> Vec<Vec<f32>> {
+    use burn::module::Module;
+    let x = tensor([1, 3, size, size], 1, device);
+    let (y, out) = if generator {
+        let g = ResnetGeneratorConfig::new(3, 3)
+            .with_ngf(8)
+            .with_n_blocks(2)
+            .init_seeded(device, 0);
+        let mut y = g.forward(x.clone());
+        for use_ in 1..uses {
+            y = y + g.forward(x.clone().mul_scalar(1.0 / (use_ + 1) as f32));
+        }
+        let r = tensor(y.dims(), 2, device);
+        let grads = (y.clone() * r).sum().backward();
+        let mut v = GradsOf {
+            grads: &grads,
+            out: vec![],
+        };
+        g.visit(&mut v);
+        (y, v.out)
+    } else {
+        let d = NLayerDiscriminatorConfig::new(3)
+            .with_ndf(8)
+            .init_seeded(device, 0);
+        let y = d.forward(x);
+        let r = tensor(y.dims(), 2, device);
+        let grads = (y.clone() * r).sum().backward();
+        let mut v = GradsOf {
+            grads: &grads,
+            out: vec![],
+        };
+        d.visit(&mut v);
+        (y, v.out)
+    };
+    let mut all = vec![host(y.inner())];
+    all.extend(out);
+    all
+}
+
+#[test]
+#[ignore = "compares CYCLEGAN_TEST_BACKEND with the CPU; see the file's first lines"]
+fn whole_networks_match_the_cpu() {
+    let device = common::device().autodiff();
+    let cpu = backend::cpu().autodiff();
+    let mut failures = Vec::new();
+    for (name, generator, size, uses) in [
+        ("generator", true, 32, 1),
+        ("discriminator", false, 64, 1),
+        ("generator used twice", true, 32, 2),
+    ] {
+        let expected = network_grads(&cpu, size, generator, uses);
+        let actual = network_grads(&device, size, generator, uses);
+        assert_eq!(expected.len(), actual.len());
+        for (i, (e, a)) in expected.iter().zip(&actual).enumerate() {
+            let error = relative(e, a);
+            println!("{name} [{i}] ({} values): {error:.3e}", e.len());
+            // The biases of convolutions followed by an instance norm have a true gradient
+            // of zero: both sides are rounding, compared in absolute terms.
+            let largest = e.iter().chain(a).fold(0f32, |m, v| m.max(v.abs()));
+            if (error.is_nan() || error >= 1e-4) && largest > 1e-4 {
+                failures.push(format!("{name} [{i}]: {error:.3e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// `CycleGan::gradients` of the golden networks and inputs, every key, against the CPU.
+#[test]
+#[ignore = "compares CYCLEGAN_TEST_BACKEND with the CPU; see the file's first lines"]
+fn training_step_gradients_match_the_cpu() {
+    let run = |device: &Device| {
+        let config = common::small_config();
+        let gan = CycleGan::from_nets(&config, common::golden_nets(device), device);
+        let inputs = common::golden_dict("inputs.safetensors");
+        let a = common::to_tensor(&inputs["real_A"], device);
+        let b = common::to_tensor(&inputs["real_B"], device);
+        gan.gradients(a, b)
+    };
+    let expected = run(&backend::cpu().autodiff());
+    let actual = run(&common::device().autodiff());
+    let mut failures = Vec::new();
+    for (net, e, a) in [
+        ("G_A", &expected.g_a, &actual.g_a),
+        ("G_B", &expected.g_b, &actual.g_b),
+        ("D_A", &expected.d_a, &actual.d_a),
+        ("D_B", &expected.d_b, &actual.d_b),
+    ] {
+        for (key, grad) in e {
+            let error = common::rel_l2(&a[key].values, &grad.values);
+            println!("{net}.{key}: relative L2 {error:.3e}");
+            if (error.is_nan() || error >= 1e-4) && !key.ends_with("bias") {
+                failures.push(format!("{net}.{key}: {error:.3e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+#[ignore = "compares CYCLEGAN_TEST_BACKEND with the CPU; see the file's first lines"]
+fn losses_match_the_cpu() {
+    use cyclegan_burn::loss::{GanLoss, GanMode, l1};
+    let run = |device: &Device, which: usize| {
+        let x = tensor([1, 1, 6, 6], 1, device).require_grad();
+        let t = tensor([1, 1, 6, 6], 2, device);
+        let loss = match which {
+            0 => GanLoss::new(GanMode::Lsgan).forward(x.clone(), true),
+            1 => GanLoss::new(GanMode::Lsgan).forward(x.clone(), false),
+            2 => l1(x.clone(), t),
+            3 => x.clone().square().mean(),
+            4 => x.clone().sub_scalar(1.0).mean(),
+            5 => x.clone().mean(),
+            6 => x.clone().sum(),
+            _ => x.clone().sub_scalar(1.0).square().sum(),
+        };
+        let grads = loss.backward();
+        (host(loss.inner()), host(x.grad(&grads).unwrap()))
+    };
+    let mut failures = Vec::new();
+    for which in 0..8 {
+        let (le, ge) = run(&backend::cpu().autodiff(), which);
+        let (la, ga) = run(&common::device().autodiff(), which);
+        let (el, eg) = (relative(&le, &la), relative(&ge, &ga));
+        println!(
+            "loss {which}: value {el:.3e}, gradient {eg:.3e} ({:?} vs {:?})",
+            &ge[..3],
+            &ga[..3]
+        );
+        if el.is_nan() || eg.is_nan() || el >= 1e-5 || eg >= 1e-5 {
+            failures.push(which);
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// The smallest case found of the training step's disagreement: LSGAN's loss of a
+/// discriminator's output against the "fake" target, `mean((D(G(a)) - 0)²)`, while
+/// `mean(D(G(a))²)` agrees.
+#[test]
+#[ignore = "compares CYCLEGAN_TEST_BACKEND with the CPU; see the file's first lines"]
+fn lsgan_fake_target_of_a_discriminator_output_matches_the_cpu() {
+    use cyclegan_burn::loss::{GanLoss, GanMode};
+    let run = |device: &Device, through_the_loss: bool| {
+        let device = device.clone().autodiff();
+        let nets = common::golden_nets(&device);
+        let inputs = common::golden_dict("inputs.safetensors");
+        let a: Tensor<4> = common::to_tensor(&inputs["real_A"], &device);
+        let prediction = nets.d_a.forward(nets.g_a.forward(a).detach());
+        let value = if through_the_loss {
+            GanLoss::new(GanMode::Lsgan).forward(prediction, false)
+        } else {
+            prediction.square().mean()
+        };
+        host(value.inner())[0]
+    };
+    for through_the_loss in [false, true] {
+        let expected = run(&backend::cpu(), through_the_loss);
+        let actual = run(&common::device(), through_the_loss);
+        println!("through GanLoss {through_the_loss}: {expected} vs {actual}");
+        assert!(
+            ((expected - actual) / expected).abs() < 1e-5,
+            "through GanLoss {through_the_loss}: {expected} vs {actual}"
+        );
+    }
+}
