@@ -59,11 +59,9 @@ run() {
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
     # The driver is on the loader's path; NVRTC, if the runtime asks for it, from the CUDA
     # toolkit or PyTorch's wheels.
-    local extra=""
-    for lib in $(find /usr/local/cuda*/lib64 /opt /usr/lib /usr/local/lib -name 'libnvrtc.so*' 2>/dev/null | head -n 1); do
-        extra="$(dirname "$lib")"
-    done
-    export LD_LIBRARY_PATH="${extra:+$extra:}${LD_LIBRARY_PATH:-}"
+    local nvrtc
+    nvrtc="$(find /usr/local/cuda*/lib64 /opt /usr/lib /usr/local/lib -name 'libnvrtc.so*' 2>/dev/null | head -n 1)"
+    [ -n "$nvrtc" ] && export LD_LIBRARY_PATH="$(dirname "$nvrtc")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export CARGO_MANIFEST_DIR="$PWD" CYCLEGAN_TEST_BACKEND=cuda RUST_BACKTRACE=1
 
     for test in parity train_step parallel; do
