@@ -134,7 +134,8 @@ fn conv2d_matches_burns_conv2d_with_gradients() {
 /// wide as the padded input, or as one phase of it for strides): rectangular maps, zero
 /// padding of each kind, kernels of every size the networks use, strides, batches, and thin
 /// layers (the product transposed, as for the RGB tail of a generator). Inputs of fewer
-/// than 256 channels fold the taps into one product; wider ones run a product per tap.
+/// than 256 channels fold the taps into one product (the weight gradient: fewer than 128);
+/// wider ones run a product per tap.
 #[test]
 fn tap_convolutions_match_burns_with_gradients() {
     let device = common::device().autodiff();
@@ -158,6 +159,10 @@ fn tap_convolutions_match_burns_with_gradients() {
         (32, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 8, 10]), // PatchGAN / U-Net layer
         (16, 16, [3, 5], [3, 2], (2, 0, 1, 2), [1, 10, 9]), // uneven strides and padding
         (16, 16, [2, 2], [2, 2], (0, 0, 0, 0), [1, 2, 2]), // one position per phase
+        // 128 to 255 input channels: forward and input gradient folded, the weight gradient
+        // a product per tap (the discriminator's d3, the generator's down2 and up1).
+        (128, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 8, 10]), // strided, as d3
+        (160, 24, [3, 3], [1, 1], (1, 1, 1, 1), [2, 7, 6]),  // stride 1, batch 2
         // 256 input channels and more: a product per tap rather than folded taps.
         (256, 16, [3, 3], [1, 1], (0, 0, 0, 0), [2, 6, 7]), // 3×3, 16 outputs
         (256, 16, [4, 4], [2, 2], (1, 1, 1, 1), [1, 7, 6]), // strided
@@ -246,6 +251,7 @@ fn convolutions_shared_among_threads_match_burns() {
     for (c_in, c_out, kernel, stride, padding, size) in [
         (3, 64, 7, 1, 0, 40),    // RGB head: folded taps, tiles of positions
         (64, 128, 3, 2, 1, 96),  // downsampling: folded input gradient in two rounds
+        (128, 256, 3, 2, 1, 48), // down2: folded forward, weight gradient per tap
         (64, 3, 7, 1, 3, 48),    // RGB tail: tiles of rows, thin-output input gradient
         (256, 256, 3, 1, 0, 18), // residual block: Winograd's products on all threads
         (256, 16, 3, 1, 0, 18),  // 3×3 tap by tap: blocks of channels
@@ -287,14 +293,15 @@ fn conv_transpose2d_matches_burns_with_gradients() {
     let device = common::device().autodiff();
     // (c_in, c_out, kernel, stride, padding, output padding, batch, size)
     for (c_in, c_out, kernel, stride, padding, padding_out, batch, size) in [
-        (32, 16, 3, 2, 1, 1, 1, 8),  // resnet upsampling
-        (16, 8, 3, 2, 1, 1, 2, 6),   // batch 2
-        (16, 8, 4, 2, 1, 0, 1, 8),   // U-Net
-        (8, 4, 3, 1, 1, 0, 3, 5),    // stride 1, thin
-        (32, 16, 3, 2, 1, 1, 2, 7),  // odd size
-        (16, 24, 4, 2, 1, 0, 1, 5),  // U-Net decoder
-        (16, 16, 3, 3, 1, 2, 1, 4),  // stride 3, output padding 2
-        (16, 256, 3, 2, 1, 1, 2, 4), // 256 outputs: the convolution's products per tap
+        (32, 16, 3, 2, 1, 1, 1, 8),   // resnet upsampling
+        (16, 8, 3, 2, 1, 1, 2, 6),    // batch 2
+        (16, 8, 4, 2, 1, 0, 1, 8),    // U-Net
+        (8, 4, 3, 1, 1, 0, 3, 5),     // stride 1, thin
+        (32, 16, 3, 2, 1, 1, 2, 7),   // odd size
+        (16, 24, 4, 2, 1, 0, 1, 5),   // U-Net decoder
+        (16, 16, 3, 3, 1, 2, 1, 4),   // stride 3, output padding 2
+        (16, 256, 3, 2, 1, 1, 2, 4),  // 256 outputs: the convolution's products per tap
+        (256, 128, 3, 2, 1, 1, 1, 6), // up1: the convolution's weight gradient per tap
     ] {
         let name = format!(
             "conv_transpose {c_in}→{c_out} k{kernel} s{stride} p{padding} op{padding_out} n{batch} {size}²"

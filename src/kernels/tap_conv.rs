@@ -47,11 +47,21 @@ use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
 use super::gemm::{BLOCK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm};
 
 /// Inputs with fewer channels than this fold the taps into the forward product and the
-/// weight gradient's, unless the output is thin: a per-tap product whose inner dimension is
+/// input gradient's, unless the output is thin: a per-tap product whose inner dimension is
 /// this short spends much of its time loading and storing the output tile (measured on the
 /// PatchGAN discriminator and the generators' downsampling layers), while folding copies the
 /// input once per tap into columns.
 const FOLD_BELOW: usize = 256;
+
+/// The same threshold for the weight gradient, lower: a tap's weight gradient,
+/// `grad · x[:, p + offset]ᵀ`, has the positions as its inner dimension, however few the
+/// input channels, so the per-tap products stay efficient down to fewer channels, and
+/// folding's column copies cost more than they save. Measured on an AVX2 machine
+/// (`docs/benchmarks.md`, tenth session): at 128 input channels (the discriminator's `d3`,
+/// the generator's `down2` and `up1`) the per-tap weight gradient made the layers' forward
+/// and backward passes 4–35 % faster; at 64 (`d2`, `down1`, `up2`) it made no difference
+/// beyond the machine's noise.
+const FOLD_BELOW_WEIGHT_GRAD: usize = 128;
 
 /// Copies of at least this many elements (the phased input) are shared out among the
 /// threads.
@@ -175,10 +185,10 @@ impl TapConv {
         })
     }
 
-    /// Whether the forward product and the weight gradient's fold the taps into the inner
-    /// dimension (see [`THIN`] and [`FOLD_BELOW`]).
-    fn folds_input(&self) -> bool {
-        self.c_in < THIN || (self.c_in < FOLD_BELOW && self.c_out >= THIN)
+    /// Whether a pass folds the taps into the inner dimension, for the pass's threshold
+    /// `below` ([`FOLD_BELOW`] or [`FOLD_BELOW_WEIGHT_GRAD`]; see also [`THIN`]).
+    fn folds_input(&self, below: usize) -> bool {
+        self.c_in < THIN || (self.c_in < below && self.c_out >= THIN)
     }
 
     fn taps(&self) -> usize {
@@ -330,7 +340,7 @@ impl TapConv {
         let [out_h, out_w] = self.output;
         let (row, taps) = (self.phase[1], self.taps());
         let mut output = zeros(self.batch * self.output_len());
-        if self.folds_input() {
+        if self.folds_input(FOLD_BELOW) {
             // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p], by tiles of
             // positions (see `folded`), then cropped to the output.
             let mut grid = zeros(self.c_out * self.grid_len());
@@ -493,7 +503,7 @@ impl TapConv {
                     weight[(c_out * self.c_in + c_in) * taps + tap]
                 })
                 .collect()
-        } else if !self.folds_input() {
+        } else if !self.folds_input(FOLD_BELOW) {
             tap_major(weight, [self.c_out, self.c_in, self.taps()])
         } else {
             Vec::new()
@@ -521,7 +531,7 @@ impl TapConv {
                     |tap| self.tap_start(tap),
                     (target, self.plane_len(), self.plane_len()),
                 );
-            } else if self.folds_input() {
+            } else if self.folds_input(FOLD_BELOW) {
                 // Taps folded, as in the forward pass: every tap's contribution to a tile
                 // of positions in one product,
                 // per_tap[(c_in, tap), p] = Σ_c_out W[c_out, c_in, tap] · grad_grid[c_out, p],
@@ -622,7 +632,7 @@ impl TapConv {
         for item in 0..self.batch {
             self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
-            if self.folds_input() {
+            if self.folds_input(FOLD_BELOW_WEIGHT_GRAD) {
                 // dW[c_out, (c_in, tap)] += Σ_tiles grad_grid[c_out, p] · columns[(c_in, tap), p]ᵀ
                 let (positions, rows) = (self.grid_positions(), self.c_in * self.taps());
                 let tiles = Tiles::of_positions(positions, rows * size_of::<f32>());
@@ -695,7 +705,7 @@ impl TapConv {
                 }
             });
         }
-        if !self.folds_input() {
+        if !self.folds_input(FOLD_BELOW_WEIGHT_GRAD) {
             weight_grad = from_tap_major(&weight_grad, [self.c_out, self.c_in, self.taps()]);
         }
         from_vec(

@@ -325,8 +325,8 @@ impl Winograd {
         let c_in = self.c_in;
         let (buffer, places) = Places::new(self.c_out, c_in);
         (0..self.c_out).into_par_iter().for_each_init(
-            || (TileScratch::default(), vec![0.0f32; 9 * c_in]),
-            |(scratch, taps), channel| {
+            || vec![0.0f32; 9 * c_in],
+            |taps, channel| {
                 // The output channel's kernels tap by tap, [9, c_in], then transformed.
                 let kernels = weight[channel * c_in * 9..][..c_in * 9].chunks_exact(9);
                 for (c, kernel) in kernels.enumerate() {
@@ -338,13 +338,8 @@ impl Winograd {
                     std::array::from_fn(|j| &taps[(i * 3 + j) * c_in..][..c_in])
                 });
                 // SAFETY: this output channel's row of every place.
-                unsafe {
-                    places.write(
-                        channel,
-                        0,
-                        scratch.transform::<3, 4, 16>(kernel_transform, input),
-                    )
-                };
+                let out = unsafe { places.slices(channel, 0, c_in) };
+                transform_into::<3, 4, 16>(kernel_transform, input, out);
             },
         );
         buffer
@@ -361,8 +356,8 @@ impl Winograd {
         let half = tiles_w + 1;
         let (buffer, places) = Places::new(self.c_in, rows.len() * tiles_w);
         (0..self.c_in).into_par_iter().for_each_init(
-            || (TileScratch::default(), vec![0.0f32; 4 * 2 * half]),
-            |(scratch, split_rows), channel| {
+            || vec![0.0f32; 4 * 2 * half],
+            |split_rows, channel| {
                 for (index, row) in rows.clone().enumerate() {
                     let (item, tile_row) = self.tile_row(row);
                     let plane = &x[(item * self.c_in + channel) * in_h * in_w..][..in_h * in_w];
@@ -379,9 +374,9 @@ impl Winograd {
                             &split_rows[(r * 2 + s % 2) * half + s / 2..][..tiles_w]
                         })
                     });
-                    let values = scratch.transform::<4, 4, 16>(input_transform, input);
                     // SAFETY: this row of tiles of this channel, in every place.
-                    unsafe { places.write(channel, index * tiles_w, values) };
+                    let out = unsafe { places.slices(channel, index * tiles_w, tiles_w) };
+                    transform_into::<4, 4, 16>(input_transform, input, out);
                 }
             },
         );
@@ -395,8 +390,8 @@ impl Winograd {
         let tiles_w = self.tiles[1];
         let (buffer, places) = Places::new(self.c_out, rows.len() * tiles_w);
         (0..self.c_out).into_par_iter().for_each_init(
-            || (TileScratch::default(), vec![0.0f32; 2 * 2 * tiles_w]),
-            |(scratch, split_rows), channel| {
+            || vec![0.0f32; 2 * 2 * tiles_w],
+            |split_rows, channel| {
                 for (index, row) in rows.clone().enumerate() {
                     let (item, tile_row) = self.tile_row(row);
                     let plane =
@@ -413,9 +408,9 @@ impl Winograd {
                     let input = std::array::from_fn(|r| {
                         std::array::from_fn(|s| &split_rows[(r * 2 + s) * tiles_w..][..tiles_w])
                     });
-                    let values = scratch.transform::<2, 4, 16>(output_transform_transposed, input);
                     // SAFETY: this row of tiles of this channel, in every place.
-                    unsafe { places.write(channel, index * tiles_w, values) };
+                    let out = unsafe { places.slices(channel, index * tiles_w, tiles_w) };
+                    transform_into::<2, 4, 16>(output_transform_transposed, input, out);
                 }
             },
         );
@@ -465,7 +460,7 @@ pub(super) fn merge_columns([even, odd]: [&[f32]; 2], offset: usize, row: &mut [
 }
 
 /// The layout `[PLACES, channels, len]` of transformed tiles (or kernels), written by the
-/// threads from [`TileScratch::transform`]'s results.
+/// threads with [`transform_into`].
 #[derive(Clone, Copy)]
 struct Places {
     target: Shared,
@@ -488,20 +483,20 @@ impl Places {
         )
     }
 
-    /// Writes `values` (`[PLACES, n]`) at `[·, channel, first..first + n]`.
+    /// The places `[·, channel, first..first + n]`, one slice of `n` values per place,
+    /// for [`transform_into`] to write.
     ///
     /// # Safety
     /// `first + n` must be at most `len`, the buffer of [`new`](Self::new) must still be
-    /// alive, and no other thread may write these places meanwhile.
-    unsafe fn write(&self, channel: usize, first: usize, values: &[f32]) {
-        let n = values.len() / PLACES;
-        debug_assert!(first + n <= self.len && channel < self.channels);
-        for (place, values) in values.chunks_exact(n).enumerate() {
+    /// alive, and no other thread may use these places while the slices live.
+    unsafe fn slices(&self, channel: usize, first: usize, n: usize) -> [&mut [f32]; PLACES] {
+        assert!(first + n <= self.len && channel < self.channels);
+        std::array::from_fn(|place| {
             let start = (place * self.channels + channel) * self.len + first;
-            // SAFETY: inside the buffer and written by this caller only (the contract).
-            let target = unsafe { std::slice::from_raw_parts_mut(self.target.at(start), n) };
-            target.copy_from_slice(values);
-        }
+            // SAFETY: inside the buffer (asserted above, the buffer holding `PLACES ·
+            // channels · len` values) and used by this caller only (the contract).
+            unsafe { std::slice::from_raw_parts_mut(self.target.at(start), n) }
+        })
     }
 }
 

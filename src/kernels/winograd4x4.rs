@@ -41,7 +41,7 @@ use rayon::prelude::*;
 use super::flex_tensor::{f32_slice, from_vec, zeros};
 use super::gemm::{Shared, for_each_block, gemm};
 use super::winograd::{merge_columns, recycle, spare, split_columns};
-use super::winograd_transform::{TileScratch, Value};
+use super::winograd_transform::{TileScratch, Value, transform_into};
 
 /// Places of a transformed 5×5 tile.
 const PLACES: usize = 25;
@@ -215,8 +215,8 @@ impl Winograd4x4 {
         let mut buffer = spare(PLACES * c_out * c_in);
         let target = Shared::new(&mut buffer);
         (0..c_out).into_par_iter().for_each_init(
-            || (TileScratch::default(), vec![0.0f32; 16 * c_in]),
-            |(scratch, taps), channel| {
+            || vec![0.0f32; 16 * c_in],
+            |taps, channel| {
                 // The output channel's kernels tap by tap, [16, c_in], then transformed.
                 let kernels = weight[channel * c_in * 16..][..c_in * 16].chunks_exact(16);
                 for (c, kernel) in kernels.enumerate() {
@@ -227,18 +227,17 @@ impl Winograd4x4 {
                 let input = std::array::from_fn(|i| {
                     std::array::from_fn(|j| &taps[(i * 4 + j) * c_in..][..c_in])
                 });
-                let values = scratch.transform::<4, 5, PLACES>(kernel_transform, input);
-                for (place, values) in values.chunks_exact(c_in).enumerate() {
+                let out = std::array::from_fn(|place| {
                     // SAFETY: this output channel's row of place `place`, written by this
                     // channel only.
-                    let row = unsafe {
+                    unsafe {
                         std::slice::from_raw_parts_mut(
                             target.at((place * c_out + channel) * c_in),
                             c_in,
                         )
-                    };
-                    row.copy_from_slice(values);
-                }
+                    }
+                });
+                transform_into::<4, 5, PLACES>(kernel_transform, input, out);
             },
         );
         buffer
@@ -257,8 +256,8 @@ impl Winograd4x4 {
         let mut buffer = spare(PLACES * self.c_in * tiles);
         let target = Shared::new(&mut buffer);
         (0..self.c_in).into_par_iter().for_each_init(
-            || (TileScratch::default(), vec![0.0f32; 5 * 2 * half]),
-            |(scratch, split_rows), channel| {
+            || vec![0.0f32; 5 * 2 * half],
+            |split_rows, channel| {
                 let plane = &x[channel * in_h * in_w..][..in_h * in_w];
                 for tile_row in 0..tiles_h {
                     // The tile row's five padded rows (zero where they are padding).
@@ -274,15 +273,13 @@ impl Winograd4x4 {
                             &split_rows[(r * 2 + s % 2) * half + s / 2..][..tiles_w]
                         })
                     });
-                    let values = scratch.transform::<5, 5, PLACES>(input_transform, input);
-                    for (place, values) in values.chunks_exact(tiles_w).enumerate() {
+                    let out = std::array::from_fn(|place| {
                         let start = (place * self.c_in + channel) * tiles + tile_row * tiles_w;
                         // SAFETY: this channel's row of tiles in place `place`, written by
                         // this channel only.
-                        let row =
-                            unsafe { std::slice::from_raw_parts_mut(target.at(start), tiles_w) };
-                        row.copy_from_slice(values);
-                    }
+                        unsafe { std::slice::from_raw_parts_mut(target.at(start), tiles_w) }
+                    });
+                    transform_into::<5, 5, PLACES>(input_transform, input, out);
                 }
             },
         );

@@ -104,22 +104,40 @@ impl TileScratch {
         self.result.resize(P * len, 0.0);
         let mut rows = self.result.chunks_exact_mut(len);
         let out: [&mut [f32]; P] = std::array::from_fn(|_| rows.next().expect("P rows"));
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F.
-                unsafe { transform_avx512(transform, x, out) };
-                return &self.result;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2.
-                unsafe { transform_avx2(transform, x, out) };
-                return &self.result;
-            }
-        }
-        transform_matrices(transform, x, out);
+        transform_into(transform, x, out);
         &self.result
     }
+}
+
+/// `T x Tᵀ` of `len` matrices at once, as [`TileScratch::transform`], written straight into
+/// `out` (`P = O·O` slices of `len` values, `(a, b)` into `out[a·O + b]`): the places of a
+/// buffer of transformed tiles, without a copy through a scratch buffer.
+pub(super) fn transform_into<const I: usize, const O: usize, const P: usize>(
+    transform: impl Fn([f32; I]) -> [f32; O] + Copy,
+    x: [[&[f32]; I]; I],
+    out: [&mut [f32]; P],
+) {
+    assert_eq!(P, O * O, "one result row per place");
+    let len = x[0][0].len();
+    assert!(
+        x.iter().flatten().all(|values| values.len() == len)
+            && out.iter().all(|values| values.len() == len),
+        "{len} matrices in every input and result slice"
+    );
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F.
+            unsafe { transform_avx512(transform, x, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            unsafe { transform_avx2(transform, x, out) };
+            return;
+        }
+    }
+    transform_matrices(transform, x, out);
 }
 
 /// [`transform_matrices`] compiled for AVX-512 (the crate is built for the baseline CPU,
