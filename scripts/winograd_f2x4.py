@@ -15,7 +15,16 @@ errors over 200 tiles, relative to the tile's largest output: 0, 1, -1, 1/2 give
 against the direct sum's 4.3e-6; 0, 1, -1, 2 and the negative sets 1.1e-5 to 1.2e-5.
 
     python3 scripts/winograd_f2x4.py          # needs numpy
+
+`--output M --kernel R` measures F(MxM, RxR) instead, over the sets of M + R - 2 points
+(and infinity) drawn from 0, 1, -1, 2, -2, 1/2, -1/2 that contain 0, 1 and -1; the residual
+blocks' 3x3 layers (256 channels) for F(4x4, 3x3) and F(3x3, 3x3), the alternatives to the
+crate's F(2x2, 3x3) (docs/benchmarks.md, tenth session):
+
+    python3 scripts/winograd_f2x4.py --output 4 --kernel 3
 """
+import argparse
+import itertools
 from fractions import Fraction
 
 import numpy as np
@@ -77,7 +86,40 @@ def rounding(a_t, g, b_t, trials=200, channels=256, seed=0):
     return worst_winograd, worst_direct
 
 
+def other_size(output, kernel):
+    """The point sets of F(output x output, kernel x kernel), the best rounding first."""
+    global M, R, N
+    M, R, N = output, kernel, output + kernel - 1
+    extra = [2, -2, Fraction(1, 2), Fraction(-1, 2)]
+    results = []
+    for chosen in itertools.combinations(extra, N - 4):
+        points = [0, 1, -1, *chosen]
+        a_t, g, b_t = matrices(points)
+        results.append((*rounding(a_t, g, b_t), points))
+    baseline = None
+    if (output, kernel) != (2, 3):
+        M, R, N = 2, 3, 4
+        baseline = rounding(*matrices([0, 1, -1]))
+    tile = output + kernel - 1
+    print(f"F({output}x{output}, {kernel}x{kernel}), {tile}x{tile} tiles: largest error relative to "
+          "the largest output (256 channels, 200 tiles)")
+    for winograd, direct, points in sorted(results, key=lambda r: r[0]):
+        print(f"  points {[str(p) for p in points]} and infinity: float32 Winograd "
+              f"{winograd:.2e}, direct sum {direct:.2e} ({winograd / direct:.1f}x)")
+    if baseline:
+        winograd, direct = baseline
+        print(f"  F(2x2, 3x3) (points 0, 1, -1, the crate's residual blocks): {winograd:.2e}, "
+              f"direct sum {direct:.2e} ({winograd / direct:.1f}x)")
+
+
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--output", type=int, default=2, help="M of F(MxM, RxR)")
+    parser.add_argument("--kernel", type=int, default=4, help="R of F(MxM, RxR)")
+    args = parser.parse_args()
+    if (args.output, args.kernel) != (2, 4):
+        other_size(args.output, args.kernel)
+        return
     for points in ([0, 1, -1, 2], [0, 1, -1, Fraction(1, 2)], [0, 1, -1, -2],
                    [0, 1, -1, Fraction(-1, 2)]):
         a_t, g, b_t = matrices(points)

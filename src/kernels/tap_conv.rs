@@ -58,9 +58,9 @@ const FOLD_BELOW: usize = 256;
 /// input channels, so the per-tap products stay efficient down to fewer channels, and
 /// folding's column copies cost more than they save. Measured on an AVX2 machine
 /// (`docs/benchmarks.md`, tenth session): at 128 input channels (the discriminator's `d3`,
-/// the generator's `down2` and `up1`) the per-tap weight gradient made the layers' forward
-/// and backward passes 4–35 % faster; at 64 (`d2`, `down1`, `up2`) it made no difference
-/// beyond the machine's noise.
+/// the generator's `down2` and `up1`) per-tap gradients took 3–49 % less time for a forward
+/// and backward pass together, even with the forward pass per tap too (slower alone, so it
+/// stays folded); at 64 (`d2`, `down1`, `up2`) no difference beyond the machine's noise.
 const FOLD_BELOW_WEIGHT_GRAD: usize = 128;
 
 /// Copies of at least this many elements (the phased input) are shared out among the

@@ -487,9 +487,10 @@ impl Places {
     /// for [`transform_into`] to write.
     ///
     /// # Safety
-    /// `first + n` must be at most `len`, the buffer of [`new`](Self::new) must still be
-    /// alive, and no other thread may use these places while the slices live.
-    unsafe fn slices(&self, channel: usize, first: usize, n: usize) -> [&mut [f32]; PLACES] {
+    /// `first + n` must be at most `len`, the buffer of [`new`](Self::new) must outlive the
+    /// slices (`'a`, chosen by the caller), and no other thread may use these places while
+    /// the slices live.
+    unsafe fn slices<'a>(self, channel: usize, first: usize, n: usize) -> [&'a mut [f32]; PLACES] {
         assert!(first + n <= self.len && channel < self.channels);
         std::array::from_fn(|place| {
             let start = (place * self.channels + channel) * self.len + first;
