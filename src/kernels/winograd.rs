@@ -323,7 +323,7 @@ impl Winograd {
     /// `U[place, c_out, c_in] = (G g Gᵀ)[place]` of every kernel `g = weight[c_out, c_in]`.
     fn transformed_kernels(&self, weight: &[f32]) -> Vec<f32> {
         let c_in = self.c_in;
-        let (buffer, places) = Places::new(self.c_out, c_in);
+        let (buffer, places) = Places::<PLACES>::new(self.c_out, c_in);
         (0..self.c_out).into_par_iter().for_each_init(
             || vec![0.0f32; 9 * c_in],
             |taps, channel| {
@@ -354,7 +354,7 @@ impl Winograd {
         // A padded row split into its even and odd columns: tile `tx` reads columns
         // `2tx..2tx + 4`, which are even and odd places `tx` and `tx + 1`.
         let half = tiles_w + 1;
-        let (buffer, places) = Places::new(self.c_in, rows.len() * tiles_w);
+        let (buffer, places) = Places::<PLACES>::new(self.c_in, rows.len() * tiles_w);
         (0..self.c_in).into_par_iter().for_each_init(
             || vec![0.0f32; 4 * 2 * half],
             |split_rows, channel| {
@@ -388,7 +388,7 @@ impl Winograd {
     fn transformed_grad(&self, grad: &[f32], rows: Range<usize>) -> Vec<f32> {
         let [out_h, out_w] = self.output;
         let tiles_w = self.tiles[1];
-        let (buffer, places) = Places::new(self.c_out, rows.len() * tiles_w);
+        let (buffer, places) = Places::<PLACES>::new(self.c_out, rows.len() * tiles_w);
         (0..self.c_out).into_par_iter().for_each_init(
             || vec![0.0f32; 2 * 2 * tiles_w],
             |split_rows, channel| {
@@ -459,19 +459,19 @@ pub(super) fn merge_columns([even, odd]: [&[f32]; 2], offset: usize, row: &mut [
     }
 }
 
-/// The layout `[PLACES, channels, len]` of transformed tiles (or kernels), written by the
-/// threads with [`transform_into`].
+/// The layout `[N, channels, len]` of transformed tiles (or kernels) of `N` places, written
+/// by the threads with [`transform_into`] (here and in `winograd4x4`).
 #[derive(Clone, Copy)]
-struct Places {
+pub(super) struct Places<const N: usize> {
     target: Shared,
     channels: usize,
     len: usize,
 }
 
-impl Places {
-    /// A buffer for `channels × len` transformed tiles and the writer into it.
-    fn new(channels: usize, len: usize) -> (Vec<f32>, Self) {
-        let mut buffer = spare(PLACES * channels * len);
+impl<const N: usize> Places<N> {
+    /// A spare buffer for `channels × len` transformed tiles and the writer into it.
+    pub(super) fn new(channels: usize, len: usize) -> (Vec<f32>, Self) {
+        let mut buffer = spare(N * channels * len);
         let target = Shared::new(&mut buffer);
         (
             buffer,
@@ -490,12 +490,17 @@ impl Places {
     /// `first + n` must be at most `len`, the buffer of [`new`](Self::new) must outlive the
     /// slices (`'a`, chosen by the caller), and no other thread may use these places while
     /// the slices live.
-    unsafe fn slices<'a>(self, channel: usize, first: usize, n: usize) -> [&'a mut [f32]; PLACES] {
+    pub(super) unsafe fn slices<'a>(
+        self,
+        channel: usize,
+        first: usize,
+        n: usize,
+    ) -> [&'a mut [f32]; N] {
         assert!(first + n <= self.len && channel < self.channels);
         std::array::from_fn(|place| {
             let start = (place * self.channels + channel) * self.len + first;
-            // SAFETY: inside the buffer (asserted above, the buffer holding `PLACES ·
-            // channels · len` values) and used by this caller only (the contract).
+            // SAFETY: inside the buffer (asserted above, the buffer holding `N · channels ·
+            // len` values) and used by this caller only (the contract).
             unsafe { std::slice::from_raw_parts_mut(self.target.at(start), n) }
         })
     }

@@ -40,7 +40,7 @@ use rayon::prelude::*;
 
 use super::flex_tensor::{f32_slice, from_vec, zeros};
 use super::gemm::{Shared, for_each_block, gemm};
-use super::winograd::{merge_columns, recycle, spare, split_columns};
+use super::winograd::{Places, merge_columns, recycle, spare, split_columns};
 use super::winograd_transform::{TileScratch, Value, transform_into};
 
 /// Places of a transformed 5×5 tile.
@@ -212,8 +212,7 @@ impl Winograd4x4 {
     /// (in a spare buffer of this thread's, at least as long).
     fn transformed_kernels(&self, weight: &[f32]) -> Vec<f32> {
         let (c_in, c_out) = (self.c_in, self.c_out);
-        let mut buffer = spare(PLACES * c_out * c_in);
-        let target = Shared::new(&mut buffer);
+        let (buffer, places) = Places::<PLACES>::new(c_out, c_in);
         (0..c_out).into_par_iter().for_each_init(
             || vec![0.0f32; 16 * c_in],
             |taps, channel| {
@@ -227,16 +226,9 @@ impl Winograd4x4 {
                 let input = std::array::from_fn(|i| {
                     std::array::from_fn(|j| &taps[(i * 4 + j) * c_in..][..c_in])
                 });
-                let out = std::array::from_fn(|place| {
-                    // SAFETY: this output channel's row of place `place`, written by this
-                    // channel only.
-                    unsafe {
-                        std::slice::from_raw_parts_mut(
-                            target.at((place * c_out + channel) * c_in),
-                            c_in,
-                        )
-                    }
-                });
+                // SAFETY: this output channel's row of every place, written by this channel
+                // only.
+                let out = unsafe { places.slices(channel, 0, c_in) };
                 transform_into::<4, 5, PLACES>(kernel_transform, input, out);
             },
         );
@@ -253,8 +245,7 @@ impl Winograd4x4 {
         // A padded row split into its even and odd columns: tile `tx` reads columns
         // `2tx..2tx + 5`, even places `tx..tx + 3` and odd places `tx..tx + 2`.
         let half = tiles_w + 2;
-        let mut buffer = spare(PLACES * self.c_in * tiles);
-        let target = Shared::new(&mut buffer);
+        let (buffer, places) = Places::<PLACES>::new(self.c_in, tiles);
         (0..self.c_in).into_par_iter().for_each_init(
             || vec![0.0f32; 5 * 2 * half],
             |split_rows, channel| {
@@ -273,12 +264,9 @@ impl Winograd4x4 {
                             &split_rows[(r * 2 + s % 2) * half + s / 2..][..tiles_w]
                         })
                     });
-                    let out = std::array::from_fn(|place| {
-                        let start = (place * self.c_in + channel) * tiles + tile_row * tiles_w;
-                        // SAFETY: this channel's row of tiles in place `place`, written by
-                        // this channel only.
-                        unsafe { std::slice::from_raw_parts_mut(target.at(start), tiles_w) }
-                    });
+                    // SAFETY: this channel's row of tiles in every place, written by this
+                    // channel only.
+                    let out = unsafe { places.slices(channel, tile_row * tiles_w, tiles_w) };
                     transform_into::<5, 5, PLACES>(input_transform, input, out);
                 }
             },
