@@ -4,21 +4,25 @@
 # PyTorch on the same GPU.
 #
 # The binaries come from a build with `--features cuda` (on any machine: the driver is loaded at
-# run time), packed by `scripts/cuda_checks.sh pack` into two archives in `.gpu/` (about 56 MB
-# each: a binary is 170 MB stripped, most of it LLVM and Burn), so a GPU machine needs neither
-# Rust nor LLVM, and each archive fits a transfer of 64 MiB:
+# run time), packed by `scripts/cuda_checks.sh pack` into archives in `.gpu/` (a binary is 170
+# MB stripped, most of it LLVM and Burn; binaries packed together share most of it, about 56 MB
+# for two, 60 for three), so a GPU machine needs neither Rust nor LLVM, and each archive fits
+# a transfer of 64 MiB:
 #
 #   bash scripts/install_cuda_llvm.sh
-#   cargo test --release --features cuda --no-run --test parity --test train_step --test parallel
+#   cargo test --release --features cuda --no-run --test parity --test train_step \
+#       --test parallel --test backend_gradients
 #   cargo build --release --features cuda --example bench_item
-#   bash scripts/cuda_checks.sh pack              # strips and packs the four binaries
+#   bash scripts/cuda_checks.sh pack [GROUP...]   # strips and packs the binaries
 #   # on the GPU machine, from the repository's root (PyTorch installed for the benchmarks):
 #   bash scripts/cuda_checks.sh run [OUT_FOLDER]  # logs and bench lines in OUT_FOLDER
 #
-# `run` unpacks whichever archives are there (`.gpu/parity-train_step.tar.zst`: the parity
-# tests; `.gpu/parallel-bench_item.tar.zst`: the replica tests and the benchmarks) and runs
-# the parts whose binaries it finds. Each part has a time limit (`timeout`), so one that hangs
-# cannot take the rest with it.
+# A group names the binaries of one archive joined by `+` (`.gpu/train_step+parallel.tar.zst`);
+# without groups, `pack` makes `parity+train_step`, `parallel+bench_item` and
+# `backend_gradients`. `run` unpacks whichever archives are there and runs the parts whose
+# binaries it finds: the parity, training-step and replica tests, the comparison with the CPU
+# (`backend_gradients`, its ignored tests) and the benchmarks. Each part has a time limit
+# (`timeout`), so one that hangs cannot take the rest with it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,18 +30,24 @@ target="${CARGO_TARGET_DIR:-target}/release"
 
 pack() {
     set -e
+    local groups=("$@")
+    [ ${#groups[@]} -gt 0 ] || groups=(parity+train_step parallel+bench_item backend_gradients)
     rm -rf .gpu/bin && mkdir -p .gpu/bin
-    for test in parity train_step parallel; do
-        # The newest test binary of that name (cargo names them <test>-<hash>).
-        local binary
-        binary="$(ls -t "$target"/deps/"$test"-* | grep -v '\.d$' | head -n 1)"
-        cp "$binary" ".gpu/bin/$test"
+    local group binary
+    for group in "${groups[@]}"; do
+        for binary in ${group//+/ }; do
+            if [ "$binary" = bench_item ]; then
+                cp "$target/examples/bench_item" .gpu/bin/bench_item
+            else
+                # The newest test binary of that name (cargo names them <test>-<hash>).
+                cp "$(ls -t "$target"/deps/"$binary"-* | grep -v '\.d$' | head -n 1)" ".gpu/bin/$binary"
+            fi
+        done
     done
-    cp "$target/examples/bench_item" .gpu/bin/bench_item
     strip .gpu/bin/*
-    # Two binaries an archive, long-range matching: they share most of their code.
-    for pair in parity-train_step parallel-bench_item; do
-        tar -C .gpu/bin -cf - ${pair/-/ } | zstd -q -19 --long=31 -f -o ".gpu/$pair.tar.zst" &
+    # Long-range matching: the binaries of a group share most of their code.
+    for group in "${groups[@]}"; do
+        tar -C .gpu/bin -cf - ${group//+/ } | zstd -q -19 --long=31 -f -o ".gpu/$group.tar.zst" &
     done
     wait
     ls -l .gpu/bin .gpu/*.tar.zst
@@ -64,11 +74,13 @@ run() {
     [ -n "$nvrtc" ] && export LD_LIBRARY_PATH="$(dirname "$nvrtc")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export CARGO_MANIFEST_DIR="$PWD" CYCLEGAN_TEST_BACKEND=cuda RUST_BACKTRACE=1
 
-    for test in parity train_step parallel; do
+    for test in train_step backend_gradients parallel parity; do
         [ -x "$bin/$test" ] || continue
         echo "== $test (cuda)"
-        local start=$SECONDS
-        timeout 200 "$bin/$test" --test-threads 1 --nocapture >"$out/$test.log" 2>&1
+        local start=$SECONDS ignored=()
+        # backend_gradients's tests are ignored unless a backend is named.
+        [ "$test" = backend_gradients ] && ignored=(--ignored)
+        timeout "${CUDA_CHECK_LIMIT:-200}" "$bin/$test" "${ignored[@]}" --test-threads 1 --nocapture >"$out/$test.log" 2>&1
         echo "exit $? after $((SECONDS - start)) s"
         grep -E '^test |test result|panicked|max|relative|error' "$out/$test.log" | head -n 60
     done
@@ -88,7 +100,7 @@ run() {
 }
 
 case "${1:-}" in
-    pack) pack ;;
+    pack) shift; pack "$@" ;;
     run) run "${2:-}" ;;
-    *) echo "usage: $0 pack | run [OUT_FOLDER]" >&2; exit 2 ;;
+    *) echo "usage: $0 pack [GROUP...] | run [OUT_FOLDER]" >&2; exit 2 ;;
 esac
