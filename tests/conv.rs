@@ -241,6 +241,26 @@ fn winograd_4x4_convolutions_match_burns_with_gradients() {
     }
 }
 
+/// 4×4 convolutions of stride 2 with 32 channels and more, on maps of 64 tiles and more, run
+/// forward by Winograd's F(2×2, 2×2) on the input's four phases (9 products of transformed
+/// 3×3 tiles over `4·c_in` phase channels) and backward tap by tap: the PatchGAN's layers,
+/// odd outputs (the last tiles reach past the edge), odd padded sizes (a phase a row or
+/// column short), uneven padding, batches.
+#[test]
+fn phased_winograd_convolutions_match_burns_with_gradients() {
+    let device = common::device().autodiff();
+    // (c_in, c_out, padding (top, left, bottom, right), input [n, h, w])
+    for (c_in, c_out, padding, shape) in [
+        (64, 128, (1, 1, 1, 1), [1, 32, 32]), // the PatchGAN's d2 at 64²: 16×16 outputs
+        (32, 48, (1, 1, 1, 1), [2, 35, 33]),  // odd output (17×16), batch 2
+        (48, 32, (1, 1, 1, 1), [1, 33, 32]),  // odd padded height
+        (32, 40, (2, 0, 1, 3), [1, 34, 37]),  // uneven padding, rectangular
+        (128, 256, (1, 1, 1, 1), [1, 32, 32]), // the default PatchGAN's d3 at 128²
+    ] {
+        assert_conv2d_same_as_burns(&device, [c_in, c_out], [4, 4], [2, 2], padding, shape);
+    }
+}
+
 /// Layers large enough to run on all threads: their products are computed by tiles of
 /// positions (or output rows) or by blocks of channels shared out among the threads, and the
 /// folded input gradient adds its tiles in two rounds so that no two threads add onto the

@@ -13,7 +13,9 @@
 //! products of transformed tiles with 2.25× fewer multiply-adds (`kernels::winograd`), the
 //! forward pass of the 4×4 stride-1 layers of 64 channels and more on maps of 15×15 and
 //! more (the PatchGAN's 256 → 512 layer) by Winograd's F(2×2, 4×4), 2.56× fewer
-//! (`kernels::winograd4x4`), and
+//! (`kernels::winograd4x4`), the forward pass of the 4×4 stride-2 layers of 32 channels and
+//! more on the same maps (the PatchGAN's 64 → 128 and 128 → 256 layers) by F(2×2, 2×2) on
+//! the input's four phases, 1.78× fewer (`kernels::winograd_phases`), and
 //! the others as one matrix product per kernel tap reading the input where it lies
 //! (strided layers split into phases, thin layers with the taps folded into one product;
 //! `kernels::tap_conv`). Where neither plan applies
@@ -50,6 +52,8 @@ use super::registry::{Op, has_kernel};
 use super::tap_conv::TapConv;
 #[cfg(feature = "flex")]
 use super::winograd::Winograd;
+#[cfg(feature = "flex")]
+use super::winograd_phases::PhasedWinograd;
 #[cfg(feature = "flex")]
 use super::winograd4x4::Winograd4x4;
 
@@ -127,7 +131,8 @@ pub trait GemmGradConv: Backend {
 }
 
 /// Flex runs the residual blocks' convolutions by Winograd's algorithm (`Winograd`), the
-/// discriminator's 4×4 stride-1 layer forward by Winograd's F(2×2, 4×4) (`Winograd4x4`), the
+/// discriminator's 4×4 stride-1 layer forward by Winograd's F(2×2, 4×4) (`Winograd4x4`), its
+/// 4×4 stride-2 layers forward by F(2×2, 2×2) on their phases (`PhasedWinograd`), the
 /// other convolutions, the 4×4 layer's gradients and the transposed convolutions tap by tap
 /// (`TapConv`), forward and backward, and the rest with its own convolution (and the matrix-product weight gradient);
 /// `FlexConv::plan` chooses.
@@ -141,6 +146,11 @@ impl GemmGradConv for burn::backend::Flex {
         // The 4×4 layers of stride 1 run forward by Winograd's F(2×2, 4×4), backward tap
         // by tap (see `kernels::winograd4x4`).
         if let Some(plan) = Winograd4x4::plan(&x, &weight, &options) {
+            return plan.forward(x, weight);
+        }
+        // The 4×4 layers of stride 2 likewise, by F(2×2, 2×2) on the input's four phases
+        // (see `kernels::winograd_phases`).
+        if let Some(plan) = PhasedWinograd::plan(&x, &weight, &options) {
             return plan.forward(x, weight);
         }
         match FlexConv::plan(&x, &weight, &options) {

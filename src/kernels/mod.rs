@@ -3,7 +3,7 @@
 //!
 //! | operation | what it computes | this crate's kernel (Flex) |
 //! |---|---|---|
-//! | [`conv2d`], [`conv_transpose2d`] | `Conv2d::forward`, `ConvTranspose2d::forward` | Winograd F(2×2, 3×3), F(2×2, 4×4) (forward) or one product per tap, forward and both gradients ([`conv`]) |
+//! | [`conv2d`], [`conv_transpose2d`] | `Conv2d::forward`, `ConvTranspose2d::forward` | Winograd F(2×2, 3×3), F(2×2, 4×4) (forward), F(2×2, 2×2) on a stride-2 layer's phases (forward) or one product per tap, forward and both gradients ([`conv`]) |
 //! | [`instance_norm()`], [`instance_norm_activated`] | `InstanceNorm::forward` (then an activation) | one pass for statistics, one for the output; textbook backward ([`instance_norm`](mod@instance_norm)) |
 //! | [`activate`], [`leaky_relu`] | `relu`, `leaky_relu` | one pass on all threads, forward and backward ([`activation`]) |
 //! | [`mirror_pad2d`] | `Tensor::pad` with `Reflect` / `Edge` | two copies ([`mirror_pad`]) |
@@ -44,6 +44,8 @@ pub mod threads;
 mod winograd;
 #[cfg(feature = "flex")]
 mod winograd4x4;
+#[cfg(feature = "flex")]
+mod winograd_phases;
 #[cfg(feature = "flex")]
 mod winograd_transform;
 
