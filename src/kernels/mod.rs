@@ -45,6 +45,8 @@ mod winograd;
 #[cfg(feature = "flex")]
 mod winograd4x4;
 #[cfg(feature = "flex")]
+mod winograd_blocks;
+#[cfg(feature = "flex")]
 mod winograd_phases;
 #[cfg(feature = "flex")]
 mod winograd_transform;

@@ -32,16 +32,14 @@
 //! input and kernel transforms run by channels on all threads.
 
 use burn::backend::Flex;
-use burn::backend::TensorMetadata;
 use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::DType;
 use rayon::prelude::*;
 
-use super::flex_tensor::{f32_slice, from_vec, zeros};
-use super::gemm::{Shared, for_each_block, gemm};
-use super::winograd::{Places, merge_columns, recycle, spare, split_columns};
-use super::winograd_transform::{TileScratch, Value, transform_into};
+use super::flex_tensor::f32_slice;
+use super::winograd::{Places, split_columns};
+use super::winograd_blocks::Blocks;
+use super::winograd_transform::{Value, transform_into};
 
 /// Places of a transformed 5×5 tile.
 const PLACES: usize = 25;
@@ -90,19 +88,7 @@ pub(super) fn output_transform<T: Value>([m0, m1, m2, m3, m4]: [T; 5]) -> [T; 2]
 
 /// The geometry of one 4×4 convolution of stride 1 computed tile by tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Winograd4x4 {
-    batch: usize,
-    c_in: usize,
-    c_out: usize,
-    /// Zero padding above and to the left (below and to the right follows from `output`).
-    padding: [usize; 2],
-    /// The unpadded input's height and width.
-    input: [usize; 2],
-    output: [usize; 2],
-    /// Tiles per column and per row of one item: one per 2×2 block of outputs, the last
-    /// reaching past the output when it is odd.
-    tiles: [usize; 2],
-}
+pub(crate) struct Winograd4x4(Blocks);
 
 impl Winograd4x4 {
     /// The plan for `conv2d(x, weight)` with `options`, or `None` when the layer is not an
@@ -113,40 +99,7 @@ impl Winograd4x4 {
         weight: &FloatTensor<Flex>,
         options: &ConvOptions<2>,
     ) -> Option<Self> {
-        let [batch, c_in, in_h, in_w] = x.shape().dims();
-        let [c_out, weight_c_in, k_h, k_w] = weight.shape().dims();
-        let [(top, bottom), (left, right)] = options.padding;
-        let (padded_h, padded_w) = (in_h + top + bottom, in_w + left + right);
-        if [k_h, k_w] != [4, 4]
-            || weight_c_in != c_in
-            || options.stride != [1, 1]
-            || options.dilation != [1, 1]
-            || options.groups != 1
-            || c_in < MIN_CHANNELS
-            || c_out < MIN_CHANNELS
-            || batch == 0
-            || padded_h < 4
-            || padded_w < 4
-            || x.dtype() != DType::F32
-            || weight.dtype() != DType::F32
-        {
-            return None;
-        }
-        let output = [padded_h - 3, padded_w - 3];
-        let tiles = [output[0].div_ceil(2), output[1].div_ceil(2)];
-        (tiles[0] * tiles[1] >= MIN_TILES).then_some(Self {
-            batch,
-            c_in,
-            c_out,
-            padding: [top, left],
-            input: [in_h, in_w],
-            output,
-            tiles,
-        })
-    }
-
-    fn tile_count(&self) -> usize {
-        self.tiles[0] * self.tiles[1]
+        Blocks::plan(x, weight, options, 1, [MIN_CHANNELS, MIN_TILES]).map(Self)
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`.
@@ -155,63 +108,21 @@ impl Winograd4x4 {
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
-        let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
-        let (x, weight) = (f32_slice(&x), f32_slice(&weight));
-        let [in_h, in_w] = self.input;
-        let [out_h, out_w] = self.output;
-        let (input_len, output_len) = (self.c_in * in_h * in_w, self.c_out * out_h * out_w);
-        let tiles = self.tile_count();
-        let kernels_buffer = self.transformed_kernels(weight);
-        let mut output = zeros(self.batch * output_len);
-        let mut products = spare(PLACES * self.c_out * tiles);
-        for (item, output) in output.chunks_exact_mut(output_len).enumerate() {
-            let transformed_buffer = self.transformed_input(&x[item * input_len..][..input_len]);
-            let (target, places) = (Shared::new(output), Shared::new(&mut products));
-            let (kernels, transformed) =
-                (Shared::of(&kernels_buffer), Shared::of(&transformed_buffer));
-            let work = PLACES * self.c_out * self.c_in * tiles;
-            for_each_block(self.c_out, work, |first, channels| {
-                for place in 0..PLACES {
-                    // SAFETY: dst is this block's rows of place `place` of M
-                    // ([PLACES, c_out, tiles]); lhs its rows of U ([PLACES, c_out, c_in]);
-                    // rhs the place's V ([PLACES, c_in, tiles]). Blocks are disjoint.
-                    unsafe {
-                        gemm(
-                            [channels, tiles, self.c_in],
-                            (places.at((place * self.c_out + first) * tiles), 1, tiles),
-                            false,
-                            (
-                                kernels.at((place * self.c_out + first) * self.c_in),
-                                1,
-                                self.c_in,
-                            ),
-                            (transformed.at(place * self.c_in * tiles), 1, tiles),
-                        );
-                    }
-                }
-                let mut scratch = TileScratch::default();
-                for channel in first..first + channels {
-                    // SAFETY: the block's own channel of the output.
-                    let plane = unsafe {
-                        std::slice::from_raw_parts_mut(
-                            target.at(channel * out_h * out_w),
-                            out_h * out_w,
-                        )
-                    };
-                    // SAFETY: the block's own channel of M, written above on this thread.
-                    unsafe { self.output_blocks(places, channel, plane, &mut scratch) };
-                }
-            });
-            recycle([transformed_buffer]);
-        }
-        recycle([kernels_buffer, products]);
-        from_vec(output, [self.batch, self.c_out, out_h, out_w])
+        let weight = weight.to_contiguous();
+        let kernels = self.transformed_kernels(f32_slice(&weight));
+        self.0.forward::<5, 25>(
+            x,
+            kernels,
+            self.0.c_in,
+            |x| self.transformed_input(x),
+            output_transform,
+        )
     }
 
     /// `U[place, c_out, c_in] = (G g Gᵀ)[place]` of every kernel `g = weight[c_out, c_in]`
     /// (in a spare buffer of this thread's, at least as long).
     fn transformed_kernels(&self, weight: &[f32]) -> Vec<f32> {
-        let (c_in, c_out) = (self.c_in, self.c_out);
+        let (c_in, c_out) = (self.0.c_in, self.0.c_out);
         let (buffer, places) = Places::<PLACES>::new(c_out, c_in);
         (0..c_out).into_par_iter().for_each_init(
             || vec![0.0f32; 16 * c_in],
@@ -238,15 +149,15 @@ impl Winograd4x4 {
     /// `V[place, c_in, tile] = (Bᵀ d B)[place]` of every 5×5 tile `d` of one item's
     /// zero-padded input (in a spare buffer of this thread's, at least as long).
     fn transformed_input(&self, x: &[f32]) -> Vec<f32> {
-        let [in_h, in_w] = self.input;
-        let [top, left] = self.padding;
-        let [tiles_h, tiles_w] = self.tiles;
-        let tiles = self.tile_count();
+        let [in_h, in_w] = self.0.input;
+        let [top, left] = self.0.padding;
+        let [tiles_h, tiles_w] = self.0.tiles;
+        let tiles = self.0.tile_count();
         // A padded row split into its even and odd columns: tile `tx` reads columns
         // `2tx..2tx + 5`, even places `tx..tx + 3` and odd places `tx..tx + 2`.
         let half = tiles_w + 2;
-        let (buffer, places) = Places::<PLACES>::new(self.c_in, tiles);
-        (0..self.c_in).into_par_iter().for_each_init(
+        let (buffer, places) = Places::<PLACES>::new(self.0.c_in, tiles);
+        (0..self.0.c_in).into_par_iter().for_each_init(
             || vec![0.0f32; 5 * 2 * half],
             |split_rows, channel| {
                 let plane = &x[channel * in_h * in_w..][..in_h * in_w];
@@ -272,43 +183,6 @@ impl Winograd4x4 {
             },
         );
         buffer
-    }
-
-    /// `Y = Aᵀ M A` of every tile of output channel `channel`, from the products `M`
-    /// (`[PLACES, c_out, tiles]` at `products`), written onto its output plane (the blocks
-    /// cropped at an odd edge).
-    ///
-    /// # Safety
-    /// `products` must point at the products of this plan, and no other thread may write
-    /// channel `channel` of them meanwhile.
-    unsafe fn output_blocks(
-        &self,
-        products: Shared,
-        channel: usize,
-        plane: &mut [f32],
-        scratch: &mut TileScratch,
-    ) {
-        let [out_h, out_w] = self.output;
-        let [tiles_h, tiles_w] = self.tiles;
-        let tiles = self.tile_count();
-        for tile_row in 0..tiles_h {
-            let input = std::array::from_fn(|a| {
-                std::array::from_fn(|b| {
-                    let start = ((a * 5 + b) * self.c_out + channel) * tiles + tile_row * tiles_w;
-                    // SAFETY: a row of tiles of this channel in place (a, b) (the contract).
-                    unsafe { std::slice::from_raw_parts(products.at(start), tiles_w) }
-                })
-            });
-            let values = scratch.transform::<5, 2, 4>(output_transform, input);
-            for r in 0..2 {
-                let y = 2 * tile_row + r;
-                if y < out_h {
-                    let even = &values[(r * 2) * tiles_w..][..tiles_w];
-                    let odd = &values[(r * 2 + 1) * tiles_w..][..tiles_w];
-                    merge_columns([even, odd], 0, &mut plane[y * out_w..][..out_w]);
-                }
-            }
-        }
     }
 }
 
