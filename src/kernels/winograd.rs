@@ -35,10 +35,8 @@
 //! calling thread for its next calls ([`SPARE_BUFFERS`] of them, the largest it has used).
 
 use burn::backend::Flex;
-use burn::backend::TensorMetadata;
 use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
-use burn::tensor::DType;
 
 use std::ops::Range;
 
@@ -46,6 +44,7 @@ use rayon::prelude::*;
 
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec, zeros};
 use super::gemm::{Shared, gemm};
+use super::winograd_blocks::Blocks;
 use super::winograd_transform::*;
 
 /// Places of a transformed tile.
@@ -63,17 +62,7 @@ const MIN_CHANNELS: usize = 32;
 /// The geometry of one 3×3 convolution of stride 1 computed tile by tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Winograd {
-    batch: usize,
-    c_in: usize,
-    c_out: usize,
-    /// Zero padding above and to the left (below and to the right follows from `output`).
-    padding: [usize; 2],
-    /// The unpadded input's height and width.
-    input: [usize; 2],
-    output: [usize; 2],
-    /// Tiles per column and per row of one item: one per 2×2 block of outputs, the last
-    /// reaching past the output when it is odd.
-    tiles: [usize; 2],
+    blocks: Blocks,
     /// The most bytes of one buffer of transformed tiles ([`GROUP_BYTES`]).
     group_bytes: usize,
 }
@@ -87,48 +76,26 @@ impl Winograd {
         weight: &FloatTensor<Flex>,
         options: &ConvOptions<2>,
     ) -> Option<Self> {
-        let [batch, c_in, in_h, in_w] = x.shape().dims();
-        let [c_out, weight_c_in, k_h, k_w] = weight.shape().dims();
-        let [(top, bottom), (left, right)] = options.padding;
-        let (padded_h, padded_w) = (in_h + top + bottom, in_w + left + right);
-        if [k_h, k_w] != [3, 3]
-            || weight_c_in != c_in
-            || options.stride != [1, 1]
-            || options.dilation != [1, 1]
-            || options.groups != 1
-            || c_in < MIN_CHANNELS
-            || c_out < MIN_CHANNELS
-            || batch == 0
-            || padded_h < 3
-            || padded_w < 3
-            || x.dtype() != DType::F32
-            || weight.dtype() != DType::F32
-        {
-            return None;
-        }
-        let output = [padded_h - 2, padded_w - 2];
+        let blocks = Blocks::plan(x, weight, options, [3, 1], [MIN_CHANNELS, 0])?;
         Some(Self {
-            batch,
-            c_in,
-            c_out,
-            padding: [top, left],
-            input: [in_h, in_w],
-            output,
-            tiles: [output[0].div_ceil(2), output[1].div_ceil(2)],
+            blocks,
             group_bytes: GROUP_BYTES,
         })
     }
 
     /// Rows of tiles of the batch (`tiles_h` per item).
     fn tile_rows(&self) -> usize {
-        self.batch * self.tiles[0]
+        self.blocks.batch * self.blocks.tiles[0]
     }
 
     /// The rows of tiles each pass takes at a time: as many as keep one buffer of
     /// transformed tiles within `group_bytes` (all of them at the networks' training
     /// sizes), at least one.
     fn groups(&self) -> impl Iterator<Item = Range<usize>> + use<> {
-        let row_bytes = PLACES * self.c_in.max(self.c_out) * self.tiles[1] * size_of::<f32>();
+        let row_bytes = PLACES
+            * self.blocks.c_in.max(self.blocks.c_out)
+            * self.blocks.tiles[1]
+            * size_of::<f32>();
         let per_group = (self.group_bytes / row_bytes.max(1)).max(1);
         let rows = self.tile_rows();
         (0..rows)
@@ -138,7 +105,7 @@ impl Winograd {
 
     /// `(item, tile row in the item)` of row `row` of the batch's tiles.
     fn tile_row(&self, row: usize) -> (usize, usize) {
-        (row / self.tiles[0], row % self.tiles[0])
+        (row / self.blocks.tiles[0], row % self.blocks.tiles[0])
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`.
@@ -150,35 +117,35 @@ impl Winograd {
         let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
         let (x, weight) = (f32_slice(&x), f32_slice(&weight));
         let kernels = self.transformed_kernels(weight);
-        let [out_h, out_w] = self.output;
-        let tiles_w = self.tiles[1];
+        let [out_h, out_w] = self.blocks.output;
+        let tiles_w = self.blocks.tiles[1];
         let plane_len = out_h * out_w;
-        let mut output = zeros(self.batch * self.c_out * plane_len);
+        let mut output = zeros(self.blocks.batch * self.blocks.c_out * plane_len);
         let target = Shared::new(&mut output);
         for rows in self.groups() {
             let tiles = self.transformed_input(x, rows.clone());
             let tile_count = rows.len() * tiles_w;
             // M[place] = U[place] · V[place], [c_out, tiles]
-            let mut products = spare(PLACES * self.c_out * tile_count);
+            let mut products = spare(PLACES * self.blocks.c_out * tile_count);
             place_products(
-                [self.c_out, tile_count, self.c_in],
+                [self.blocks.c_out, tile_count, self.blocks.c_in],
                 (&mut products, false),
-                (&kernels, 1, self.c_in),
+                (&kernels, 1, self.blocks.c_in),
                 (&tiles, 1, tile_count),
             );
             recycle([tiles]);
             // Y = Aᵀ M A for each row of tiles, the 2×2 blocks to their places.
-            (0..self.c_out).into_par_iter().for_each_init(
+            (0..self.blocks.c_out).into_par_iter().for_each_init(
                 TileScratch::default,
                 |scratch, channel| {
                     for (index, row) in rows.clone().enumerate() {
                         let (item, tile_row) = self.tile_row(row);
-                        let layout = [self.c_out, tile_count];
+                        let layout = [self.blocks.c_out, tile_count];
                         let first = index * tiles_w;
                         let input =
                             place_slices(&products, layout, channel, first..first + tiles_w);
                         let blocks = scratch.transform::<4, 2, 4>(output_transform, input);
-                        let start = (item * self.c_out + channel) * plane_len;
+                        let start = (item * self.blocks.c_out + channel) * plane_len;
                         // SAFETY: one plane of the output, which only this channel's task writes.
                         let plane =
                             unsafe { std::slice::from_raw_parts_mut(target.at(start), plane_len) };
@@ -196,7 +163,7 @@ impl Winograd {
             recycle([products]);
         }
         recycle([kernels]);
-        from_vec(output, [self.batch, self.c_out, out_h, out_w])
+        from_vec(output, [self.blocks.batch, self.blocks.c_out, out_h, out_w])
     }
 
     /// The gradient of the input, `[batch, c_in, in_h, in_w]`, given the output's.
@@ -208,41 +175,41 @@ impl Winograd {
         let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
         let (weight, grad) = (f32_slice(&weight), f32_slice(&grad));
         let kernels = self.transformed_kernels(weight);
-        let [in_h, in_w] = self.input;
-        let [top, left] = self.padding;
-        let [tiles_h, tiles_w] = self.tiles;
+        let [in_h, in_w] = self.blocks.input;
+        let [top, left] = self.blocks.padding;
+        let [tiles_h, tiles_w] = self.blocks.tiles;
         // Each plane's gradient on the padded input, its rows split into even and odd
         // columns (tile column `tx` covers even and odd places `tx` and `tx + 1`): the
         // tiles of one group add onto rows that the next group's first tiles add onto too.
         let half = tiles_w + 1;
         let padded_len = (2 * tiles_h + 2) * 2 * half;
-        let mut padded = zeros(self.batch * self.c_in * padded_len);
+        let mut padded = zeros(self.blocks.batch * self.blocks.c_in * padded_len);
         let target = Shared::new(&mut padded);
         for rows in self.groups() {
             let grad_tiles = self.transformed_grad(grad, rows.clone());
             let tile_count = rows.len() * tiles_w;
             // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles] (U read transposed)
-            let mut tile_grads = spare(PLACES * self.c_in * tile_count);
+            let mut tile_grads = spare(PLACES * self.blocks.c_in * tile_count);
             place_products(
-                [self.c_in, tile_count, self.c_out],
+                [self.blocks.c_in, tile_count, self.blocks.c_out],
                 (&mut tile_grads, false),
-                (&kernels, self.c_in, 1),
+                (&kernels, self.blocks.c_in, 1),
                 (&grad_tiles, 1, tile_count),
             );
             recycle([grad_tiles]);
             // d = B dV Bᵀ for each row of tiles, added onto their 4×4 places.
-            (0..self.c_in).into_par_iter().for_each_init(
+            (0..self.blocks.c_in).into_par_iter().for_each_init(
                 TileScratch::default,
                 |scratch, channel| {
                     for (index, row) in rows.clone().enumerate() {
                         let (item, tile_row) = self.tile_row(row);
-                        let layout = [self.c_in, tile_count];
+                        let layout = [self.blocks.c_in, tile_count];
                         let first = index * tiles_w;
                         let input =
                             place_slices(&tile_grads, layout, channel, first..first + tiles_w);
                         let tiles =
                             scratch.transform::<4, 4, 16>(input_transform_transposed, input);
-                        let start = (item * self.c_in + channel) * padded_len;
+                        let start = (item * self.blocks.c_in + channel) * padded_len;
                         // SAFETY: one plane's padded gradient, which only this channel's task
                         // adds onto.
                         let plane =
@@ -268,7 +235,7 @@ impl Winograd {
         // The input's places of the padded rows, less the padding.
         let plane_len = in_h * in_w;
         let input_grad = filled_by_chunks(
-            self.batch * self.c_in * plane_len,
+            self.blocks.batch * self.blocks.c_in * plane_len,
             plane_len,
             |index, plane| {
                 let padded = &padded[index * padded_len..][..padded_len];
@@ -278,7 +245,10 @@ impl Winograd {
                 }
             },
         );
-        from_vec(input_grad, [self.batch, self.c_in, in_h, in_w])
+        from_vec(
+            input_grad,
+            [self.blocks.batch, self.blocks.c_in, in_h, in_w],
+        )
     }
 
     /// The gradient of the weight, `[c_out, c_in, 3, 3]`, given the output's.
@@ -289,16 +259,16 @@ impl Winograd {
     ) -> FloatTensor<Flex> {
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let (x, grad) = (f32_slice(&x), f32_slice(&grad));
-        let (c_in, pairs) = (self.c_in, self.c_out * self.c_in);
+        let (c_in, pairs) = (self.blocks.c_in, self.blocks.c_out * self.blocks.c_in);
         // dU[place] = Σ_groups dM[place] · V[place]ᵀ, [c_out, c_in]
         let mut kernel_grads = spare(PLACES * pairs);
         for (group, rows) in self.groups().enumerate() {
             let grad_tiles = self.transformed_grad(grad, rows.clone());
             let tiles = self.transformed_input(x, rows.clone());
-            let tile_count = rows.len() * self.tiles[1];
+            let tile_count = rows.len() * self.blocks.tiles[1];
             // Added onto the sums after the first group; V read transposed.
             place_products(
-                [self.c_out, c_in, tile_count],
+                [self.blocks.c_out, c_in, tile_count],
                 (&mut kernel_grads, group > 0),
                 (&grad_tiles, 1, tile_count),
                 (&tiles, tile_count, 1),
@@ -308,7 +278,7 @@ impl Winograd {
         // dW = Gᵀ dU G, for all input channels of an output channel at once.
         let weight_grad = filled_by_chunks(pairs * 9, c_in * 9, |channel, kernels| {
             let mut scratch = TileScratch::default();
-            let input = place_slices(&kernel_grads, [self.c_out, c_in], channel, 0..c_in);
+            let input = place_slices(&kernel_grads, [self.blocks.c_out, c_in], channel, 0..c_in);
             let grads = scratch.transform::<4, 3, 9>(kernel_transform_transposed, input);
             for (tap, values) in grads.chunks_exact(c_in).enumerate() {
                 for (kernel, &value) in kernels.chunks_exact_mut(9).zip(values) {
@@ -317,14 +287,14 @@ impl Winograd {
             }
         });
         recycle([kernel_grads]);
-        from_vec(weight_grad, [self.c_out, self.c_in, 3, 3])
+        from_vec(weight_grad, [self.blocks.c_out, self.blocks.c_in, 3, 3])
     }
 
     /// `U[place, c_out, c_in] = (G g Gᵀ)[place]` of every kernel `g = weight[c_out, c_in]`.
     fn transformed_kernels(&self, weight: &[f32]) -> Vec<f32> {
-        let c_in = self.c_in;
-        let (buffer, places) = Places::<PLACES>::new(self.c_out, c_in);
-        (0..self.c_out).into_par_iter().for_each_init(
+        let c_in = self.blocks.c_in;
+        let (buffer, places) = Places::<PLACES>::new(self.blocks.c_out, c_in);
+        (0..self.blocks.c_out).into_par_iter().for_each_init(
             || vec![0.0f32; 9 * c_in],
             |taps, channel| {
                 // The output channel's kernels tap by tap, [9, c_in], then transformed.
@@ -348,19 +318,20 @@ impl Winograd {
     /// `V[place, c_in, tile] = (Bᵀ d B)[place]` of every 4×4 tile `d` of the zero-padded
     /// input in the rows of tiles `rows`.
     fn transformed_input(&self, x: &[f32], rows: Range<usize>) -> Vec<f32> {
-        let [in_h, in_w] = self.input;
-        let [top, left] = self.padding;
-        let tiles_w = self.tiles[1];
+        let [in_h, in_w] = self.blocks.input;
+        let [top, left] = self.blocks.padding;
+        let tiles_w = self.blocks.tiles[1];
         // A padded row split into its even and odd columns: tile `tx` reads columns
         // `2tx..2tx + 4`, which are even and odd places `tx` and `tx + 1`.
         let half = tiles_w + 1;
-        let (buffer, places) = Places::<PLACES>::new(self.c_in, rows.len() * tiles_w);
-        (0..self.c_in).into_par_iter().for_each_init(
+        let (buffer, places) = Places::<PLACES>::new(self.blocks.c_in, rows.len() * tiles_w);
+        (0..self.blocks.c_in).into_par_iter().for_each_init(
             || vec![0.0f32; 4 * 2 * half],
             |split_rows, channel| {
                 for (index, row) in rows.clone().enumerate() {
                     let (item, tile_row) = self.tile_row(row);
-                    let plane = &x[(item * self.c_in + channel) * in_h * in_w..][..in_h * in_w];
+                    let plane =
+                        &x[(item * self.blocks.c_in + channel) * in_h * in_w..][..in_h * in_w];
                     // The tile row's four padded rows (zero where they are padding).
                     split_rows.fill(0.0);
                     for (r, split) in split_rows.chunks_exact_mut(2 * half).enumerate() {
@@ -386,16 +357,16 @@ impl Winograd {
     /// `dM[place, c_out, tile] = (A dY Aᵀ)[place]` of every 2×2 block `dY` of the output
     /// gradient (zero past an odd output's edge) in the rows of tiles `rows`.
     fn transformed_grad(&self, grad: &[f32], rows: Range<usize>) -> Vec<f32> {
-        let [out_h, out_w] = self.output;
-        let tiles_w = self.tiles[1];
-        let (buffer, places) = Places::<PLACES>::new(self.c_out, rows.len() * tiles_w);
-        (0..self.c_out).into_par_iter().for_each_init(
+        let [out_h, out_w] = self.blocks.output;
+        let tiles_w = self.blocks.tiles[1];
+        let (buffer, places) = Places::<PLACES>::new(self.blocks.c_out, rows.len() * tiles_w);
+        (0..self.blocks.c_out).into_par_iter().for_each_init(
             || vec![0.0f32; 2 * 2 * tiles_w],
             |split_rows, channel| {
                 for (index, row) in rows.clone().enumerate() {
                     let (item, tile_row) = self.tile_row(row);
-                    let plane =
-                        &grad[(item * self.c_out + channel) * out_h * out_w..][..out_h * out_w];
+                    let plane = &grad[(item * self.blocks.c_out + channel) * out_h * out_w..]
+                        [..out_h * out_w];
                     // The block row's two output rows, split into even and odd columns.
                     split_rows.fill(0.0);
                     for (r, split) in split_rows.chunks_exact_mut(2 * tiles_w).enumerate() {

@@ -99,7 +99,7 @@ impl Winograd4x4 {
         weight: &FloatTensor<Flex>,
         options: &ConvOptions<2>,
     ) -> Option<Self> {
-        Blocks::plan(x, weight, options, 1, [MIN_CHANNELS, MIN_TILES]).map(Self)
+        Blocks::plan(x, weight, options, [4, 1], [MIN_CHANNELS, MIN_TILES]).map(Self)
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`.

@@ -1,8 +1,9 @@
-//! What the forward-only Winograd kernels of 4×4 layers share (`winograd4x4`, F(2×2, 4×4) for
-//! stride 1; `winograd_phases`, F(2×2, 2×2) on the phases of stride 2): the geometry of a
-//! layer computed by 2×2 blocks of outputs, and the pass that multiplies the transformed
-//! kernels with the transformed tiles place by place and transforms the products back into
-//! output blocks. Each kernel brings its own transforms of the kernels and of the input.
+//! What the Winograd kernels share: the geometry of a layer computed by 2×2 blocks of outputs
+//! and the checks that choose it (`winograd`, F(2×2, 3×3); `winograd4x4`, F(2×2, 4×4) for
+//! stride 1; `winograd_phases`, F(2×2, 2×2) on the phases of stride 2), and the forward pass
+//! of the two 4×4 kernels, which multiplies the transformed kernels with the transformed
+//! tiles place by place and transforms the products back into output blocks. Each kernel
+//! brings its own transforms of the kernels and of the input.
 
 use burn::backend::Flex;
 use burn::backend::TensorMetadata;
@@ -15,7 +16,7 @@ use super::gemm::{Shared, for_each_block, gemm};
 use super::winograd::{merge_columns, recycle, spare};
 use super::winograd_transform::TileScratch;
 
-/// The geometry of one 4×4 convolution computed by 2×2 blocks of outputs, one tile each.
+/// The geometry of one convolution computed by 2×2 blocks of outputs, one tile each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Blocks {
     pub(super) batch: usize,
@@ -33,20 +34,20 @@ pub(super) struct Blocks {
 
 impl Blocks {
     /// The geometry of `conv2d(x, weight)` with `options` when it is an undilated,
-    /// ungrouped `f32` 4×4 convolution of stride `stride` with at least `min_channels` input
-    /// and output channels and `min_tiles` tiles; else `None`.
+    /// ungrouped `f32` convolution with a `kernel × kernel` kernel of stride `stride`, with
+    /// at least `min_channels` input and output channels and `min_tiles` tiles; else `None`.
     pub(super) fn plan(
         x: &FloatTensor<Flex>,
         weight: &FloatTensor<Flex>,
         options: &ConvOptions<2>,
-        stride: usize,
+        [kernel, stride]: [usize; 2],
         [min_channels, min_tiles]: [usize; 2],
     ) -> Option<Self> {
         let [batch, c_in, in_h, in_w] = x.shape().dims();
         let [c_out, weight_c_in, k_h, k_w] = weight.shape().dims();
         let [(top, bottom), (left, right)] = options.padding;
         let (padded_h, padded_w) = (in_h + top + bottom, in_w + left + right);
-        if [k_h, k_w] != [4, 4]
+        if [k_h, k_w] != [kernel, kernel]
             || weight_c_in != c_in
             || options.stride != [stride, stride]
             || options.dilation != [1, 1]
@@ -54,14 +55,17 @@ impl Blocks {
             || c_in < min_channels
             || c_out < min_channels
             || batch == 0
-            || padded_h < 4
-            || padded_w < 4
+            || padded_h < kernel
+            || padded_w < kernel
             || x.dtype() != DType::F32
             || weight.dtype() != DType::F32
         {
             return None;
         }
-        let output = [(padded_h - 4) / stride + 1, (padded_w - 4) / stride + 1];
+        let output = [
+            (padded_h - kernel) / stride + 1,
+            (padded_w - kernel) / stride + 1,
+        ];
         let tiles = [output[0].div_ceil(2), output[1].div_ceil(2)];
         (tiles[0] * tiles[1] >= min_tiles).then_some(Self {
             batch,

@@ -91,7 +91,7 @@ impl PhasedWinograd {
         weight: &FloatTensor<Flex>,
         options: &ConvOptions<2>,
     ) -> Option<Self> {
-        Blocks::plan(x, weight, options, 2, [MIN_CHANNELS, MIN_TILES]).map(Self)
+        Blocks::plan(x, weight, options, [4, 2], [MIN_CHANNELS, MIN_TILES]).map(Self)
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`.
