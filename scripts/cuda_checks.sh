@@ -4,10 +4,10 @@
 # PyTorch on the same GPU.
 #
 # The binaries come from a build with `--features cuda` (on any machine: the driver is loaded at
-# run time), packed by `scripts/cuda_checks.sh pack` into archives in `.gpu/` (a binary is 170
-# MB stripped, most of it LLVM and Burn; binaries packed together share most of it, about 56 MB
-# for two, 60 for three), so a GPU machine needs neither Rust nor LLVM, and each archive fits
-# a transfer of 64 MiB:
+# run time), packed by `scripts/cuda_checks.sh pack` into archives in `.gpu/` (a binary is
+# 140-170 MB stripped, most of it LLVM and Burn; binaries packed together share most of it:
+# three test binaries came to 45 MB), so a GPU machine needs neither Rust nor LLVM, and an
+# archive fits a transfer of 64 MiB beside the working tree (7 MB):
 #
 #   bash scripts/install_cuda_llvm.sh
 #   cargo test --release --features cuda --no-run --test parity --test train_step \
@@ -45,11 +45,13 @@ pack() {
         done
     done
     strip .gpu/bin/*
-    # Long-range matching: the binaries of a group share most of their code.
+    # Long-range matching: the binaries of a group share most of their code. Level 22 (about
+    # 8 minutes for three binaries on 2 cores) took three test binaries to 45 MB, where level
+    # 19 left 60 MB, too much beside the working tree.
     for group in "${groups[@]}"; do
-        tar -C .gpu/bin -cf - ${group//+/ } | zstd -q -19 --long=31 -f -o ".gpu/$group.tar.zst" &
+        tar -C .gpu/bin -cf - ${group//+/ } \
+            | zstd -q --ultra -22 --long=31 -T0 -f -o ".gpu/$group.tar.zst"
     done
-    wait
     ls -l .gpu/bin .gpu/*.tar.zst
 }
 
