@@ -35,11 +35,12 @@ struct Timer<'a> {
     device: &'a Device,
     repeats: usize,
     only: Option<String>,
+    forward_only: bool,
 }
 
 impl Timer<'_> {
     /// Prints the median time of `layer` forward alone (on an input that needs no
-    /// gradient), then forward and backward, on inputs of `shape`.
+    /// gradient), then (unless `forward_only`) forward and backward, on inputs of `shape`.
     fn time(&self, name: &str, shape: [usize; 4], layer: &(dyn Fn(Tensor<4>) -> Tensor<4> + Sync)) {
         if self
             .only
@@ -72,7 +73,11 @@ impl Timer<'_> {
             seconds[repeats / 2] * 1e3
         };
         let forward = median(false);
-        println!("{name:14} {forward:8.2} {:8.2} ms", median(true));
+        if self.forward_only {
+            println!("{name:14} {forward:8.2}        - ms");
+        } else {
+            println!("{name:14} {forward:8.2} {:8.2} ms", median(true));
+        }
     }
 }
 
@@ -88,6 +93,9 @@ struct Options {
     /// Only the layers whose names contain this (e.g. `up` or `d4`).
     #[arg(long)]
     only: Option<String>,
+    /// Time the forward pass alone (for profiling one layer's forward pass with `perf`).
+    #[arg(long)]
+    forward_only: bool,
 }
 
 fn input_size(arg: &str) -> Result<usize, String> {
@@ -108,6 +116,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
         device: &device,
         repeats,
         only: o.only.clone(),
+        forward_only: o.forward_only,
     };
     let (half, quarter) = (size / 2, size / 4);
     let conv = |c_in, c_out, kernel, stride, pad| {

@@ -133,7 +133,7 @@ fn conv2d_matches_burns_conv2d_with_gradients() {
 /// Convolutions run tap by tap on Flex (one matrix product per kernel tap, on a grid as
 /// wide as the padded input, or as one phase of it for strides): rectangular maps, zero
 /// padding of each kind, kernels of every size the networks use, strides, batches, and thin
-/// layers (the product transposed, as for the RGB tail of a generator). Inputs of fewer
+/// layers (an RGB head's taps folded, an RGB tail's taps in one product). Inputs of fewer
 /// than 256 channels fold the taps into one product (the weight gradient: fewer than 128);
 /// wider ones run a product per tap.
 #[test]
@@ -150,7 +150,7 @@ fn tap_convolutions_match_burns_with_gradients() {
         (16, 16, [2, 3], [1, 1], (1, 0, 0, 2), [1, 5, 6]), // rectangular kernel, uneven padding
         (16, 16, [3, 3], [1, 1], (0, 0, 0, 0), [1, 3, 3]), // a single output position
         (3, 16, [7, 7], [1, 1], (0, 0, 0, 0), [2, 13, 12]), // RGB head: taps folded
-        (16, 3, [7, 7], [1, 1], (0, 0, 0, 0), [1, 12, 13]), // RGB tail: transposed, folded
+        (16, 3, [7, 7], [1, 1], (0, 0, 0, 0), [1, 12, 13]), // RGB tail: all taps in one product
         (32, 1, [4, 4], [1, 1], (1, 1, 1, 1), [1, 3, 3]),  // PatchGAN's output layer at 32²
         (4, 6, [3, 3], [1, 1], (1, 0, 2, 1), [2, 6, 7]),   // thin, uneven padding
         (16, 32, [3, 3], [2, 2], (1, 1, 1, 1), [2, 12, 12]), // resnet downsampling
@@ -169,7 +169,10 @@ fn tap_convolutions_match_burns_with_gradients() {
         (256, 16, [3, 5], [3, 2], (2, 0, 1, 2), [2, 10, 9]), // uneven strides, batch 2
         (256, 16, [1, 1], [2, 2], (0, 1, 0, 0), [1, 5, 4]), // phases no tap reads
         (256, 24, [7, 7], [1, 1], (3, 3, 3, 3), [1, 8, 9]), // 7×7, zero padded
-        (256, 3, [3, 3], [1, 1], (1, 1, 1, 1), [1, 5, 6]),  // thin output: a product per tap
+        // Thin outputs over 16 input channels or more: every tap of an input row in one
+        // product, its rows added onto the output at the taps' offsets.
+        (256, 3, [3, 3], [1, 1], (1, 1, 1, 1), [1, 5, 6]), // 3 outputs
+        (32, 2, [3, 5], [1, 1], (1, 0, 2, 1), [2, 9, 11]), // uneven kernel and padding, batch 2
     ] {
         assert_conv2d_same_as_burns(&device, [c_in, c_out], kernel, stride, padding, shape);
     }
@@ -272,7 +275,8 @@ fn convolutions_shared_among_threads_match_burns() {
         (3, 64, 7, 1, 0, 40),    // RGB head: folded taps, tiles of positions
         (64, 128, 3, 2, 1, 96),  // downsampling: folded input gradient in two rounds
         (128, 256, 3, 2, 1, 48), // down2: folded forward, weight gradient per tap
-        (64, 3, 7, 1, 3, 48),    // RGB tail: tiles of rows, thin-output input gradient
+        (64, 3, 7, 1, 3, 48),    // RGB tail: bands of rows, thin-output input gradient
+        (512, 1, 4, 1, 1, 31),   // PatchGAN's output layer at 256²: bands of rows
         (256, 256, 3, 1, 0, 18), // residual block: Winograd's products on all threads
         (256, 16, 3, 1, 0, 18),  // 3×3 tap by tap: blocks of channels
     ] {

@@ -9,9 +9,10 @@ use rayon::prelude::*;
 /// transposed (the long side of positions becomes the rows, which the micro-kernel tiles
 /// well), and a product with a thin inner side folds the kernel taps into it (columns of
 /// `taps · channels` rows built from the grid, one product) rather than run `taps` products
-/// that each stream the whole output for a handful of multiply-adds. A thin input's
-/// gradient is one product for all taps, `[c_in · taps, positions]`, whose rows are then
-/// added onto their taps' places. The generators' RGB head and tail are such layers.
+/// that each stream the whole output for a handful of multiply-adds. A thin output's
+/// forward pass and a thin input's gradient are one product for all taps,
+/// `[channels · taps, positions]`, whose rows are then added onto their taps' places. The
+/// generators' RGB head and tail are such layers.
 pub(super) const THIN: usize = 16;
 
 /// The most bytes of a tile's operands (folded columns, or input and output rows): about a

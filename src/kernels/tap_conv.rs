@@ -18,6 +18,12 @@
 //! `(⌊i/s_h⌋, ⌊j/s_w⌋)`, as a stride-1 tap does: the same products on grids as wide as a
 //! phase.
 //!
+//! **Thin outputs** (a handful of output channels, as the generators' RGB tail and the
+//! PatchGAN's last layer) turn this around: a product per tap would have a handful of rows
+//! and pack the whole input once per tap, so all taps' products of a run of input rows are
+//! one product, whose rows are then added onto the output at their taps' offsets
+//! ([`TapConv::forward_thin_output`]).
+//!
 //! The backward passes are the same products transposed: the input gradient adds
 //! `W[:, :, i, j]ᵀ · grad` into the (phased) input's grid at the tap's offset, and the weight
 //! gradient of a tap is `grad · x[:, p + offset]ᵀ` over all positions (the grid's extra
@@ -44,7 +50,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::DType;
 
 use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
-use super::gemm::{BLOCK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm};
+use super::gemm::{BLOCK, PARALLEL_WORK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm};
 
 /// Inputs with fewer channels than this fold the taps into the forward product and the
 /// input gradient's, unless the output is thin: a per-tap product whose inner dimension is
@@ -340,6 +346,16 @@ impl TapConv {
         let [out_h, out_w] = self.output;
         let (row, taps) = (self.phase[1], self.taps());
         let mut output = zeros(self.batch * self.output_len());
+        if self.c_out < THIN && !self.folds_input(FOLD_BELOW) {
+            // A thin output over many input channels: all taps of an input row in one
+            // product (see `forward_thin_output`).
+            let weight = tap_major(weight, [self.c_out, self.c_in, taps]);
+            for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
+                let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
+                self.forward_thin_output(&phased, &weight, output);
+            }
+            return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
+        }
         if self.folds_input(FOLD_BELOW) {
             // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p], by tiles of
             // positions (see `folded`), then cropped to the output.
@@ -443,6 +459,86 @@ impl TapConv {
             });
         }
         from_vec(output, [self.batch, self.c_out, out_h, out_w])
+    }
+
+    /// One item's forward pass for a thin output (fewer than [`THIN`] output channels over
+    /// [`THIN`] input channels or more; stride 1, see `new`), into its zeroed `output`
+    /// `[c_out, out_h, out_w]`, from its `phased` input and the `tap_major` weight.
+    ///
+    /// A product per tap would have only `c_out` rows: the matrix product would pack the
+    /// whole input once per tap (49 times for the generators' 7×7 RGB tail) for a few
+    /// multiply-adds per element packed. Instead every tap's products of a run of input
+    /// rows are one product of `c_out · taps` rows,
+    /// `Z[(c_out, tap), q] = W[c_out, :, tap] · x[:, q]`, the input packed once, and each row
+    /// of `Z` is then added onto the output rows at its tap's offset:
+    /// `out[c_out, y, x] = Σ_(i, j) Z[(c_out, (i, j)), (y + i) · phase_w + x + j]`, the taps in
+    /// the order of the products per tap. Each thread takes a band of output rows and goes
+    /// through the input rows under it (`k_h − 1` more than the band) by chunks that keep
+    /// `Z` in its cache.
+    fn forward_thin_output(&self, phased: &[f32], weight: &[f32], output: &mut [f32]) {
+        use rayon::prelude::*;
+        let [out_h, out_w] = self.output;
+        let [k_h, k_w] = self.kernel;
+        let (row, plane, taps) = (self.phase[1], self.plane_len(), self.taps());
+        let rows = self.c_out * taps;
+        // Input rows per product: `Z` and the input rows within a core's cache.
+        let chunk = (TILE_BYTES / ((rows + self.c_in) * row * size_of::<f32>())).max(1);
+        let work = self.c_out * self.c_in * taps * self.grid_positions();
+        let threads = if work >= PARALLEL_WORK {
+            rayon::current_num_threads()
+        } else {
+            1
+        };
+        let band = out_h.div_ceil(threads.min(out_h));
+        let output = Shared::new(output);
+        (0..out_h.div_ceil(band)).into_par_iter().for_each_init(
+            Vec::new,
+            |z: &mut Vec<f32>, index| {
+                let (first, end) = (index * band, ((index + 1) * band).min(out_h));
+                // Input rows `first..end + k_h − 1` feed output rows `first..end`.
+                for start in (first..end + k_h - 1).step_by(chunk) {
+                    let count = chunk.min(end + k_h - 1 - start);
+                    let len = count * row;
+                    z.resize(rows * len, 0.0);
+                    // SAFETY: dst is `z` (rows of `len`); lhs the tap-major weight, rows
+                    // (c_out, tap) of `c_in`; rhs `len` positions of every channel's plane
+                    // from input row `start`, which end at most at the plane's end
+                    // (`start + count ≤ out_h + k_h − 1`, the padded height).
+                    unsafe {
+                        gemm(
+                            [rows, len, self.c_in],
+                            (z.as_mut_ptr(), 1, len),
+                            false,
+                            (weight.as_ptr(), 1, self.c_in),
+                            (phased.as_ptr().add(start * row), 1, plane),
+                        );
+                    }
+                    for channel in 0..self.c_out {
+                        for i in 0..k_h {
+                            // Input row `a` adds onto output row `a − i` of this band.
+                            for a in start.max(first + i)..(start + count).min(end + i) {
+                                let y = a - i;
+                                // SAFETY: one row of this band's output rows, which no other
+                                // band writes.
+                                let target = unsafe {
+                                    std::slice::from_raw_parts_mut(
+                                        output.at((channel * out_h + y) * out_w),
+                                        out_w,
+                                    )
+                                };
+                                for j in 0..k_w {
+                                    let tap_row = (channel * taps + i * k_w + j) * len;
+                                    let source = &z[tap_row + (a - start) * row + j..][..out_w];
+                                    for (target, value) in target.iter_mut().zip(source) {
+                                        *target += value;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        );
     }
 
     /// Copies output rows `first_row..first_row + rows` of every channel from the grid
