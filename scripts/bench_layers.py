@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The layers of examples/bench_layers.rs in PyTorch (CPU, 2 threads), same lines.
 
-    python3 scripts/bench_layers.py 128 [repeats]
-    paste <(cargo run -q --release --example bench_layers -- 128) \\
-          <(python3 scripts/bench_layers.py 128)
+    python3 scripts/bench_layers.py 128 [repeats] > pytorch.txt
+    cargo run -q --release --example bench_layers -- 128 > ours.txt
+    paste ours.txt pytorch.txt     # one after the other: run at once, they share the cores
 
 Each line: two medians of 5 runs (or of the second argument's count) after one warm-up: a
 fresh random input, the layer (the official resnet_9blocks ngf 64 layer at that input size,

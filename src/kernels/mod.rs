@@ -19,8 +19,9 @@
 //! Adam) or within `1e-5` (convolutions, instance norm; `tests/conv.rs`).
 //!
 //! The CPU kernels share their matrix product and thread helpers (`gemm`), their `f32`
-//! access to Flex tensors (`flex_tensor`) and the run-time choice of AVX-512 / AVX2 code for
-//! their element-wise loops (`simd`).
+//! access to Flex tensors (`flex_tensor`), the scratch buffers they keep from call to call
+//! (`spare`) and the run-time choice of AVX-512 / AVX2 code for their element-wise loops
+//! (`simd`).
 
 pub mod activation;
 pub(crate) mod adam;
@@ -37,6 +38,8 @@ pub mod pool3x3;
 mod registry;
 #[cfg(feature = "flex")]
 mod simd;
+#[cfg(feature = "flex")]
+mod spare;
 #[cfg(feature = "flex")]
 mod tap_conv;
 pub mod threads;

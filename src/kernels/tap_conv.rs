@@ -51,6 +51,7 @@ use burn::tensor::DType;
 
 use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
 use super::gemm::{BLOCK, PARALLEL_WORK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm};
+use super::spare::{recycle, spare};
 
 /// Inputs with fewer channels than this fold the taps into the forward product and the
 /// input gradient's, unless the output is thin: a per-tap product whose inner dimension is
@@ -224,11 +225,12 @@ impl TapConv {
         phase * self.c_in * self.plane_len() + (i / stride_h) * self.phase[1] + j / stride_w
     }
 
-    /// What tap `tap` reads of channel `channel` of a phased input, from its start to the
-    /// last grid position (or the end of the input).
+    /// What tap `tap` reads of channel `channel` of a phased input (the layout of
+    /// [`Self::phased`], whose buffer may be longer), from its start to the last grid
+    /// position (or the end of the layout).
     fn tap_row<'a>(&self, phased: &'a [f32], channel: usize, tap: usize) -> &'a [f32] {
         let start = self.tap_start(tap) + channel * self.plane_len();
-        &phased[start..(start + self.grid_positions()).min(phased.len())]
+        &phased[start..(start + self.grid_positions()).min(self.phased_len())]
     }
 
     /// Grid positions a product covers: up to the last real output position.
@@ -256,26 +258,65 @@ impl TapConv {
     }
 
     /// One item's input `[c_in, in_h, in_w]` as zero-padded phases
-    /// `[phases, c_in, phase_h · phase_w]`.
+    /// `[phases, c_in, phase_h · phase_w]` (in a spare buffer of this thread's: give it back
+    /// with [`recycle_phased`]).
     fn phased<'a>(&self, input: &'a [f32]) -> Cow<'a, [f32]> {
         if self.input_is_phased() {
             return Cow::Borrowed(input);
         }
-        let mut phased = zeros(self.phased_len());
-        let target = Shared::new(&mut phased);
-        self.for_each_run(|phased_start, input_start, count| {
-            let input = &input[input_start..];
-            // SAFETY: a run of one channel's places in the phased layout, which only this
-            // run writes.
-            let run = unsafe { std::slice::from_raw_parts_mut(target.at(phased_start), count) };
-            if self.stride[1] == 1 {
-                run.copy_from_slice(&input[..count]);
+        // (At least as long: the places after the layout are not read, see `tap_row`.)
+        let mut phased = spare(self.phased_len());
+        let [stride_h, stride_w] = self.stride;
+        let [(top, _), (left, _)] = self.padding;
+        let [in_h, in_w] = self.input;
+        let [phase_h, phase_w] = self.phase;
+        // Every place of one phase plane of one channel written once, in order: padding
+        // rows and columns zero, the rest the input's.
+        let plane = |(index, plane): (usize, &mut [f32])| {
+            let (phase, channel) = (index / self.c_in, index % self.c_in);
+            let (row_phase, column_phase) = (phase / stride_w, phase % stride_w);
+            // The first place of a row that holds an input column, that column, and how
+            // many places do.
+            let first = left.saturating_sub(column_phase).div_ceil(stride_w);
+            let column = (first * stride_w + column_phase).saturating_sub(left);
+            let count = if first < phase_w && column < in_w {
+                (in_w - column).div_ceil(stride_w).min(phase_w - first)
             } else {
-                for (target, &value) in run.iter_mut().zip(input.iter().step_by(self.stride[1])) {
-                    *target = value;
+                0
+            };
+            for (place_row, row) in plane.chunks_exact_mut(phase_w).enumerate() {
+                let y = (place_row * stride_h + row_phase).checked_sub(top);
+                let Some(y) = y.filter(|&y| y < in_h) else {
+                    row.fill(0.0);
+                    continue;
+                };
+                let source = &input[(channel * in_h + y) * in_w + column..];
+                row[..first].fill(0.0);
+                let values = &mut row[first..first + count];
+                if stride_w == 1 {
+                    values.copy_from_slice(&source[..count]);
+                } else {
+                    for (value, &x) in values.iter_mut().zip(source.iter().step_by(stride_w)) {
+                        *value = x;
+                    }
                 }
+                row[first + count..].fill(0.0);
             }
-        });
+            debug_assert_eq!(plane.len(), phase_h * phase_w);
+        };
+        let layout = &mut phased[..self.phased_len()];
+        if self.phased_len() >= PARALLEL_COPY {
+            use rayon::prelude::*;
+            layout
+                .par_chunks_exact_mut(self.plane_len())
+                .enumerate()
+                .for_each(plane);
+        } else {
+            layout
+                .chunks_exact_mut(self.plane_len())
+                .enumerate()
+                .for_each(plane);
+        }
         Cow::Owned(phased)
     }
 
@@ -353,13 +394,15 @@ impl TapConv {
             for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
                 let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
                 self.forward_thin_output(&phased, &weight, output);
+                recycle_phased(phased);
             }
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
         if self.folds_input(FOLD_BELOW) {
             // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p], by tiles of
             // positions (see `folded`), then cropped to the output.
-            let mut grid = zeros(self.c_out * self.grid_len());
+            // Every grid position up to the last output is written (the rest is not read).
+            let mut grid = spare(self.c_out * self.grid_len());
             for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
                 let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
                 folded(
@@ -373,7 +416,9 @@ impl TapConv {
                 fill_by_chunks(output, out_h * out_w, |channel, output| {
                     self.crop_rows(&grid[channel * self.grid_len()..], output)
                 });
+                recycle_phased(phased);
             }
+            recycle([grid]);
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
         // A product per tap, by tiles of output rows, each thread taking tiles in turn: a
@@ -387,11 +432,12 @@ impl TapConv {
             // all the weights for a few positions; each thread takes a block of output
             // channels over all positions instead, and packs only its share.
             let (len, plane) = (self.grid_positions(), self.plane_len());
-            let mut grid = zeros(self.c_out * len);
+            // The first tap's product writes every grid position.
+            let mut grid = spare(self.c_out * len);
             for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
-                let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
+                let phased_input = self.phased(&x[item * self.input_len()..][..self.input_len()]);
                 let (output, grid) = (Shared::new(output), Shared::new(&mut grid));
-                let (phased, weight) = (Shared::of(&phased), Shared::of(&weight));
+                let (phased, weight) = (Shared::of(&phased_input), Shared::of(&weight));
                 for_each_block(self.c_out, work, |first_channel, channels| {
                     for tap in 0..taps {
                         // SAFETY: as in the tiles below, for the block's rows of the grid
@@ -424,7 +470,9 @@ impl TapConv {
                         self.crop_rows(grid, target);
                     }
                 });
+                recycle_phased(phased_input);
             }
+            recycle([grid]);
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
         for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
@@ -457,6 +505,7 @@ impl TapConv {
                 // SAFETY: this tile's rows of this item's output, which no other tile writes.
                 unsafe { self.copy_rows_out(grid, len, [first_row, rows], output) };
             });
+            recycle_phased(phased);
         }
         from_vec(output, [self.batch, self.c_out, out_h, out_w])
     }
@@ -757,6 +806,7 @@ impl TapConv {
                     .iter_mut()
                     .zip(&sum)
                     .for_each(|(total, part)| *total += part);
+                recycle_phased(phased);
                 continue;
             }
             // dW[c_out, c_in, tap] (+)= grad_grid[c_out, p] · x[c_in, p + offset]ᵀ, tap by
@@ -800,6 +850,7 @@ impl TapConv {
                     }
                 }
             });
+            recycle_phased(phased);
         }
         if !self.folds_input(FOLD_BELOW_WEIGHT_GRAD) {
             weight_grad = from_tap_major(&weight_grad, [self.c_out, self.c_in, self.taps()]);
@@ -820,6 +871,13 @@ impl TapConv {
                 target[..out_w].copy_from_slice(source);
             }
         });
+    }
+}
+
+/// Gives a phased input made by [`TapConv::phased`] back to this thread's spare buffers.
+fn recycle_phased(phased: Cow<'_, [f32]>) {
+    if let Cow::Owned(buffer) = phased {
+        recycle([buffer]);
     }
 }
 

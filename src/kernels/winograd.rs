@@ -44,6 +44,7 @@ use rayon::prelude::*;
 
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec, zeros};
 use super::gemm::{Shared, gemm};
+use super::spare::{recycle, spare};
 use super::winograd_blocks::Blocks;
 use super::winograd_transform::*;
 
@@ -522,47 +523,6 @@ fn place_slices(
     std::array::from_fn(|a| {
         std::array::from_fn(|b| &buffer[((a * 4 + b) * channels + channel) * len..][range.clone()])
     })
-}
-
-thread_local! {
-    /// The transformed tiles' buffers of this thread's last calls, for the next ones: they
-    /// are 16 MiB each for the residual blocks of a 256² generator, and would otherwise be
-    /// fresh memory (page faults and the kernel's clearing) on every call.
-    static SPARE: std::cell::RefCell<Vec<Vec<f32>>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// At most this many buffers are kept in [`SPARE`] (a forward pass uses three at once).
-const SPARE_BUFFERS: usize = 4;
-
-/// A buffer of at least `len` values (of any content): the smallest spare one of this
-/// thread's that is long enough, else the longest made longer, else a new one.
-pub(super) fn spare(len: usize) -> Vec<f32> {
-    let mut buffer = SPARE
-        .with_borrow_mut(|spare| {
-            let fitting = (0..spare.len())
-                .filter(|&index| spare[index].len() >= len)
-                .min_by_key(|&index| spare[index].len());
-            let longest = (0..spare.len()).max_by_key(|&index| spare[index].len());
-            fitting.or(longest).map(|index| spare.swap_remove(index))
-        })
-        .unwrap_or_default();
-    if buffer.len() < len {
-        buffer.resize(len, 0.0);
-    }
-    buffer
-}
-
-/// Keeps `buffers` for this thread's next calls of [`spare`]: the [`SPARE_BUFFERS`] longest.
-pub(super) fn recycle<const N: usize>(buffers: [Vec<f32>; N]) {
-    SPARE.with_borrow_mut(|spare| {
-        for buffer in buffers {
-            spare.push(buffer);
-            if spare.len() > SPARE_BUFFERS {
-                let shortest = (0..spare.len()).min_by_key(|&index| spare[index].len());
-                shortest.map(|index| spare.swap_remove(index));
-            }
-        }
-    });
 }
 
 #[cfg(test)]

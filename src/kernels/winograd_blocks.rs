@@ -13,7 +13,8 @@ use burn::tensor::DType;
 
 use super::flex_tensor::{f32_slice, from_vec, zeros};
 use super::gemm::{Shared, for_each_block, gemm};
-use super::winograd::{merge_columns, recycle, spare};
+use super::spare::{recycle, spare};
+use super::winograd::merge_columns;
 use super::winograd_transform::TileScratch;
 
 /// The geometry of one convolution computed by 2×2 blocks of outputs, one tile each.
