@@ -35,10 +35,11 @@ pub(super) fn spare(len: usize) -> Vec<f32> {
     buffer
 }
 
-/// Keeps `buffers` for this thread's next calls of [`spare`]: the [`SPARE_BUFFERS`] longest.
+/// Keeps `buffers` for this thread's next calls of [`spare`]: the [`SPARE_BUFFERS`] longest
+/// (empty ones are dropped).
 pub(super) fn recycle<const N: usize>(buffers: [Vec<f32>; N]) {
     SPARE.with_borrow_mut(|spare| {
-        for buffer in buffers {
+        for buffer in buffers.into_iter().filter(|buffer| !buffer.is_empty()) {
             spare.push(buffer);
             if spare.len() > SPARE_BUFFERS {
                 let shortest = (0..spare.len()).min_by_key(|&index| spare[index].len());

@@ -631,11 +631,11 @@ impl TapConv {
         let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
         let (weight, grad) = (f32_slice(&weight), f32_slice(&grad));
         let mut input_grad = zeros(self.batch * self.input_len());
-        let mut grad_grid = zeros(self.c_out * self.grid_len());
+        let mut grad_grid = spare(self.c_out * self.grid_len());
         let mut phased_grad = if self.input_is_phased() {
             Vec::new()
         } else {
-            zeros(self.phased_len())
+            spare(self.phased_len())
         };
         // W'[c_in, (c_out, tap)] = W[c_out, c_in, tap] for the folded product of thin
         // outputs; the tap-major weight for the products per tap (see below).
@@ -658,11 +658,11 @@ impl TapConv {
             let target: &mut [f32] = if self.input_is_phased() {
                 input_grad
             } else {
-                &mut phased_grad
+                &mut phased_grad[..self.phased_len()]
             };
             // The products below add onto `target`: zeros when fresh (this item's input
-            // gradient, or the phased one for the first item), else zeroed here.
-            if !self.input_is_phased() && item > 0 {
+            // gradient), else (a spare buffer) zeroed here.
+            if !self.input_is_phased() {
                 zero(target);
             }
             if self.c_out < THIN {
@@ -758,6 +758,7 @@ impl TapConv {
                 self.unphase(&phased_grad, input_grad);
             }
         }
+        recycle([grad_grid, phased_grad]);
         from_vec(
             input_grad,
             [self.batch, self.c_in, self.input[0], self.input[1]],
@@ -773,7 +774,7 @@ impl TapConv {
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let (x, grad) = (f32_slice(&x), f32_slice(&grad));
         let mut weight_grad = zeros(self.c_out * self.c_in * self.taps());
-        let mut grad_grid = zeros(self.c_out * self.grid_len());
+        let mut grad_grid = spare(self.c_out * self.grid_len());
         for item in 0..self.batch {
             self.spread_onto_grid(&grad[item * self.output_len()..], &mut grad_grid);
             let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
@@ -852,6 +853,7 @@ impl TapConv {
             });
             recycle_phased(phased);
         }
+        recycle([grad_grid]);
         if !self.folds_input(FOLD_BELOW_WEIGHT_GRAD) {
             weight_grad = from_tap_major(&weight_grad, [self.c_out, self.c_in, self.taps()]);
         }
@@ -861,14 +863,17 @@ impl TapConv {
         )
     }
 
-    /// Copies one item's `[c_out, out_h, out_w]` gradient onto the grid, whose extra
-    /// columns stay zero (the channels shared among the threads when large).
+    /// Copies one item's `[c_out, out_h, out_w]` gradient onto the grid (the first
+    /// `c_out · grid_len` places of `grid`, a buffer of any content), its extra columns zero
+    /// (the channels shared among the threads when large).
     fn spread_onto_grid(&self, grad: &[f32], grid: &mut [f32]) {
         let [out_h, out_w] = self.output;
+        let grid = &mut grid[..self.c_out * self.grid_len()];
         fill_by_chunks(grid, self.grid_len(), |channel, grid| {
             let rows = grad[channel * out_h * out_w..][..out_h * out_w].chunks_exact(out_w);
             for (source, target) in rows.zip(grid.chunks_exact_mut(self.phase[1])) {
                 target[..out_w].copy_from_slice(source);
+                target[out_w..].fill(0.0);
             }
         });
     }
