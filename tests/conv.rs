@@ -369,3 +369,65 @@ fn without_autodiff_the_forward_is_burns() {
     let x = Tensor::<4>::random([2, 3, 12, 12], Distribution::Uniform(-1.0, 1.0), &device);
     assert!(relative_error(conv.forward(x.clone()), conv2d(&conv, x)) < 1e-6);
 }
+
+/// Without autodiff the Winograd kernels keep a layer's transformed kernels from one call
+/// to the next (`kernels::kernel_cache`): a second call gives the same output to the bit,
+/// and a weight changed since (in place, or replaced) is never served the kernels made for
+/// the old one, for each of the three transforms.
+#[test]
+fn kept_transformed_kernels_follow_the_weights() {
+    let device = common::device();
+    // (c_in, c_out, kernel, stride, padding, size): a residual block's 3×3, the PatchGAN's
+    // 4×4 of stride 1 and its 4×4 of stride 2, each with enough channels and tiles for its
+    // Winograd plan.
+    for (c_in, c_out, kernel, stride, padding, size) in [
+        (32, 32, 3, 1, 0, 18),
+        (64, 64, 4, 1, 1, 18),
+        (32, 32, 4, 2, 1, 34),
+    ] {
+        let name = format!("conv {c_in}→{c_out} k{kernel} s{stride} {size}²");
+        // Without bias, so that doubling the weight doubles the output.
+        let mut conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
+            .with_bias(false)
+            .init(&device);
+        let x = Tensor::<4>::random(
+            [1, c_in, size, size],
+            Distribution::Uniform(-1.0, 1.0),
+            &device,
+        );
+        let first = conv2d(&conv, x.clone());
+        assert!(
+            relative_error(conv.forward(x.clone()), first.clone()) < 1e-5,
+            "{name}: first call"
+        );
+        let again = conv2d(&conv, x.clone());
+        assert_eq!(
+            first.to_data().as_slice::<f32>().unwrap(),
+            again.to_data().as_slice::<f32>().unwrap(),
+            "{name}: a second call differs"
+        );
+        // Doubled (a tensor owned by the parameter alone, which Flex may scale in place).
+        conv.weight = conv.weight.map(|weight| weight * 2.0);
+        let doubled = conv2d(&conv, x.clone());
+        assert!(
+            relative_error(first.clone() * 2.0, doubled.clone()) < 1e-5,
+            "{name}: the doubled weight's output is not twice the first"
+        );
+        assert!(
+            relative_error(conv.forward(x.clone()), doubled) < 1e-5,
+            "{name}: doubled weight"
+        );
+        // Replaced by fresh random values.
+        conv.weight = conv
+            .weight
+            .map(|weight| weight.random_like(Distribution::Normal(0.0, 0.02)));
+        assert!(
+            relative_error(conv.forward(x.clone()), conv2d(&conv, x)) < 1e-5,
+            "{name}: replaced weight"
+        );
+    }
+}

@@ -47,6 +47,8 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::prelude::*;
 
 use super::conv_weight_grad::{transposed_weight_grad, weight_grad};
+#[cfg(feature = "flex")]
+use super::kernel_cache::keeping_kernels;
 use super::registry::{Op, has_kernel};
 #[cfg(feature = "flex")]
 use super::tap_conv::TapConv;
@@ -288,12 +290,14 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         _ => return conv.forward(x),
     };
     let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, 1);
-    let y =
+    let inference = !x.is_autodiff();
+    let y = keeping_kernels(inference, || {
         Tensor::<4>::from_dispatch(<burn::backend::Dispatch as GemmGradConv>::conv2d_gemm_grad(
             x.into_dispatch(),
             conv.weight.val().into_dispatch(),
             options,
-        ));
+        ))
+    });
     with_bias(y, conv.bias.as_ref())
 }
 
@@ -319,6 +323,12 @@ pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
         ),
     );
     with_bias(y, conv.bias.as_ref())
+}
+
+/// Without Flex no kernels are kept (see `kernels::kernel_cache`).
+#[cfg(not(feature = "flex"))]
+fn keeping_kernels<R>(_inference: bool, operation: impl FnOnce() -> R) -> R {
+    operation()
 }
 
 fn with_bias(y: Tensor<4>, bias: Option<&Param<Tensor<1>>>) -> Tensor<4> {

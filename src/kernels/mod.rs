@@ -20,7 +20,7 @@
 //!
 //! The CPU kernels share their matrix product and thread helpers (`gemm`), their `f32`
 //! access to Flex tensors (`flex_tensor`), the scratch buffers they keep from call to call
-//! (`spare`) and the run-time choice of AVX-512 / AVX2 code for their element-wise loops
+//! (`spare`), the transformed kernels kept between inference passes (`kernel_cache`) and the run-time choice of AVX-512 / AVX2 code for their element-wise loops
 //! (`simd`).
 
 pub mod activation;
@@ -33,6 +33,8 @@ pub(crate) mod flex_tensor;
 #[cfg(feature = "flex")]
 mod gemm;
 pub mod instance_norm;
+#[cfg(feature = "flex")]
+mod kernel_cache;
 pub mod mirror_pad;
 pub mod pool3x3;
 mod registry;

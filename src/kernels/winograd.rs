@@ -44,6 +44,7 @@ use rayon::prelude::*;
 
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec, zeros};
 use super::gemm::{Shared, gemm};
+use super::kernel_cache;
 use super::spare::{recycle, spare};
 use super::winograd_blocks::Blocks;
 use super::winograd_transform::*;
@@ -116,8 +117,10 @@ impl Winograd {
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
         let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
-        let (x, weight) = (f32_slice(&x), f32_slice(&weight));
-        let kernels = self.transformed_kernels(weight);
+        let x = f32_slice(&x);
+        let kernels = kernel_cache::transformed(&weight, "F(2×2, 3×3)", |weight| {
+            self.transformed_kernels(weight)
+        });
         let [out_h, out_w] = self.blocks.output;
         let tiles_w = self.blocks.tiles[1];
         let plane_len = out_h * out_w;
@@ -163,7 +166,7 @@ impl Winograd {
             );
             recycle([products]);
         }
-        recycle([kernels]);
+        kernels.recycle();
         from_vec(output, [self.blocks.batch, self.blocks.c_out, out_h, out_w])
     }
 

@@ -36,7 +36,7 @@ use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use rayon::prelude::*;
 
-use super::flex_tensor::f32_slice;
+use super::kernel_cache;
 use super::winograd::{Places, split_columns};
 use super::winograd_blocks::Blocks;
 use super::winograd_transform::{Value, transform_into};
@@ -109,7 +109,9 @@ impl Winograd4x4 {
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
         let weight = weight.to_contiguous();
-        let kernels = self.transformed_kernels(f32_slice(&weight));
+        let kernels = kernel_cache::transformed(&weight, "F(2×2, 4×4)", |weight| {
+            self.transformed_kernels(weight)
+        });
         self.0.forward::<5, 25>(
             x,
             kernels,

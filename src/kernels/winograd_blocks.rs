@@ -13,6 +13,7 @@ use burn::tensor::DType;
 
 use super::flex_tensor::{f32_slice, from_vec, zeros};
 use super::gemm::{Shared, for_each_block, gemm};
+use super::kernel_cache::Kernels;
 use super::spare::{recycle, spare};
 use super::winograd::merge_columns;
 use super::winograd_transform::TileScratch;
@@ -84,15 +85,15 @@ impl Blocks {
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`, from the `P = M·M` places of
-    /// `M×M` transformed tiles: `kernels` the transformed kernels `[P, c_out, inner]`,
-    /// `transformed_input(item)` one item's transformed tiles `[P, inner, tiles]` (both spare
-    /// buffers, recycled here), and `output_transform` the 1-D `Aᵀ` back to 2×2 blocks.
+    /// `M×M` transformed tiles: `kernels` the transformed kernels `[P, c_out, inner]`
+    /// (given back here when made for this call), `transformed_input(item)` one item's
+    /// transformed tiles `[P, inner, tiles]` (a spare buffer, recycled here), and `output_transform` the 1-D `Aᵀ` back to 2×2 blocks.
     /// Each thread takes a block of output channels through the `P` products and the output
     /// transform.
     pub(super) fn forward<const M: usize, const P: usize>(
         &self,
         x: FloatTensor<Flex>,
-        kernels: Vec<f32>,
+        kernels: Kernels,
         inner: usize,
         transformed_input: impl Fn(&[f32]) -> Vec<f32>,
         output_transform: impl Fn([f32; M]) -> [f32; 2] + Copy + Sync,
@@ -150,7 +151,8 @@ impl Blocks {
             });
             recycle([transformed_buffer]);
         }
-        recycle([kernels, products]);
+        recycle([products]);
+        kernels.recycle();
         from_vec(output, [self.batch, self.c_out, out_h, out_w])
     }
 

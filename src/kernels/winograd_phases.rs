@@ -38,7 +38,7 @@ use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use rayon::prelude::*;
 
-use super::flex_tensor::f32_slice;
+use super::kernel_cache;
 use super::winograd::Places;
 use super::winograd_blocks::Blocks;
 use super::winograd_transform::{Value, transform_into};
@@ -101,7 +101,9 @@ impl PhasedWinograd {
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
         let weight = weight.to_contiguous();
-        let kernels = self.transformed_kernels(f32_slice(&weight));
+        let kernels = kernel_cache::transformed(&weight, "F(2×2, 2×2) phases", |weight| {
+            self.transformed_kernels(weight)
+        });
         self.0.forward::<3, 9>(
             x,
             kernels,
