@@ -17,8 +17,10 @@
 //! more on the same maps (the PatchGAN's 64 → 128 and 128 → 256 layers) by F(2×2, 2×2) on
 //! the input's four phases, 1.78× fewer (`kernels::winograd_phases`), and
 //! the others as one matrix product per kernel tap reading the input where it lies
-//! (strided layers split into phases, thin layers with the taps folded into one product;
-//! `kernels::tap_conv`). Where neither plan applies
+//! (strided layers split into phases, thin inputs with the taps folded into one product,
+//! thin outputs with every tap's products of a run of input rows in one;
+//! `kernels::tap_conv`). Without autodiff the three Winograd plans keep their transformed
+//! kernels from call to call (`kernels::kernel_cache`). Where neither plan applies
 //! (dilation, groups, a non-`f32` tensor), the forward pass and input gradient are Burn's
 //! and the weight gradient is one matrix product of the output gradient with the input's
 //! patches, `dW = grad · colsᵀ`, as PyTorch computes it.

@@ -93,11 +93,13 @@ impl Kernels {
 }
 
 /// `make(weight's values)`, the kernels transformed by `transform` (a name for the
-/// transform, part of the key), kept for the next calls with the same weight inside
-/// [`keeping_kernels`] for inference, made fresh otherwise. `weight` is contiguous.
+/// transform, part of the key; `len` values, in a spare buffer at least as long), kept for
+/// the next calls with the same weight inside [`keeping_kernels`] for inference, made
+/// fresh otherwise. `weight` is contiguous.
 pub(super) fn transformed(
     weight: &FloatTensor<Flex>,
     transform: &'static str,
+    len: usize,
     make: impl FnOnce(&[f32]) -> Vec<f32>,
 ) -> Kernels {
     let values = f32_slice(weight);
@@ -118,7 +120,11 @@ pub(super) fn transformed(
             return Kernels::Kept(Arc::clone(&entry.kernels));
         }
     }
-    let kernels = Arc::new(make(values));
+    // Kept in a buffer of their own length: the spare buffer they were made in may be
+    // much longer (a strided layer's phased input, say), and goes back to the pool.
+    let made = make(values);
+    let kernels = Arc::new(made[..len].to_vec());
+    recycle([made]);
     let weak = Arc::downgrade(&storage);
     drop(storage);
     let entry = Entry {

@@ -118,7 +118,8 @@ impl Winograd {
     ) -> FloatTensor<Flex> {
         let (x, weight) = (x.to_contiguous(), weight.to_contiguous());
         let x = f32_slice(&x);
-        let kernels = kernel_cache::transformed(&weight, "F(2×2, 3×3)", |weight| {
+        let len = PLACES * self.blocks.c_out * self.blocks.c_in;
+        let kernels = kernel_cache::transformed(&weight, "F(2×2, 3×3)", len, |weight| {
             self.transformed_kernels(weight)
         });
         let [out_h, out_w] = self.blocks.output;

@@ -109,7 +109,8 @@ impl Winograd4x4 {
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
         let weight = weight.to_contiguous();
-        let kernels = kernel_cache::transformed(&weight, "F(2×2, 4×4)", |weight| {
+        let len = PLACES * self.0.c_out * self.0.c_in;
+        let kernels = kernel_cache::transformed(&weight, "F(2×2, 4×4)", len, |weight| {
             self.transformed_kernels(weight)
         });
         self.0.forward::<5, 25>(

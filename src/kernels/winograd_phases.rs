@@ -101,7 +101,8 @@ impl PhasedWinograd {
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
         let weight = weight.to_contiguous();
-        let kernels = kernel_cache::transformed(&weight, "F(2×2, 2×2) phases", |weight| {
+        let len = PLACES * self.0.c_out * PHASES * self.0.c_in;
+        let kernels = kernel_cache::transformed(&weight, "F(2×2, 2×2) phases", len, |weight| {
             self.transformed_kernels(weight)
         });
         self.0.forward::<3, 9>(
