@@ -39,10 +39,15 @@ thread_local! {
 /// Runs `operation` (one convolution on this thread) with transformed kernels kept from
 /// call to call when `inference` (the device has no autodiff).
 pub(crate) fn keeping_kernels<R>(inference: bool, operation: impl FnOnce() -> R) -> R {
-    let before = KEEPING.replace(inference);
-    let result = operation();
-    KEEPING.set(before);
-    result
+    /// Sets the flag back as it was when dropped, also when `operation` panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            KEEPING.set(self.0);
+        }
+    }
+    let _restore = Restore(KEEPING.replace(inference));
+    operation()
 }
 
 /// One kept set of transformed kernels.
