@@ -184,11 +184,7 @@ pub(super) unsafe fn gemm(
 /// once per product, and each packs only its own operands (measured on the residual
 /// blocks' 3×3 convolutions, `docs/benchmarks.md`).
 pub(super) fn for_each_block(length: usize, work: usize, body: impl Fn(usize, usize) + Sync) {
-    let threads = if work >= PARALLEL_WORK {
-        rayon::current_num_threads()
-    } else {
-        1
-    };
+    let threads = threads_for(work);
     let blocks = threads.min(length / BLOCK).max(1);
     if blocks == 1 {
         return body(0, length);
@@ -201,6 +197,16 @@ pub(super) fn for_each_block(length: usize, work: usize, body: impl Fn(usize, us
         }
         body(0, block.min(length));
     });
+}
+
+/// The threads that a layer pass of `work` multiply-adds is shared among: all of the pool's
+/// from [`PARALLEL_WORK`], else the calling thread alone.
+pub(super) fn threads_for(work: usize) -> usize {
+    if work >= PARALLEL_WORK {
+        rayon::current_num_threads()
+    } else {
+        1
+    }
 }
 
 /// A pointer into a buffer that the blocks of [`for_each_block`] share: each block reads

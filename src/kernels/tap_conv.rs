@@ -50,7 +50,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::DType;
 
 use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
-use super::gemm::{BLOCK, PARALLEL_WORK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm};
+use super::gemm::{BLOCK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm, threads_for};
 use super::spare::{recycle, spare};
 
 /// Inputs with fewer channels than this fold the taps into the forward product and the
@@ -269,7 +269,7 @@ impl TapConv {
         let [stride_h, stride_w] = self.stride;
         let [(top, _), (left, _)] = self.padding;
         let [in_h, in_w] = self.input;
-        let [phase_h, phase_w] = self.phase;
+        let phase_w = self.phase[1];
         // Every place of one phase plane of one channel written once, in order: padding
         // rows and columns zero, the rest the input's.
         let plane = |(index, plane): (usize, &mut [f32])| {
@@ -302,7 +302,6 @@ impl TapConv {
                 }
                 row[first + count..].fill(0.0);
             }
-            debug_assert_eq!(plane.len(), phase_h * phase_w);
         };
         let layout = &mut phased[..self.phased_len()];
         if self.phased_len() >= PARALLEL_COPY {
@@ -532,12 +531,7 @@ impl TapConv {
         let rows = self.c_out * taps;
         // Input rows per product: `Z` and the input rows within a core's cache.
         let chunk = (TILE_BYTES / ((rows + self.c_in) * row * size_of::<f32>())).max(1);
-        let work = self.c_out * self.c_in * taps * self.grid_positions();
-        let threads = if work >= PARALLEL_WORK {
-            rayon::current_num_threads()
-        } else {
-            1
-        };
+        let threads = threads_for(self.c_out * self.c_in * taps * self.grid_positions());
         let band = out_h.div_ceil(threads.min(out_h));
         let output = Shared::new(output);
         (0..out_h.div_ceil(band)).into_par_iter().for_each_init(

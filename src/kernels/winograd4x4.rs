@@ -36,7 +36,6 @@ use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use rayon::prelude::*;
 
-use super::kernel_cache;
 use super::winograd::{Places, split_columns};
 use super::winograd_blocks::Blocks;
 use super::winograd_transform::{Value, transform_into};
@@ -108,14 +107,9 @@ impl Winograd4x4 {
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
-        let weight = weight.to_contiguous();
-        let len = PLACES * self.0.c_out * self.0.c_in;
-        let kernels = kernel_cache::transformed(&weight, "F(2×2, 4×4)", len, |weight| {
-            self.transformed_kernels(weight)
-        });
-        self.0.forward::<5, 25>(
-            x,
-            kernels,
+        self.0.forward::<5, PLACES>(
+            (x, weight),
+            ("F(2×2, 4×4)", |weight| self.transformed_kernels(weight)),
             self.0.c_in,
             |x| self.transformed_input(x),
             output_transform,

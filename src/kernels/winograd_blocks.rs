@@ -13,7 +13,7 @@ use burn::tensor::DType;
 
 use super::flex_tensor::{f32_slice, from_vec, zeros};
 use super::gemm::{Shared, for_each_block, gemm};
-use super::kernel_cache::Kernels;
+use super::kernel_cache;
 use super::spare::{recycle, spare};
 use super::winograd::merge_columns;
 use super::winograd_transform::TileScratch;
@@ -85,20 +85,29 @@ impl Blocks {
     }
 
     /// The forward convolution, `[batch, c_out, out_h, out_w]`, from the `P = M·M` places of
-    /// `M×M` transformed tiles: `kernels` the transformed kernels `[P, c_out, inner]`
-    /// (given back here when made for this call), `transformed_input(item)` one item's
-    /// transformed tiles `[P, inner, tiles]` (a spare buffer, recycled here), and `output_transform` the 1-D `Aᵀ` back to 2×2 blocks.
-    /// Each thread takes a block of output channels through the `P` products and the output
+    /// `M×M` transformed tiles: `transformed_kernels(weight)` the transformed kernels
+    /// `[P, c_out, inner]` (in a spare buffer at least as long; kept between inference
+    /// passes under the name `transform`, see `kernels::kernel_cache`),
+    /// `transformed_input(item)` one item's transformed tiles `[P, inner, tiles]` (a spare
+    /// buffer, recycled here), and `output_transform` the 1-D `Aᵀ` back to 2×2 blocks. Each
+    /// thread takes a block of output channels through the `P` products and the output
     /// transform.
     pub(super) fn forward<const M: usize, const P: usize>(
         &self,
-        x: FloatTensor<Flex>,
-        kernels: Kernels,
+        (x, weight): (FloatTensor<Flex>, FloatTensor<Flex>),
+        (transform, transformed_kernels): (&'static str, impl FnOnce(&[f32]) -> Vec<f32>),
         inner: usize,
         transformed_input: impl Fn(&[f32]) -> Vec<f32>,
         output_transform: impl Fn([f32; M]) -> [f32; 2] + Copy + Sync,
     ) -> FloatTensor<Flex> {
         assert_eq!(P, M * M, "one place per element of a transformed tile");
+        let weight = weight.to_contiguous();
+        let kernels = kernel_cache::transformed(
+            &weight,
+            transform,
+            P * self.c_out * inner,
+            transformed_kernels,
+        );
         let x = x.to_contiguous();
         let x = f32_slice(&x);
         let [in_h, in_w] = self.input;

@@ -38,7 +38,6 @@ use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use rayon::prelude::*;
 
-use super::kernel_cache;
 use super::winograd::Places;
 use super::winograd_blocks::Blocks;
 use super::winograd_transform::{Value, transform_into};
@@ -100,14 +99,11 @@ impl PhasedWinograd {
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
-        let weight = weight.to_contiguous();
-        let len = PLACES * self.0.c_out * PHASES * self.0.c_in;
-        let kernels = kernel_cache::transformed(&weight, "F(2×2, 2×2) phases", len, |weight| {
-            self.transformed_kernels(weight)
-        });
-        self.0.forward::<3, 9>(
-            x,
-            kernels,
+        self.0.forward::<3, PLACES>(
+            (x, weight),
+            ("F(2×2, 2×2) phases", |weight| {
+                self.transformed_kernels(weight)
+            }),
             PHASES * self.0.c_in,
             |x| self.transformed_input(x),
             output_transform,
