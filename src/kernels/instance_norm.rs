@@ -208,8 +208,8 @@ impl<F: Pointwise> Vectorized for NormPlaneBackward<'_, F> {
         let (mean, inverse_std) = statistics(input, self.epsilon);
         // The gradient reaching the norm's output, through the activation: `x̂` has the
         // sign of `input − mean`.
-        let masked = |input: f32, grad: f32| function.backward(input - mean, grad);
-        let [grad_sum, grad_dot_centred] = lane_sums(input, grad, |input, grad| {
+        let masked = move |input: f32, grad: f32| function.backward(input - mean, grad);
+        let [grad_sum, grad_dot_centred] = lane_sums(input, grad, move |input, grad| {
             let grad = masked(input, grad);
             [grad, grad * (input - mean)]
         });
@@ -233,7 +233,7 @@ fn statistics(plane: &[f32], epsilon: f64) -> (f32, f32) {
     let Some(&origin) = plane.first() else {
         return (0.0, (1.0 / epsilon.sqrt()) as f32);
     };
-    let [sum, squares] = lane_sums(plane, plane, |value, _| {
+    let [sum, squares] = lane_sums(plane, plane, move |value, _| {
         let centred = value - origin;
         [centred, centred * centred]
     });
@@ -254,26 +254,35 @@ fn lane_sums(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> [f32; 2]) -> [f64;
     const LANES: usize = 16;
     let mut total = [0.0f64; 2];
     for (a, b) in a.chunks(1024).zip(b.chunks(1024)) {
-        let mut lanes = [[0.0f32; LANES]; 2];
+        let (mut first_lanes, mut second_lanes) = ([0.0f32; LANES], [0.0f32; LANES]);
         let (a_lanes, a_rest) = a.as_chunks::<LANES>();
         let (b_lanes, b_rest) = b.as_chunks::<LANES>();
         for (a, b) in a_lanes.iter().zip(b_lanes) {
             for lane in 0..LANES {
                 let [first, second] = term(a[lane], b[lane]);
-                lanes[0][lane] += first;
-                lanes[1][lane] += second;
+                first_lanes[lane] += first;
+                second_lanes[lane] += second;
             }
         }
         for (&a, &b) in a_rest.iter().zip(b_rest) {
             let [first, second] = term(a, b);
-            lanes[0][0] += first;
-            lanes[1][0] += second;
+            first_lanes[0] += first;
+            second_lanes[0] += second;
         }
-        for (total, lanes) in total.iter_mut().zip(&lanes) {
-            *total += lanes.iter().map(|&lane| lane as f64).sum::<f64>();
-        }
+        total[0] += lanes_total(&first_lanes);
+        total[1] += lanes_total(&second_lanes);
     }
     total
+}
+
+/// The sum of `lanes` in `f64`. Not inlined on purpose: inlined, the two sums of
+/// [`lane_sums`] are one pair of `f64` additions, and the compiler then pairs the two
+/// components of every lane all through the loop (scalar loads, two-wide vectors) instead of
+/// keeping each component's 16 lanes in vector registers; the backward pass ran 3× slower.
+#[cfg(feature = "flex")]
+#[inline(never)]
+fn lanes_total(lanes: &[f32; 16]) -> f64 {
+    lanes.iter().map(|&lane| lane as f64).sum::<f64>()
 }
 
 impl<B: Backend + InstanceNorm2d, C: CheckpointStrategy> InstanceNorm2d for Autodiff<B, C> {
