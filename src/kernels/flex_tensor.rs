@@ -8,6 +8,8 @@ use burn::backend::tensor::FloatTensor;
 use burn::tensor::{Shape, TensorData};
 use rayon::prelude::*;
 
+use super::gemm::Shared;
+
 /// Buffers of at least this many elements are written on all threads.
 const PARALLEL_FILL: usize = 1 << 16;
 
@@ -61,6 +63,20 @@ pub(crate) fn filled_by_chunks(
         spare.chunks_mut(chunk).enumerate().for_each(fill_one);
     }
     // SAFETY: the chunks cover the first `len` elements, each one written above.
+    unsafe { values.set_len(len) };
+    values
+}
+
+/// `len` values that `write` writes through the pointer it is given (without zeroing
+/// them first: each page is first touched by the thread that writes it).
+///
+/// # Safety
+/// `write` must write every one of the `len` values before it returns, and read none it
+/// has not written.
+pub(super) unsafe fn written(len: usize, write: impl FnOnce(Shared)) -> Vec<f32> {
+    let mut values = Vec::<f32>::with_capacity(len);
+    write(Shared::uninit(&mut values.spare_capacity_mut()[..len]));
+    // SAFETY: every element was written (the caller's contract).
     unsafe { values.set_len(len) };
     values
 }

@@ -229,6 +229,21 @@ impl Shared {
         Self(buffer.as_ptr().cast_mut())
     }
 
+    /// A buffer not written yet (its elements are written through the pointer before
+    /// anything reads them).
+    pub(super) fn uninit(buffer: &mut [std::mem::MaybeUninit<f32>]) -> Self {
+        Self(buffer.as_mut_ptr().cast())
+    }
+
+    /// The same buffer from its element `offset` on.
+    ///
+    /// # Safety
+    /// As [`at`](Self::at).
+    pub(super) unsafe fn offset(self, offset: usize) -> Self {
+        // SAFETY: forwarded to the caller.
+        Self(unsafe { self.0.add(offset) })
+    }
+
     /// The element `offset` places on.
     ///
     /// # Safety

@@ -49,7 +49,7 @@ use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::tensor::DType;
 
-use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, zero, zeros};
+use super::flex_tensor::{f32_slice, fill_by_chunks, from_vec, written, zero, zeros};
 use super::gemm::{BLOCK, Shared, THIN, TILE_BYTES, Tiles, for_each_block, gemm, threads_for};
 use super::spare::{recycle, spare};
 
@@ -385,6 +385,25 @@ impl TapConv {
         let (x, weight) = (f32_slice(&x), f32_slice(&weight));
         let [out_h, out_w] = self.output;
         let (row, taps) = (self.phase[1], self.taps());
+        if self.folds_input(FOLD_BELOW) && self.c_out >= THIN {
+            // output[c_out, q] = W[c_out, (c_in, tap)] · columns[(c_in, tap), q], by tiles
+            // of output positions (see `forward_folded`), written where they lie.
+            let write = |output: Shared| {
+                for item in 0..self.batch {
+                    let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
+                    // SAFETY: this item's output, `[c_out, out_h, out_w]`, inside the
+                    // buffer; the items are written one after the other.
+                    unsafe {
+                        let output = output.offset(item * self.output_len());
+                        self.forward_folded(&phased, weight, output)
+                    };
+                    recycle_phased(phased);
+                }
+            };
+            // SAFETY: each item's products write all of its output (see `forward_folded`).
+            let output = unsafe { written(self.batch * self.output_len(), write) };
+            return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
+        }
         let mut output = zeros(self.batch * self.output_len());
         if self.c_out < THIN && !self.folds_input(FOLD_BELOW) {
             // A thin output over many input channels: all taps of an input row in one
@@ -395,29 +414,6 @@ impl TapConv {
                 self.forward_thin_output(&phased, &weight, output);
                 recycle_phased(phased);
             }
-            return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
-        }
-        if self.folds_input(FOLD_BELOW) {
-            // grid[c_out, p] = W[c_out, (c_in, tap)] · columns[(c_in, tap), p], by tiles of
-            // positions (see `folded`), then cropped to the output.
-            // Every grid position up to the last output is written (the rest is not read).
-            let mut grid = spare(self.c_out * self.grid_len());
-            for (item, output) in output.chunks_exact_mut(self.output_len()).enumerate() {
-                let phased = self.phased(&x[item * self.input_len()..][..self.input_len()]);
-                folded(
-                    weight,
-                    [self.c_out, self.c_in, taps],
-                    |channel, tap| self.tap_row(&phased, channel, tap),
-                    |_| 0,
-                    (&mut grid, self.grid_len(), self.grid_positions()),
-                );
-                // The grid cropped to the output, by channels on all threads.
-                fill_by_chunks(output, out_h * out_w, |channel, output| {
-                    self.crop_rows(&grid[channel * self.grid_len()..], output)
-                });
-                recycle_phased(phased);
-            }
-            recycle([grid]);
             return from_vec(output, [self.batch, self.c_out, out_h, out_w]);
         }
         // A product per tap, by tiles of output rows, each thread taking tiles in turn: a
@@ -507,6 +503,54 @@ impl TapConv {
             recycle_phased(phased);
         }
         from_vec(output, [self.batch, self.c_out, out_h, out_w])
+    }
+
+    /// One item's forward pass with the taps folded into the inner dimension of one product
+    /// per tile of output positions `q = y·out_w + x`:
+    /// `output[c_out, q] = W[c_out, (c_in, tap)] · columns[(c_in, tap), q]`, where
+    /// `columns[(c, t), q]` is what tap `t` reads of channel `c` at grid position
+    /// `y·phase_w + x` (copied in, row of the output by row). The products write every
+    /// output position once, where it lies: no grid to crop (its extra columns are not
+    /// copied), and the output need not be zeroed first.
+    ///
+    /// # Safety
+    /// `output` must point at one item's output `[c_out, out_h, out_w]` (which may hold
+    /// anything, uninitialised memory included), which no other thread uses meanwhile.
+    unsafe fn forward_folded(&self, phased: &[f32], weight: &[f32], output: Shared) {
+        let [out_h, out_w] = self.output;
+        let (channels, taps, row) = (self.c_in, self.taps(), self.phase[1]);
+        let (rows, positions) = (channels * taps, out_h * out_w);
+        let tiles = Tiles::of_positions(positions, rows * size_of::<f32>());
+        tiles.for_each(
+            self.c_out * rows * positions,
+            |columns: &mut Vec<f32>, first, len| {
+                columns.resize(rows * len, 0.0);
+                for (index, column) in columns.chunks_exact_mut(len).enumerate() {
+                    let source = self.tap_row(phased, index / taps, index % taps);
+                    // The tile's positions, a run of each output row it touches.
+                    let mut q = first;
+                    while q < first + len {
+                        let (y, x) = (q / out_w, q % out_w);
+                        let count = (out_w - x).min(first + len - q);
+                        column[q - first..][..count]
+                            .copy_from_slice(&source[y * row + x..][..count]);
+                        q += count;
+                    }
+                }
+                // SAFETY: lhs rows `c_out` of `rows` weights; rhs is `columns` (rows of
+                // `len`); dst is this tile's positions of the item's `c_out` output planes,
+                // which no other tile writes (the caller's contract for the item).
+                unsafe {
+                    gemm(
+                        [self.c_out, len, rows],
+                        (output.at(first), 1, positions),
+                        false,
+                        (weight.as_ptr(), 1, rows),
+                        (columns.as_ptr(), 1, len),
+                    );
+                }
+            },
+        );
     }
 
     /// One item's forward pass for a thin output (fewer than [`THIN`] output channels over
