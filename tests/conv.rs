@@ -431,3 +431,71 @@ fn kept_transformed_kernels_follow_the_weights() {
         );
     }
 }
+
+/// The backward pass computes the input's and the weight's gradients in one operation when
+/// both are needed (the Winograd layers transform the output gradient once for both), and
+/// each alone otherwise: a frozen weight, an input without gradient. Each alone is the same,
+/// to the bit, as its share of both, for a Winograd layer, a folded strided one and a
+/// stride-1 one tap by tap.
+#[test]
+fn one_gradient_alone_is_its_share_of_both() {
+    let device = common::device().autodiff();
+    // (c_in, c_out, kernel, stride, padding, size)
+    for (c_in, c_out, kernel, stride, padding, size) in [
+        (32, 32, 3, 1, 1, 9),  // Winograd F(2×2, 3×3)
+        (16, 32, 3, 2, 1, 12), // strided, taps folded
+        (256, 16, 4, 1, 1, 7), // stride 1, a product per tap
+    ] {
+        let name = format!("conv {c_in}→{c_out} k{kernel} s{stride} {size}²");
+        let conv = Conv2dConfig::new([c_in, c_out], [kernel, kernel])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
+            .init(&device);
+        let input = Tensor::<4>::random(
+            [2, c_in, size, size],
+            Distribution::Uniform(-1.0, 1.0),
+            &device,
+        );
+        let backward = |conv: &burn::nn::conv::Conv2d, input: Tensor<4>| {
+            let y = conv2d(conv, input);
+            (y.clone() * y).sum().backward()
+        };
+        let values = |tensor: Tensor<4>| tensor.to_data().try_to_vec::<f32>().unwrap();
+        let both_input = input.clone().require_grad();
+        let both = backward(&conv, both_input.clone());
+        let weight_alone = backward(&conv, input.clone());
+        let frozen = conv.clone().no_grad();
+        let input_alone_input = input.require_grad();
+        let input_alone = backward(&frozen, input_alone_input.clone());
+        assert!(
+            frozen.weight.grad(&input_alone).is_none(),
+            "{name}: a frozen weight got a gradient"
+        );
+        // Compared to the bit (a message with the largest difference, not the values).
+        let same = |alone: Tensor<4>, share: Tensor<4>, what: &str| {
+            let (alone, share) = (values(alone), values(share));
+            let difference = alone
+                .iter()
+                .zip(&share)
+                .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+            assert!(
+                alone == share,
+                "{name}: the {what}'s gradient alone differs from its share of both by up to {difference}"
+            );
+        };
+        same(
+            conv.weight.grad(&weight_alone).expect("weight gradient"),
+            conv.weight.grad(&both).expect("weight gradient"),
+            "weight",
+        );
+        same(
+            input_alone_input
+                .grad(&input_alone)
+                .expect("input gradient"),
+            both_input.grad(&both).expect("input gradient"),
+            "input",
+        );
+    }
+}

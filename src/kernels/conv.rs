@@ -101,6 +101,26 @@ pub trait GemmGradConv: Backend {
         weight_grad::<Self>(x, weight.shape().dims(), grad, &options)
     }
 
+    /// Both gradients of [`conv2d_gemm_grad`](Self::conv2d_gemm_grad), `(input's,
+    /// weight's)`, for a layer whose input and weight both need one: the values of the two
+    /// operations above, which a backend may compute sharing work (on Flex the Winograd
+    /// layers transform the output gradient once for both).
+    fn conv2d_gemm_grad_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let input_grad = Self::conv2d_gemm_grad_x_backward(
+            x.clone(),
+            weight.clone(),
+            grad.clone(),
+            options.clone(),
+        );
+        let weight_grad = Self::conv2d_gemm_grad_weight_backward(x, weight, grad, options);
+        (input_grad, weight_grad)
+    }
+
     /// `conv_transpose2d(x, weight)` with `options` (`groups` 1).
     fn conv_transpose2d_gemm_grad(
         x: FloatTensor<Self>,
@@ -187,6 +207,25 @@ impl GemmGradConv for burn::backend::Flex {
         }
     }
 
+    fn conv2d_gemm_grad_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        match FlexConv::plan(&x, &weight, &options) {
+            Some(FlexConv::Winograd(plan)) => plan.gradients(x, weight, grad),
+            Some(plan) => (
+                plan.input_grad(weight, grad.clone()),
+                plan.weight_grad(x, grad),
+            ),
+            None => (
+                Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()),
+                weight_grad::<Self>(x, weight.shape().dims(), grad, &options),
+            ),
+        }
+    }
+
     fn conv_transpose2d_gemm_grad(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -227,6 +266,7 @@ impl GemmGradConv for burn::backend::Flex {
 /// it applies, else tap by tap where that applies (else, `None` from [`plan`](Self::plan),
 /// with Burn's convolution).
 #[cfg(feature = "flex")]
+#[derive(Clone, Copy)]
 enum FlexConv {
     Winograd(Winograd),
     Taps(TapConv),

@@ -1,6 +1,7 @@
 //! The backward pass of [`GemmGradConv`](super::conv::GemmGradConv) on autodiff tensors:
 //! the forward pass recorded with its input and weight, and a backward step that calls the
-//! extension's input- and weight-gradient operations.
+//! extension's input- and weight-gradient operations (the one returning both when both are
+//! needed, so that a kernel can share their work).
 
 use burn::backend::Backend;
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
@@ -53,6 +54,18 @@ trait GemmGradLayer: Clone + Send + core::fmt::Debug + 'static {
         grad: FloatTensor<B>,
         options: Self,
     ) -> FloatTensor<B>;
+
+    /// Both gradients, `(input's, weight's)`, when both are needed.
+    fn gradients<B: Backend + GemmGradConv>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        options: Self,
+    ) -> (FloatTensor<B>, FloatTensor<B>) {
+        let weight_grad =
+            Self::weight_grad::<B>(x.clone(), weight.clone(), grad.clone(), options.clone());
+        (Self::input_grad::<B>(x, weight, grad, options), weight_grad)
+    }
 }
 
 impl GemmGradLayer for ConvOptions<2> {
@@ -80,6 +93,15 @@ impl GemmGradLayer for ConvOptions<2> {
         options: Self,
     ) -> FloatTensor<B> {
         B::conv2d_gemm_grad_weight_backward(x, weight, grad, options)
+    }
+
+    fn gradients<B: Backend + GemmGradConv>(
+        x: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        options: Self,
+    ) -> (FloatTensor<B>, FloatTensor<B>) {
+        B::conv2d_gemm_grad_backward(x, weight, grad, options)
     }
 }
 
@@ -129,13 +151,19 @@ impl<B: Backend + GemmGradConv, O: GemmGradLayer> Backward<B, 2> for GemmGradBac
         let (x_state, weight_state, options) = ops.state;
         let x = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(x_state);
         let weight = checkpointer.retrieve_node_output::<B::FloatTensorPrimitive>(weight_state);
-        if let Some(node) = node_weight {
-            let weight_grad =
-                O::weight_grad::<B>(x.clone(), weight.clone(), grad.clone(), options.clone());
-            grads.register::<B>(node.id, weight_grad);
-        }
-        if let Some(node) = node_x {
-            grads.register::<B>(node.id, O::input_grad::<B>(x, weight, grad, options));
+        match (node_x, node_weight) {
+            (Some(node_x), Some(node_weight)) => {
+                let (input_grad, weight_grad) = O::gradients::<B>(x, weight, grad, options);
+                grads.register::<B>(node_weight.id, weight_grad);
+                grads.register::<B>(node_x.id, input_grad);
+            }
+            (None, Some(node)) => {
+                grads.register::<B>(node.id, O::weight_grad::<B>(x, weight, grad, options));
+            }
+            (Some(node), None) => {
+                grads.register::<B>(node.id, O::input_grad::<B>(x, weight, grad, options));
+            }
+            (None, None) => {}
         }
     }
 }

@@ -179,81 +179,13 @@ impl Winograd {
     ) -> FloatTensor<Flex> {
         let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
         let (weight, grad) = (f32_slice(&weight), f32_slice(&grad));
-        let kernels = self.transformed_kernels(weight);
-        let [in_h, in_w] = self.blocks.input;
-        let [top, left] = self.blocks.padding;
-        let [tiles_h, tiles_w] = self.blocks.tiles;
-        // Each plane's gradient on the padded input, its rows split into even and odd
-        // columns (tile column `tx` covers even and odd places `tx` and `tx + 1`): the
-        // tiles of one group add onto rows that the next group's first tiles add onto too.
-        let half = tiles_w + 1;
-        let padded_len = (2 * tiles_h + 2) * 2 * half;
-        let mut padded = zeros(self.blocks.batch * self.blocks.c_in * padded_len);
-        let target = Shared::new(&mut padded);
+        let mut input_grad = InputGrad::new(self, weight);
         for rows in self.groups() {
             let grad_tiles = self.transformed_grad(grad, rows.clone());
-            let tile_count = rows.len() * tiles_w;
-            // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles] (U read transposed)
-            let mut tile_grads = spare(PLACES * self.blocks.c_in * tile_count);
-            place_products(
-                [self.blocks.c_in, tile_count, self.blocks.c_out],
-                (&mut tile_grads, false),
-                (&kernels, self.blocks.c_in, 1),
-                (&grad_tiles, 1, tile_count),
-            );
+            input_grad.add_group(self, &grad_tiles, rows);
             recycle([grad_tiles]);
-            // d = B dV Bᵀ for each row of tiles, added onto their 4×4 places.
-            (0..self.blocks.c_in).into_par_iter().for_each_init(
-                TileScratch::default,
-                |scratch, channel| {
-                    for (index, row) in rows.clone().enumerate() {
-                        let (item, tile_row) = self.tile_row(row);
-                        let layout = [self.blocks.c_in, tile_count];
-                        let first = index * tiles_w;
-                        let input =
-                            place_slices(&tile_grads, layout, channel, first..first + tiles_w);
-                        let tiles =
-                            scratch.transform::<4, 4, 16>(input_transform_transposed, input);
-                        let start = (item * self.blocks.c_in + channel) * padded_len;
-                        // SAFETY: one plane's padded gradient, which only this channel's task
-                        // adds onto.
-                        let plane =
-                            unsafe { std::slice::from_raw_parts_mut(target.at(start), padded_len) };
-                        for r in 0..4 {
-                            let row = &mut plane[(2 * tile_row + r) * 2 * half..][..2 * half];
-                            for s in 0..4 {
-                                let start = (s % 2) * half + s / 2;
-                                let values = &tiles[(r * 4 + s) * tiles_w..][..tiles_w];
-                                for (target, value) in
-                                    row[start..][..tiles_w].iter_mut().zip(values)
-                                {
-                                    *target += value;
-                                }
-                            }
-                        }
-                    }
-                },
-            );
-            recycle([tile_grads]);
         }
-        recycle([kernels]);
-        // The input's places of the padded rows, less the padding.
-        let plane_len = in_h * in_w;
-        let input_grad = filled_by_chunks(
-            self.blocks.batch * self.blocks.c_in * plane_len,
-            plane_len,
-            |index, plane| {
-                let padded = &padded[index * padded_len..][..padded_len];
-                for (y, row) in plane.chunks_exact_mut(in_w).enumerate() {
-                    let (even, odd) = padded[(y + top) * 2 * half..][..2 * half].split_at(half);
-                    merge_columns([even, odd], left, row);
-                }
-            },
-        );
-        from_vec(
-            input_grad,
-            [self.blocks.batch, self.blocks.c_in, in_h, in_w],
-        )
+        input_grad.finish(self)
     }
 
     /// The gradient of the weight, `[c_out, c_in, 3, 3]`, given the output's.
@@ -264,35 +196,39 @@ impl Winograd {
     ) -> FloatTensor<Flex> {
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
         let (x, grad) = (f32_slice(&x), f32_slice(&grad));
-        let (c_in, pairs) = (self.blocks.c_in, self.blocks.c_out * self.blocks.c_in);
-        // dU[place] = Σ_groups dM[place] · V[place]ᵀ, [c_out, c_in]
-        let mut kernel_grads = spare(PLACES * pairs);
+        let mut weight_grad = WeightGrad::new(self);
         for (group, rows) in self.groups().enumerate() {
             let grad_tiles = self.transformed_grad(grad, rows.clone());
-            let tiles = self.transformed_input(x, rows.clone());
-            let tile_count = rows.len() * self.blocks.tiles[1];
-            // Added onto the sums after the first group; V read transposed.
-            place_products(
-                [self.blocks.c_out, c_in, tile_count],
-                (&mut kernel_grads, group > 0),
-                (&grad_tiles, 1, tile_count),
-                (&tiles, tile_count, 1),
-            );
-            recycle([grad_tiles, tiles]);
+            weight_grad.add_group(self, x, &grad_tiles, (group, rows));
+            recycle([grad_tiles]);
         }
-        // dW = Gᵀ dU G, for all input channels of an output channel at once.
-        let weight_grad = filled_by_chunks(pairs * 9, c_in * 9, |channel, kernels| {
-            let mut scratch = TileScratch::default();
-            let input = place_slices(&kernel_grads, [self.blocks.c_out, c_in], channel, 0..c_in);
-            let grads = scratch.transform::<4, 3, 9>(kernel_transform_transposed, input);
-            for (tap, values) in grads.chunks_exact(c_in).enumerate() {
-                for (kernel, &value) in kernels.chunks_exact_mut(9).zip(values) {
-                    kernel[tap] = value;
-                }
-            }
-        });
-        recycle([kernel_grads]);
-        from_vec(weight_grad, [self.blocks.c_out, self.blocks.c_in, 3, 3])
+        weight_grad.finish(self)
+    }
+
+    /// The gradients of the input and of the weight, given the output's: the same values
+    /// as [`input_grad`](Self::input_grad) and [`weight_grad`](Self::weight_grad), with
+    /// the output gradient's tiles (`dM = A dY Aᵀ`) transformed once for both.
+    pub(crate) fn gradients(
+        &self,
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        grad: FloatTensor<Flex>,
+    ) -> (FloatTensor<Flex>, FloatTensor<Flex>) {
+        let (x, weight, grad) = (
+            x.to_contiguous(),
+            weight.to_contiguous(),
+            grad.to_contiguous(),
+        );
+        let (x, weight, grad) = (f32_slice(&x), f32_slice(&weight), f32_slice(&grad));
+        let mut weight_grad = WeightGrad::new(self);
+        let mut input_grad = InputGrad::new(self, weight);
+        for (group, rows) in self.groups().enumerate() {
+            let grad_tiles = self.transformed_grad(grad, rows.clone());
+            weight_grad.add_group(self, x, &grad_tiles, (group, rows.clone()));
+            input_grad.add_group(self, &grad_tiles, rows);
+            recycle([grad_tiles]);
+        }
+        (input_grad.finish(self), weight_grad.finish(self))
     }
 
     /// `U[place, c_out, c_in] = (G g Gᵀ)[place]` of every kernel `g = weight[c_out, c_in]`.
@@ -391,6 +327,156 @@ impl Winograd {
             },
         );
         buffer
+    }
+}
+
+/// The input gradient of a [`Winograd`] layer, built group of tile rows by group: each
+/// group's tiles `B (Uᵀ · dM) Bᵀ` added onto the padded input's places (rows split into even
+/// and odd columns), then the padding dropped.
+struct InputGrad {
+    /// The transformed kernels `U` (a spare buffer).
+    kernels: Vec<f32>,
+    /// Each plane's gradient on the padded input, `padded_len` places each.
+    padded: Vec<f32>,
+    padded_len: usize,
+}
+
+impl InputGrad {
+    fn new(layer: &Winograd, weight: &[f32]) -> Self {
+        let tiles = layer.blocks.tiles;
+        // Tile column `tx` covers even and odd places `tx` and `tx + 1`: the tiles of one
+        // group add onto rows that the next group's first tiles add onto too.
+        let padded_len = (2 * tiles[0] + 2) * 2 * (tiles[1] + 1);
+        Self {
+            kernels: layer.transformed_kernels(weight),
+            padded: zeros(layer.blocks.batch * layer.blocks.c_in * padded_len),
+            padded_len,
+        }
+    }
+
+    /// Adds the input gradient of the tile rows `rows`, given their transformed output
+    /// gradient `grad_tiles` (`dM`).
+    fn add_group(&mut self, layer: &Winograd, grad_tiles: &[f32], rows: Range<usize>) {
+        let blocks = &layer.blocks;
+        let tiles_w = blocks.tiles[1];
+        let (half, padded_len) = (tiles_w + 1, self.padded_len);
+        let tile_count = rows.len() * tiles_w;
+        // dV[place] = U[place]ᵀ · dM[place], [c_in, tiles] (U read transposed)
+        let mut tile_grads = spare(PLACES * blocks.c_in * tile_count);
+        place_products(
+            [blocks.c_in, tile_count, blocks.c_out],
+            (&mut tile_grads, false),
+            (&self.kernels, blocks.c_in, 1),
+            (grad_tiles, 1, tile_count),
+        );
+        let target = Shared::new(&mut self.padded);
+        // d = B dV Bᵀ for each row of tiles, added onto their 4×4 places.
+        (0..blocks.c_in)
+            .into_par_iter()
+            .for_each_init(TileScratch::default, |scratch, channel| {
+                for (index, row) in rows.clone().enumerate() {
+                    let (item, tile_row) = layer.tile_row(row);
+                    let layout = [blocks.c_in, tile_count];
+                    let first = index * tiles_w;
+                    let input = place_slices(&tile_grads, layout, channel, first..first + tiles_w);
+                    let tiles = scratch.transform::<4, 4, 16>(input_transform_transposed, input);
+                    let start = (item * blocks.c_in + channel) * padded_len;
+                    // SAFETY: one plane's padded gradient, which only this channel's task
+                    // adds onto.
+                    let plane =
+                        unsafe { std::slice::from_raw_parts_mut(target.at(start), padded_len) };
+                    for r in 0..4 {
+                        let row = &mut plane[(2 * tile_row + r) * 2 * half..][..2 * half];
+                        for s in 0..4 {
+                            let start = (s % 2) * half + s / 2;
+                            let values = &tiles[(r * 4 + s) * tiles_w..][..tiles_w];
+                            for (target, value) in row[start..][..tiles_w].iter_mut().zip(values) {
+                                *target += value;
+                            }
+                        }
+                    }
+                }
+            });
+        recycle([tile_grads]);
+    }
+
+    /// The input's places of the padded rows, less the padding: `[batch, c_in, in_h, in_w]`.
+    fn finish(self, layer: &Winograd) -> FloatTensor<Flex> {
+        let blocks = &layer.blocks;
+        let [in_h, in_w] = blocks.input;
+        let [top, left] = blocks.padding;
+        let (half, padded_len) = (blocks.tiles[1] + 1, self.padded_len);
+        recycle([self.kernels]);
+        let plane_len = in_h * in_w;
+        let input_grad = filled_by_chunks(
+            blocks.batch * blocks.c_in * plane_len,
+            plane_len,
+            |index, plane| {
+                let padded = &self.padded[index * padded_len..][..padded_len];
+                for (y, row) in plane.chunks_exact_mut(in_w).enumerate() {
+                    let (even, odd) = padded[(y + top) * 2 * half..][..2 * half].split_at(half);
+                    merge_columns([even, odd], left, row);
+                }
+            },
+        );
+        from_vec(input_grad, [blocks.batch, blocks.c_in, in_h, in_w])
+    }
+}
+
+/// The weight gradient of a [`Winograd`] layer, built group of tile rows by group: the
+/// transformed kernels' gradient `dU = Σ_groups dM · Vᵀ`, then `dW = Gᵀ dU G`.
+struct WeightGrad {
+    /// `dU[place, c_out, c_in]` (a spare buffer).
+    kernel_grads: Vec<f32>,
+}
+
+impl WeightGrad {
+    fn new(layer: &Winograd) -> Self {
+        Self {
+            kernel_grads: spare(PLACES * layer.blocks.c_out * layer.blocks.c_in),
+        }
+    }
+
+    /// Adds group `group`'s share, the tile rows `rows`, given the layer's input `x` and the
+    /// group's transformed output gradient `grad_tiles` (`dM`); the first group's
+    /// products write the sums, the later ones add onto them.
+    fn add_group(
+        &mut self,
+        layer: &Winograd,
+        x: &[f32],
+        grad_tiles: &[f32],
+        (group, rows): (usize, Range<usize>),
+    ) {
+        let blocks = &layer.blocks;
+        let tiles = layer.transformed_input(x, rows.clone());
+        let tile_count = rows.len() * blocks.tiles[1];
+        // dU[place] += dM[place] · V[place]ᵀ, [c_out, c_in] (V read transposed)
+        place_products(
+            [blocks.c_out, blocks.c_in, tile_count],
+            (&mut self.kernel_grads, group > 0),
+            (grad_tiles, 1, tile_count),
+            (&tiles, tile_count, 1),
+        );
+        recycle([tiles]);
+    }
+
+    /// `dW = Gᵀ dU G`, `[c_out, c_in, 3, 3]`, for all input channels of an output channel at
+    /// once.
+    fn finish(self, layer: &Winograd) -> FloatTensor<Flex> {
+        let blocks = &layer.blocks;
+        let (c_in, pairs) = (blocks.c_in, blocks.c_out * blocks.c_in);
+        let weight_grad = filled_by_chunks(pairs * 9, c_in * 9, |channel, kernels| {
+            let mut scratch = TileScratch::default();
+            let input = place_slices(&self.kernel_grads, [blocks.c_out, c_in], channel, 0..c_in);
+            let grads = scratch.transform::<4, 3, 9>(kernel_transform_transposed, input);
+            for (tap, values) in grads.chunks_exact(c_in).enumerate() {
+                for (kernel, &value) in kernels.chunks_exact_mut(9).zip(values) {
+                    kernel[tap] = value;
+                }
+            }
+        });
+        recycle([self.kernel_grads]);
+        from_vec(weight_grad, [blocks.c_out, blocks.c_in, 3, 3])
     }
 }
 
@@ -561,7 +647,7 @@ mod tests {
     }
 
     /// Maps taken a group of tile rows at a time (groups within an item and across items)
-    /// give what one group gives.
+    /// give what one group gives; both gradients at once give what each gives alone.
     #[test]
     fn groups_of_tile_rows_give_the_whole_map() {
         let ([batch, c_in, c_out], [height, width]) = ([2, 32, 40], [11, 9]);
@@ -582,12 +668,17 @@ mod tests {
             [batch, c_out, height, width],
         );
         let results = |plan: Winograd| {
-            [
+            let results = [
                 plan.forward(x.clone(), weight.clone()),
                 plan.input_grad(weight.clone(), grad.clone()),
                 plan.weight_grad(x.clone(), grad.clone()),
             ]
-            .map(|tensor| f32_slice(&tensor).to_vec())
+            .map(|tensor| f32_slice(&tensor).to_vec());
+            // Both gradients at once are each gradient alone, to the bit.
+            let (input_grad, weight_grad) = plan.gradients(x.clone(), weight.clone(), grad.clone());
+            assert_eq!(f32_slice(&input_grad), &results[1][..], "input gradient");
+            assert_eq!(f32_slice(&weight_grad), &results[2][..], "weight gradient");
+            results
         };
         let expected = results(whole);
         // One buffer row of tiles is 16 · 40 channels · 5 tiles · 4 bytes.
