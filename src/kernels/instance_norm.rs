@@ -248,40 +248,39 @@ fn statistics(plane: &[f32], epsilon: f64) -> (f32, f32) {
 
 /// `Σ term(a[i], b[i])` for both components of `term`, accumulated in 16 `f32` lanes over
 /// runs of at most 1,024 elements (which the compiler vectorises) and in `f64` across runs.
+///
+/// Each component is summed in a pass of its own over the run (which stays in the L1
+/// cache): with both sums in one loop, the compiler paired each lane's two components in
+/// two-wide vectors with scalar loads instead of keeping each component's 16 lanes in vector
+/// registers, in some builds and not others, and the backward pass ran three times slower.
 #[cfg(feature = "flex")]
 #[inline(always)]
-fn lane_sums(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> [f32; 2]) -> [f64; 2] {
-    const LANES: usize = 16;
+fn lane_sums(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> [f32; 2] + Copy) -> [f64; 2] {
     let mut total = [0.0f64; 2];
     for (a, b) in a.chunks(1024).zip(b.chunks(1024)) {
-        let (mut first_lanes, mut second_lanes) = ([0.0f32; LANES], [0.0f32; LANES]);
-        let (a_lanes, a_rest) = a.as_chunks::<LANES>();
-        let (b_lanes, b_rest) = b.as_chunks::<LANES>();
-        for (a, b) in a_lanes.iter().zip(b_lanes) {
-            for lane in 0..LANES {
-                let [first, second] = term(a[lane], b[lane]);
-                first_lanes[lane] += first;
-                second_lanes[lane] += second;
-            }
-        }
-        for (&a, &b) in a_rest.iter().zip(b_rest) {
-            let [first, second] = term(a, b);
-            first_lanes[0] += first;
-            second_lanes[0] += second;
-        }
-        total[0] += lanes_total(&first_lanes);
-        total[1] += lanes_total(&second_lanes);
+        total[0] += lane_sum(a, b, move |a, b| term(a, b)[0]);
+        total[1] += lane_sum(a, b, move |a, b| term(a, b)[1]);
     }
     total
 }
 
-/// The sum of `lanes` in `f64`. Not inlined on purpose: inlined, the two sums of
-/// [`lane_sums`] are one pair of `f64` additions, and the compiler then pairs the two
-/// components of every lane all through the loop (scalar loads, two-wide vectors) instead of
-/// keeping each component's 16 lanes in vector registers; the backward pass ran 3× slower.
+/// `Σ term(a[i], b[i])` over one run, in 16 `f32` lanes (lane `i mod 16` takes element `i`),
+/// then the lanes summed in `f64`.
 #[cfg(feature = "flex")]
-#[inline(never)]
-fn lanes_total(lanes: &[f32; 16]) -> f64 {
+#[inline(always)]
+fn lane_sum(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f64 {
+    const LANES: usize = 16;
+    let mut lanes = [0.0f32; LANES];
+    let (a_lanes, a_rest) = a.as_chunks::<LANES>();
+    let (b_lanes, b_rest) = b.as_chunks::<LANES>();
+    for (a, b) in a_lanes.iter().zip(b_lanes) {
+        for lane in 0..LANES {
+            lanes[lane] += term(a[lane], b[lane]);
+        }
+    }
+    for (&a, &b) in a_rest.iter().zip(b_rest) {
+        lanes[0] += term(a, b);
+    }
     lanes.iter().map(|&lane| lane as f64).sum::<f64>()
 }
 
