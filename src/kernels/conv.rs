@@ -111,14 +111,7 @@ pub trait GemmGradConv: Backend {
         grad: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let input_grad = Self::conv2d_gemm_grad_x_backward(
-            x.clone(),
-            weight.clone(),
-            grad.clone(),
-            options.clone(),
-        );
-        let weight_grad = Self::conv2d_gemm_grad_weight_backward(x, weight, grad, options);
-        (input_grad, weight_grad)
+        each_gradient::<Self>(x, weight, grad, options)
     }
 
     /// `conv_transpose2d(x, weight)` with `options` (`groups` 1).
@@ -213,17 +206,12 @@ impl GemmGradConv for burn::backend::Flex {
         grad: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        match FlexConv::plan(&x, &weight, &options) {
-            Some(FlexConv::Winograd(plan)) => plan.gradients(x, weight, grad),
-            Some(plan) => (
-                plan.input_grad(weight, grad.clone()),
-                plan.weight_grad(x, grad),
-            ),
-            None => (
-                Self::conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone()),
-                weight_grad::<Self>(x, weight.shape().dims(), grad, &options),
-            ),
+        // The Winograd layers share the output gradient's transform; the others are the two
+        // operations above.
+        if let Some(plan) = Winograd::plan(&x, &weight, &options) {
+            return plan.gradients(x, weight, grad);
         }
+        each_gradient::<Self>(x, weight, grad, options)
     }
 
     fn conv_transpose2d_gemm_grad(
@@ -262,11 +250,24 @@ impl GemmGradConv for burn::backend::Flex {
     }
 }
 
+/// Both gradients of [`GemmGradConv::conv2d_gemm_grad`], `(input's, weight's)`, as its two
+/// gradient operations one after the other.
+fn each_gradient<B: GemmGradConv>(
+    x: FloatTensor<B>,
+    weight: FloatTensor<B>,
+    grad: FloatTensor<B>,
+    options: ConvOptions<2>,
+) -> (FloatTensor<B>, FloatTensor<B>) {
+    let input_grad =
+        B::conv2d_gemm_grad_x_backward(x.clone(), weight.clone(), grad.clone(), options.clone());
+    let weight_grad = B::conv2d_gemm_grad_weight_backward(x, weight, grad, options);
+    (input_grad, weight_grad)
+}
+
 /// How Flex runs one convolution with this crate's kernels: by Winograd's algorithm where
 /// it applies, else tap by tap where that applies (else, `None` from [`plan`](Self::plan),
 /// with Burn's convolution).
 #[cfg(feature = "flex")]
-#[derive(Clone, Copy)]
 enum FlexConv {
     Winograd(Winograd),
     Taps(TapConv),
