@@ -272,7 +272,7 @@ impl TapConv {
         let phase_w = self.phase[1];
         // Every place of one phase plane of one channel written once, in order: padding
         // rows and columns zero, the rest the input's.
-        let plane = |(index, plane): (usize, &mut [f32])| {
+        let plane = |index: usize, plane: &mut [f32]| {
             let (phase, channel) = (index / self.c_in, index % self.c_in);
             let (row_phase, column_phase) = (phase / stride_w, phase % stride_w);
             // The first place of a row that holds an input column, that column, and how
@@ -303,19 +303,8 @@ impl TapConv {
                 row[first + count..].fill(0.0);
             }
         };
-        let layout = &mut phased[..self.phased_len()];
-        if self.phased_len() >= PARALLEL_COPY {
-            use rayon::prelude::*;
-            layout
-                .par_chunks_exact_mut(self.plane_len())
-                .enumerate()
-                .for_each(plane);
-        } else {
-            layout
-                .chunks_exact_mut(self.plane_len())
-                .enumerate()
-                .for_each(plane);
-        }
+        // By planes, on all threads when large.
+        fill_by_chunks(&mut phased[..self.phased_len()], self.plane_len(), plane);
         Cow::Owned(phased)
     }
 
@@ -385,7 +374,7 @@ impl TapConv {
         let (x, weight) = (f32_slice(&x), f32_slice(&weight));
         let [out_h, out_w] = self.output;
         let (row, taps) = (self.phase[1], self.taps());
-        if self.folds_input(FOLD_BELOW) && self.c_out >= THIN {
+        if self.folds_input(FOLD_BELOW) {
             // output[c_out, q] = W[c_out, (c_in, tap)] · columns[(c_in, tap), q], by tiles
             // of output positions (see `forward_folded`), written where they lie.
             let write = |output: Shared| {
