@@ -33,6 +33,14 @@ struct Options {
     /// Untimed iterations first.
     #[arg(long, default_value_t = 1)]
     warmup: usize,
+    /// Also count the GPU kernel launches of one more iteration (wgpu and CUDA builds):
+    /// `"launches"` in the JSON line, the launches by kernel on standard error.
+    #[arg(long)]
+    launches: bool,
+    /// Run Burn's own operations on the GPU instead of this crate's GPU kernels (wgpu and
+    /// CUDA builds), for comparing the two.
+    #[arg(long)]
+    burn_ops: bool,
 }
 
 /// A field of /proc/self/status in MiB (Linux; 0 elsewhere).
@@ -64,6 +72,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
         )
     })?;
     let device = o.backend.device()?;
+    gpu_kernels(&o)?;
     let mut iteration = item.prepare(&device);
     let rss_before = status_mib("VmRSS");
     for _ in 0..o.warmup {
@@ -75,10 +84,11 @@ fn run(o: Options) -> Result<(), CycleGanError> {
         iteration();
         times.push(start.elapsed().as_secs_f64());
     }
+    let launches = count_launches(&o, &mut iteration)?;
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     println!(
-        "{{\"impl\": \"cyclegan-burn\", \"item\": \"{}\", \"backend\": \"{}\", \"median_s\": {:.5}, \"min_s\": {:.5}, \"times\": [{}], \"rss_before_mib\": {:.1}, \"peak_rss_mib\": {:.1}}}",
+        "{{\"impl\": \"cyclegan-burn\", \"item\": \"{}\", \"backend\": \"{}\", \"median_s\": {:.5}, \"min_s\": {:.5}, \"times\": [{}], \"rss_before_mib\": {:.1}, \"peak_rss_mib\": {:.1}{}}}",
         item.name(),
         o.backend.backend,
         sorted[sorted.len() / 2],
@@ -90,8 +100,52 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             .join(", "),
         rss_before,
         status_mib("VmHWM"),
+        launches
+            .map(|count| format!(", \"launches\": {count}"))
+            .unwrap_or_default(),
     );
     Ok(())
+}
+
+/// `--burn_ops`: this crate's GPU kernels off.
+fn gpu_kernels(o: &Options) -> Result<(), CycleGanError> {
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    cyclegan_burn::kernels::set_gpu_kernels(!o.burn_ops);
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    if o.burn_ops {
+        return Err(CycleGanError::config(
+            "burn_ops",
+            "this build has no GPU backend (build with --features wgpu or cuda)",
+        ));
+    }
+    Ok(())
+}
+
+/// `--launches`: the GPU kernel launches of one more iteration, by kernel on standard error.
+fn count_launches(
+    o: &Options,
+    iteration: &mut dyn FnMut(),
+) -> Result<Option<usize>, CycleGanError> {
+    if !o.launches {
+        return Ok(None);
+    }
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    {
+        let counter = cyclegan_burn::kernels::launches::LaunchCounter::start();
+        iteration();
+        for (kernel, count) in counter.by_kernel() {
+            eprintln!("{count:6} {kernel}");
+        }
+        Ok(Some(counter.total()))
+    }
+    #[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+    {
+        let _ = iteration;
+        Err(CycleGanError::config(
+            "launches",
+            "this build has no GPU backend (build with --features wgpu or cuda)",
+        ))
+    }
 }
 
 fn main() -> ExitCode {

@@ -16,7 +16,9 @@
 //! given) after one warm-up: a fresh random input, the layer and the sum of its output,
 //! without autodiff (as PyTorch's under `no_grad`); then the same on an autodiff device
 //! with the backward pass of that sum. `--forward-only` leaves out the second (to profile
-//! a layer's forward pass with `perf`).
+//! a layer's forward pass with `perf`). `--backend` runs them on another device (`cuda`,
+//! `wgpu`; each timed run then waits for the device), beside `scripts/bench_layers.py
+//! --device cuda`.
 
 mod common;
 
@@ -69,6 +71,8 @@ impl Timer {
                     let y = (layer.forward)(x).sum();
                     if backward {
                         let _ = y.backward();
+                        // A GPU runs the backward pass after this returns.
+                        device.sync().expect("the device runs the backward pass");
                     } else {
                         let _: f32 = y.into_scalar();
                     }
@@ -97,6 +101,8 @@ struct Options {
     /// Time the forward pass alone (for profiling one layer's forward pass with `perf`).
     #[arg(long)]
     forward_only: bool,
+    #[command(flatten)]
+    backend: common::BackendOption,
 }
 
 fn input_size(arg: &str) -> Result<usize, String> {
@@ -119,7 +125,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     // an autodiff device the layers' parameters are tracked, and a forward pass without
     // its backward leaves its saved tensors in the graph, so that every run took fresh
     // memory (page faults) and the process grew by the layer's input and output per run.
-    let plain = cyclegan_burn::backend::cpu();
+    let plain = o.backend.device()?;
     let autodiff = plain.clone().autodiff();
     let forward = layers(&plain, o.size);
     let trained = (!o.forward_only).then(|| layers(&autodiff, o.size));

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""The layers of examples/bench_layers.rs in PyTorch (CPU, 2 threads), same lines.
+"""The layers of examples/bench_layers.rs in PyTorch (CPU, 2 threads; or a GPU), same lines.
 
-    python3 scripts/bench_layers.py 128 [repeats] > pytorch.txt
+    python3 scripts/bench_layers.py 128 [repeats] [--device cuda] > pytorch.txt
     cargo run -q --release --example bench_layers -- 128 > ours.txt
     paste ours.txt pytorch.txt     # one after the other: run at once, they share the cores
 
 Each line: two medians of 5 runs (or of the second argument's count) after one warm-up: a
 fresh random input, the layer (the official resnet_9blocks ngf 64 layer at that input size,
 then the basic discriminator's d1-d5) and the sum of its output, without gradients; then the
-same with the backward pass of the sum. Run: pip install torch.
+same with the backward pass of the sum. On a GPU (`--device cuda`, cuDNN's autotuning on as
+the official code sets it, TF32 as PyTorch's defaults leave it for convolutions) every timed
+run waits for the device. Run: pip install torch.
 """
 import sys
 import time
@@ -18,17 +20,29 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+DEVICE = "cpu"
+if "--device" in sys.argv:
+    at = sys.argv.index("--device")
+    DEVICE = sys.argv[at + 1]
+    del sys.argv[at:at + 2]
 REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+
+
+def synchronize():
+    if DEVICE != "cpu":
+        torch.cuda.synchronize()
 
 
 def time_layer(name, shape, layer):
     def median(backward):
         seconds = []
         for _ in range(REPEATS + 1):
-            x = torch.rand(shape) * 2 - 1
+            x = torch.rand(shape, device=DEVICE) * 2 - 1
+            synchronize()
             start = time.perf_counter()
             if backward:
                 layer(x.requires_grad_(True)).sum().backward()
+                synchronize()
             else:
                 with torch.no_grad():
                     layer(x).sum().item()
@@ -41,6 +55,9 @@ def time_layer(name, shape, layer):
 
 def main():
     torch.set_num_threads(2)
+    if DEVICE != "cpu":
+        torch.backends.cudnn.benchmark = True
+        torch.set_default_device(DEVICE)
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 128
     half, quarter = size // 2, size // 4
     reflect = lambda x, pad: F.pad(x, (pad, pad, pad, pad), mode="reflect")

@@ -1,4 +1,4 @@
-//! ReLU and LeakyReLU as one operation each, forward and backward.
+//! ReLU, LeakyReLU and tanh as one operation each, forward and backward.
 //!
 //! Burn 0.22 builds `leaky_relu` from a comparison, a scaled copy and a `mask_where`, each
 //! a pass on one thread and each recorded for autodiff (the backward pass is the
@@ -6,14 +6,16 @@
 //! discriminators' LeakyReLUs were the largest share of the time that the main thread
 //! worked alone (`docs/benchmarks.md`). On Flex devices, [`activate`] runs instead as one
 //! pass on all threads, and its backward pass as another (from the input, which it keeps,
-//! as Burn's `relu` does); other backends keep Burn's functions. [`Activation`] is also
-//! what the instance norm applies in its own pass
+//! as Burn's `relu` does; tanh stays Burn's there). On GPU devices each of the three is one
+//! kernel launch forward and one backward (`kernels::cube`), where Burn launches two to six;
+//! other backends keep Burn's functions. [`Activation`] is also what the instance norm
+//! applies in its own pass
 //! ([`instance_norm_activated`](super::instance_norm::instance_norm_activated)).
 
-// Without Flex, the backend extension's generated dispatch has no backend to hand the
-// arguments to, and the Flex kernels' helpers go unused.
+// Without Flex or a GPU backend, the backend extension's generated dispatch has no backend
+// to hand the arguments to.
 #![cfg_attr(
-    not(feature = "flex"),
+    not(any(feature = "flex", feature = "wgpu", feature = "cuda")),
     allow(unused_variables, unused_imports, unused_macros, dead_code)
 )]
 
@@ -27,11 +29,7 @@ use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
-#[cfg(feature = "flex")]
-use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 use super::registry::{Op, has_kernel};
-#[cfg(feature = "flex")]
-use super::simd::{Vectorized, vectorized};
 
 /// An element-wise activation, as the official networks use them after a layer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,6 +44,8 @@ pub enum Activation {
         /// The factor for negative inputs.
         negative_slope: f32,
     },
+    /// `tanh(x)` (`nn.Tanh`, the generators' last layer).
+    Tanh,
 }
 
 impl Activation {
@@ -57,98 +57,24 @@ impl Activation {
             Activation::LeakyRelu { negative_slope } => {
                 burn::tensor::activation::leaky_relu(x, negative_slope as f64)
             }
+            Activation::Tanh => burn::tensor::activation::tanh(x),
+        }
+    }
+
+    /// Whether the instance norm's kernels apply this activation in their own pass: those
+    /// whose gradient depends on the sign of the norm's output only (not tanh).
+    pub(crate) fn fuses_into_norm(self) -> bool {
+        !matches!(self, Activation::Tanh)
+    }
+
+    /// The registry's name for running this activation with a kernel of this crate.
+    fn op(self) -> Op {
+        match self {
+            Activation::Tanh => Op::Tanh,
+            _ => Op::Activation,
         }
     }
 }
-
-/// One activation's arithmetic on one value, as a type of its own: loops written over a
-/// `Pointwise` are compiled once per activation and vectorise, where a `match` on an
-/// [`Activation`] inside the loop would run per element (measured: scalar code).
-pub(crate) trait Pointwise: Copy + Send + Sync {
-    /// The activation of `x`, as Burn computes it (`relu`: `max(0, x)`; `leaky_relu`:
-    /// `x · slope` where `x < 0`).
-    fn forward(self, x: f32) -> f32;
-
-    /// The gradient reaching the activation's input `x` (or any value of its sign), given
-    /// the gradient `grad` of its output. As Burn's: ReLU passes the gradient where `x` is
-    /// above zero, LeakyReLU scales it where `x` is below.
-    fn backward(self, x: f32, grad: f32) -> f32;
-}
-
-/// [`Activation::Identity`] as a [`Pointwise`].
-#[derive(Clone, Copy)]
-pub(crate) struct IdentityFn;
-
-/// [`Activation::Relu`] as a [`Pointwise`].
-#[derive(Clone, Copy)]
-pub(crate) struct ReluFn;
-
-/// [`Activation::LeakyRelu`] as a [`Pointwise`], with its negative slope.
-#[derive(Clone, Copy)]
-pub(crate) struct LeakyReluFn(pub(crate) f32);
-
-impl Pointwise for IdentityFn {
-    #[inline(always)]
-    fn forward(self, x: f32) -> f32 {
-        x
-    }
-
-    #[inline(always)]
-    fn backward(self, _x: f32, grad: f32) -> f32 {
-        grad
-    }
-}
-
-impl Pointwise for ReluFn {
-    #[inline(always)]
-    fn forward(self, x: f32) -> f32 {
-        x.max(0.0)
-    }
-
-    #[inline(always)]
-    fn backward(self, x: f32, grad: f32) -> f32 {
-        if x <= 0.0 { 0.0 } else { grad }
-    }
-}
-
-impl Pointwise for LeakyReluFn {
-    #[inline(always)]
-    fn forward(self, x: f32) -> f32 {
-        // Both sides computed, then one chosen: a select, which vectorises.
-        let scaled = x * self.0;
-        if x < 0.0 { scaled } else { x }
-    }
-
-    #[inline(always)]
-    fn backward(self, x: f32, grad: f32) -> f32 {
-        let scaled = grad * self.0;
-        if x < 0.0 { scaled } else { grad }
-    }
-}
-
-/// `$body` with `$function` bound to the [`Pointwise`] of the activation `$activation`:
-/// the body is compiled once per kind of activation. (Closures in the body should take
-/// `$function` by value, `move`: read through a reference, the slope is reloaded for every
-/// element and the loop does not vectorise.)
-macro_rules! with_pointwise {
-    ($activation:expr, |$function:ident| $body:expr) => {
-        match $activation {
-            $crate::kernels::activation::Activation::Identity => {
-                let $function = $crate::kernels::activation::IdentityFn;
-                $body
-            }
-            $crate::kernels::activation::Activation::Relu => {
-                let $function = $crate::kernels::activation::ReluFn;
-                $body
-            }
-            $crate::kernels::activation::Activation::LeakyRelu { negative_slope } => {
-                let $function = $crate::kernels::activation::LeakyReluFn(negative_slope);
-                $body
-            }
-        }
-    };
-}
-pub(crate) use with_pointwise;
 
 /// `activation` applied to every element of `x`: one operation on Flex devices (same result
 /// as Burn's `relu` / `leaky_relu`; see the [module](self) documentation), Burn's functions
@@ -168,7 +94,7 @@ pub fn activate<const D: usize>(x: Tensor<D>, activation: Activation) -> Tensor<
     if activation == Activation::Identity {
         return x;
     }
-    if x.dtype() != burn::tensor::DType::F32 || !has_kernel(Op::Activation, &x.device()) {
+    if x.dtype() != burn::tensor::DType::F32 || !has_kernel(activation.op(), &x.device()) {
         return activation.burns(x);
     }
     Tensor::from_dispatch(<burn::backend::Dispatch as Activate>::activate(
@@ -189,7 +115,11 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, negative_slope: f64) -> Tensor<D
 
 /// An [`Activation`] as an operation of its own, so that a backend can run it (and its
 /// gradient) in one pass.
-#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Autodiff
+)]
 pub trait Activate: Backend {
     /// `activation` applied to every element of `x`.
     fn activate(x: FloatTensor<Self>, activation: Activation) -> FloatTensor<Self>;
@@ -202,93 +132,6 @@ pub trait Activate: Backend {
         activation: Activation,
     ) -> FloatTensor<Self>;
 }
-
-#[cfg(feature = "flex")]
-impl Activate for burn::backend::Flex {
-    fn activate(x: FloatTensor<Self>, activation: Activation) -> FloatTensor<Self> {
-        let x = x.to_contiguous();
-        let input = f32_slice(&x);
-        let output = with_pointwise!(activation, |function| {
-            filled_by_chunks(input.len(), CHUNK, move |index, output| {
-                let input = &input[index * CHUNK..][..output.len()];
-                vectorized(PointwiseForward {
-                    function,
-                    input,
-                    output,
-                })
-            })
-        });
-        from_vec(output, burn::backend::TensorMetadata::shape(&x))
-    }
-
-    fn activate_backward(
-        x: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        activation: Activation,
-    ) -> FloatTensor<Self> {
-        let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-        let (input, grads) = (f32_slice(&x), f32_slice(&grad));
-        let input_grad = with_pointwise!(activation, |function| {
-            filled_by_chunks(input.len(), CHUNK, move |index, input_grad| {
-                let input = &input[index * CHUNK..][..input_grad.len()];
-                let grads = &grads[index * CHUNK..][..input_grad.len()];
-                vectorized(PointwiseBackward {
-                    function,
-                    input,
-                    grad: grads,
-                    input_grad,
-                })
-            })
-        });
-        from_vec(input_grad, burn::backend::TensorMetadata::shape(&x))
-    }
-}
-
-/// `output = function(input)`, element by element.
-#[cfg(feature = "flex")]
-struct PointwiseForward<'a, F> {
-    function: F,
-    input: &'a [f32],
-    output: &'a mut [f32],
-}
-
-#[cfg(feature = "flex")]
-impl<F: Pointwise> Vectorized for PointwiseForward<'_, F> {
-    type Output = ();
-
-    #[inline(always)]
-    fn run(self) {
-        for (output, &input) in self.output.iter_mut().zip(self.input) {
-            *output = self.function.forward(input);
-        }
-    }
-}
-
-/// `input_grad = function'(input) · grad`, element by element.
-#[cfg(feature = "flex")]
-struct PointwiseBackward<'a, F> {
-    function: F,
-    input: &'a [f32],
-    grad: &'a [f32],
-    input_grad: &'a mut [f32],
-}
-
-#[cfg(feature = "flex")]
-impl<F: Pointwise> Vectorized for PointwiseBackward<'_, F> {
-    type Output = ();
-
-    #[inline(always)]
-    fn run(self) {
-        let pairs = self.input.iter().zip(self.grad);
-        for (input_grad, (&input, &grad)) in self.input_grad.iter_mut().zip(pairs) {
-            *input_grad = self.function.backward(input, grad);
-        }
-    }
-}
-
-/// Elements that one thread takes at a time.
-#[cfg(feature = "flex")]
-const CHUNK: usize = 1 << 14;
 
 impl<B: Backend + Activate, C: CheckpointStrategy> Activate for Autodiff<B, C> {
     fn activate(x: FloatTensor<Self>, activation: Activation) -> FloatTensor<Self> {

@@ -1,4 +1,4 @@
-//! The official Adam as one pass over each parameter on Flex devices.
+//! The official Adam as one pass over each parameter on Flex and GPU devices.
 //!
 //! Burn 0.22's `Adam` updates a parameter through about a dozen element-wise tensor
 //! operations (the two moments, the bias corrections, the square root, the division, the
@@ -6,7 +6,9 @@
 //! CycleGAN have 11.4 M parameters each. [`FusedAdam`] does the same arithmetic, in the same
 //! order and in `f32`, in one pass shared among the threads, so its results are Burn's to
 //! the bit (the unit test below checks). It keeps Burn's state type ([`AdamState`]), so
-//! optimizer checkpoints are the same either way. Other backends run Burn's `Adam`.
+//! optimizer checkpoints are the same either way. On GPU devices the same arithmetic is one
+//! kernel launch per parameter where Burn's `Adam` launches 13 (`kernels::cube`). Other
+//! backends run Burn's `Adam`.
 
 // Without Flex, the backend extension's generated dispatch has no backend to hand the
 // arguments to.
@@ -109,7 +111,9 @@ impl Optimizer for FusedAdam {
 }
 
 /// One Adam step of a parameter: the parameter, first moment and second moment after it.
-#[backend_extension(Flex: cfg(feature = "flex"))]
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")))]
 pub trait AdamUpdate: Backend {
     /// `betas_epsilon` holds `β₁`, `β₂` and `ε`; `time` is the step number, from 1;
     /// `moment_1` and `moment_2` are zero before the first step.
@@ -124,73 +128,24 @@ pub trait AdamUpdate: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-/// Elements per share of a parameter among the threads.
-#[cfg(feature = "flex")]
-const CHUNK: usize = 1 << 14;
-
-#[cfg(feature = "flex")]
-impl AdamUpdate for burn::backend::Flex {
-    fn adam_update(
-        tensor: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        moment_1: FloatTensor<Self>,
-        moment_2: FloatTensor<Self>,
-        lr: f64,
-        betas_epsilon: [f64; 3],
-        time: usize,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
-        use crate::kernels::flex_tensor::f32_slice;
-        use rayon::prelude::*;
-
-        let terms = AdamTerms::new(lr, betas_epsilon, time);
-        let grad = grad.to_contiguous();
-        let grad = f32_slice(&grad);
-        // The parameter and moments are updated where they lie when this pass owns them
-        // (the moments, as a rule), else in a copy: no zeroed buffers to fault in.
-        let [mut tensor, mut moment_1, mut moment_2] = [tensor, moment_1, moment_2].map(owned);
-        let (values, first, second) = (
-            tensor.storage_mut::<f32>(),
-            moment_1.storage_mut::<f32>(),
-            moment_2.storage_mut::<f32>(),
-        );
-        values
-            .par_chunks_mut(CHUNK)
-            .zip(first.par_chunks_mut(CHUNK))
-            .zip(second.par_chunks_mut(CHUNK))
-            .zip(grad.par_chunks(CHUNK))
-            .for_each(|(((values, first), second), grad)| {
-                crate::kernels::simd::vectorized(AdamChunk {
-                    values,
-                    first,
-                    second,
-                    grad,
-                    terms,
-                })
-            });
-        (tensor, moment_1, moment_2)
-    }
-}
-
 /// The scalars of one Adam update: Burn's `AdaptiveMomentum::transform`, term by term.
-#[cfg(feature = "flex")]
 #[derive(Clone, Copy)]
-struct AdamTerms {
-    lr: f32,
-    beta_1: f32,
-    beta_2: f32,
+pub(crate) struct AdamTerms {
+    pub(crate) lr: f32,
+    pub(crate) beta_1: f32,
+    pub(crate) beta_2: f32,
     /// `1 − beta_1`.
-    factor_1: f32,
+    pub(crate) factor_1: f32,
     /// `1 − beta_2`.
-    factor_2: f32,
+    pub(crate) factor_2: f32,
     /// `sqrt(1 − beta_2^t) / (1 − beta_1^t)`.
-    combined_factor: f32,
+    pub(crate) combined_factor: f32,
     /// `epsilon · sqrt(1 − beta_2^t)`.
-    epsilon: f32,
+    pub(crate) epsilon: f32,
 }
 
-#[cfg(feature = "flex")]
 impl AdamTerms {
-    fn new(lr: f64, betas_epsilon: [f64; 3], time: usize) -> Self {
+    pub(crate) fn new(lr: f64, betas_epsilon: [f64; 3], time: usize) -> Self {
         let [beta_1, beta_2, epsilon] = betas_epsilon.map(|value| value as f32);
         let time = time as i32;
         let bias_correction2_sqrt = (1.0 - beta_2.powi(time)).sqrt();
@@ -203,46 +158,6 @@ impl AdamTerms {
             combined_factor: bias_correction2_sqrt / (1.0 - beta_1.powi(time)),
             epsilon: epsilon * bias_correction2_sqrt,
         }
-    }
-}
-
-/// The Adam update of one chunk of a parameter and its moments, in place.
-#[cfg(feature = "flex")]
-struct AdamChunk<'a> {
-    values: &'a mut [f32],
-    first: &'a mut [f32],
-    second: &'a mut [f32],
-    grad: &'a [f32],
-    terms: AdamTerms,
-}
-
-#[cfg(feature = "flex")]
-impl crate::kernels::simd::Vectorized for AdamChunk<'_> {
-    type Output = ();
-
-    #[inline(always)]
-    fn run(self) {
-        let t = self.terms;
-        let moments = self.first.iter_mut().zip(self.second.iter_mut());
-        for ((value, (first, second)), &g) in self.values.iter_mut().zip(moments).zip(self.grad) {
-            let m = *first * t.beta_1 + g * t.factor_1;
-            let v = *second * t.beta_2 + g * g * t.factor_2;
-            let update = m * t.combined_factor / (v.sqrt() + t.epsilon);
-            *value -= update * t.lr;
-            *first = m;
-            *second = v;
-        }
-    }
-}
-
-/// `tensor` with a contiguous `f32` storage of its own elements only, itself when it has one.
-#[cfg(feature = "flex")]
-fn owned(tensor: FloatTensor<burn::backend::Flex>) -> FloatTensor<burn::backend::Flex> {
-    let whole = tensor.as_slice::<f32>().map(<[f32]>::len) == Some(tensor.storage::<f32>().len());
-    if whole {
-        tensor
-    } else {
-        tensor.to_contiguous()
     }
 }
 
@@ -264,7 +179,7 @@ mod tests {
         let device = crate::backend::cpu();
         assert!(has_kernel(Op::AdamUpdate, &device));
         let fused = FusedAdam::new(0.5, 0.999, 1e-8);
-        let shape = [3, CHUNK + 77];
+        let shape = [3, super::super::flex::adam::CHUNK + 77];
         let start = Tensor::<2>::random(shape, Distribution::Normal(0.0, 0.02), &device);
         let (kept, initial) = (start.clone(), values(&start));
         let (mut ours, mut burns) = (start.clone(), start);

@@ -1,4 +1,5 @@
-//! 2-D convolutions with this crate's own kernels on the CPU.
+//! 2-D convolutions with this crate's own kernels on the CPU, and Burn's on a GPU with the
+//! weight gradient chosen for few launches.
 //!
 //! Burn 0.22's Flex backend runs a convolution as im2col tiles around a matrix product,
 //! re-laying out input and weight on every call, and a transposed convolution through a
@@ -30,6 +31,13 @@
 //! backward pass. [`conv2d`] and [`conv_transpose2d`] use it on Flex devices and fall back
 //! to [`Conv2d::forward`] / [`ConvTranspose2d::forward`] everywhere else; `tests/conv.rs`
 //! checks that both agree, outputs and gradients.
+//!
+//! On GPU devices [`conv2d`] runs through the same extension with Burn's own (cubek's)
+//! kernels and the bias added in the convolution's pass
+//! ([`GemmGradConv::conv2d_gemm_grad_biased`]), so that the crate chooses the weight
+//! gradient's algorithm (Burn's autotuner, left to itself on a device without tensor cores,
+//! picks an im2col product of up to a hundred launches per layer) and computes the bias's
+//! gradient in one launch (`kernels::cube`); transposed convolutions stay Burn's.
 
 // Without Flex, the backend extension's generated dispatch has no backend to hand the
 // arguments to, and the Flex-only helpers go unused.
@@ -38,8 +46,6 @@
     allow(unused_variables, unused_imports, dead_code)
 )]
 
-#[cfg(feature = "flex")]
-use burn::backend::ops::ModuleOps;
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, TensorMetadata, backend_extension};
@@ -50,16 +56,8 @@ use burn::prelude::*;
 
 use super::conv_weight_grad::{transposed_weight_grad, weight_grad};
 #[cfg(feature = "flex")]
-use super::kernel_cache::keeping_kernels;
+use super::flex::kernel_cache::keeping_kernels;
 use super::registry::{Op, has_kernel};
-#[cfg(feature = "flex")]
-use super::tap_conv::TapConv;
-#[cfg(feature = "flex")]
-use super::winograd::Winograd;
-#[cfg(feature = "flex")]
-use super::winograd_phases::PhasedWinograd;
-#[cfg(feature = "flex")]
-use super::winograd4x4::Winograd4x4;
 
 /// A convolution and a transposed convolution (no bias, one group) with their gradients
 /// as operations of their own, so that a backend can run all three with its own kernels.
@@ -68,7 +66,11 @@ use super::winograd4x4::Winograd4x4;
 /// matrix product; Flex overrides them with this crate's kernels (`kernels::winograd`,
 /// `kernels::tap_conv`; see the [module](self) documentation). The autodiff
 /// implementation records the backward pass that calls them.
-#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Autodiff
+)]
 pub trait GemmGradConv: Backend {
     /// `conv2d(x, weight)` with `options` (symmetric padding, `groups` 1).
     fn conv2d_gemm_grad(
@@ -114,6 +116,28 @@ pub trait GemmGradConv: Backend {
         each_gradient::<Self>(x, weight, grad, options)
     }
 
+    /// `conv2d(x, weight) + bias` with `options`, for backends whose convolution adds the bias
+    /// in its own pass (the GPU's); its gradients are the two above and
+    /// [`conv2d_gemm_grad_bias_backward`](Self::conv2d_gemm_grad_bias_backward)'s.
+    fn conv2d_gemm_grad_biased(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, Some(bias), options)
+    }
+
+    /// The gradient of [`conv2d_gemm_grad_biased`](Self::conv2d_gemm_grad_biased)'s bias
+    /// given the output's gradient `grad` `[N, C, H, W]`: its sum over all but the channels.
+    fn conv2d_gemm_grad_bias_backward(grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        let [batch, channels, height, width] = grad.shape().dims();
+        let grad = Self::float_swap_dims(grad, 0, 1);
+        let grad = Self::float_reshape(grad, [channels, batch * height * width].into());
+        let grad = Self::float_sum_dim(grad, 1);
+        Self::float_reshape(grad, [channels].into())
+    }
+
     /// `conv_transpose2d(x, weight)` with `options` (`groups` 1).
     fn conv_transpose2d_gemm_grad(
         x: FloatTensor<Self>,
@@ -147,112 +171,9 @@ pub trait GemmGradConv: Backend {
     }
 }
 
-/// Flex runs the residual blocks' convolutions by Winograd's algorithm (`Winograd`), the
-/// discriminator's 4×4 stride-1 layer forward by Winograd's F(2×2, 4×4) (`Winograd4x4`), its
-/// 4×4 stride-2 layers forward by F(2×2, 2×2) on their phases (`PhasedWinograd`), the
-/// other convolutions, the 4×4 layer's gradients and the transposed convolutions tap by tap
-/// (`TapConv`), forward and backward, and the rest with its own convolution (and the matrix-product weight gradient);
-/// `FlexConv::plan` chooses.
-#[cfg(feature = "flex")]
-impl GemmGradConv for burn::backend::Flex {
-    fn conv2d_gemm_grad(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        options: ConvOptions<2>,
-    ) -> FloatTensor<Self> {
-        // The 4×4 layers of stride 1 run forward by Winograd's F(2×2, 4×4), backward tap
-        // by tap (see `kernels::winograd4x4`).
-        if let Some(plan) = Winograd4x4::plan(&x, &weight, &options) {
-            return plan.forward(x, weight);
-        }
-        // The 4×4 layers of stride 2 likewise, by F(2×2, 2×2) on the input's four phases
-        // (see `kernels::winograd_phases`).
-        if let Some(plan) = PhasedWinograd::plan(&x, &weight, &options) {
-            return plan.forward(x, weight);
-        }
-        match FlexConv::plan(&x, &weight, &options) {
-            Some(plan) => plan.forward(x, weight),
-            None => Self::conv2d(x, weight, None, options),
-        }
-    }
-
-    fn conv2d_gemm_grad_x_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        options: ConvOptions<2>,
-    ) -> FloatTensor<Self> {
-        match FlexConv::plan(&x, &weight, &options) {
-            Some(plan) => plan.input_grad(weight, grad),
-            None => Self::conv2d_x_backward(x, weight, grad, options),
-        }
-    }
-
-    fn conv2d_gemm_grad_weight_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        options: ConvOptions<2>,
-    ) -> FloatTensor<Self> {
-        match FlexConv::plan(&x, &weight, &options) {
-            Some(plan) => plan.weight_grad(x, grad),
-            None => weight_grad::<Self>(x, weight.shape().dims(), grad, &options),
-        }
-    }
-
-    fn conv2d_gemm_grad_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        options: ConvOptions<2>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        // The Winograd layers share the output gradient's transform; the others are the two
-        // operations above.
-        if let Some(plan) = Winograd::plan(&x, &weight, &options) {
-            return plan.gradients(x, weight, grad);
-        }
-        each_gradient::<Self>(x, weight, grad, options)
-    }
-
-    fn conv_transpose2d_gemm_grad(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        options: ConvTransposeOptions<2>,
-    ) -> FloatTensor<Self> {
-        match TapConv::transposed(&x, &weight, &options) {
-            Some(plan) => plan.input_grad(weight, x),
-            None => Self::conv_transpose2d(x, weight, None, options),
-        }
-    }
-
-    fn conv_transpose2d_gemm_grad_x_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        options: ConvTransposeOptions<2>,
-    ) -> FloatTensor<Self> {
-        match TapConv::transposed(&x, &weight, &options) {
-            Some(plan) => plan.forward(grad, weight),
-            None => Self::conv_transpose2d_x_backward(weight, grad, options),
-        }
-    }
-
-    fn conv_transpose2d_gemm_grad_weight_backward(
-        x: FloatTensor<Self>,
-        weight: FloatTensor<Self>,
-        grad: FloatTensor<Self>,
-        options: ConvTransposeOptions<2>,
-    ) -> FloatTensor<Self> {
-        match TapConv::transposed(&x, &weight, &options) {
-            Some(plan) => plan.weight_grad(grad, x),
-            None => transposed_weight_grad::<Self>(x, weight, grad, &options),
-        }
-    }
-}
-
 /// Both gradients of [`GemmGradConv::conv2d_gemm_grad`], `(input's, weight's)`, as its two
 /// gradient operations one after the other.
-fn each_gradient<B: GemmGradConv>(
+pub(crate) fn each_gradient<B: GemmGradConv>(
     x: FloatTensor<B>,
     weight: FloatTensor<B>,
     grad: FloatTensor<B>,
@@ -263,63 +184,6 @@ fn each_gradient<B: GemmGradConv>(
     let weight_grad = B::conv2d_gemm_grad_weight_backward(x, weight, grad, options);
     (input_grad, weight_grad)
 }
-
-/// How Flex runs one convolution with this crate's kernels: by Winograd's algorithm where
-/// it applies, else tap by tap where that applies (else, `None` from [`plan`](Self::plan),
-/// with Burn's convolution).
-#[cfg(feature = "flex")]
-enum FlexConv {
-    Winograd(Winograd),
-    Taps(TapConv),
-}
-
-#[cfg(feature = "flex")]
-impl FlexConv {
-    /// The kernel for this convolution, in the order of preference: Winograd, then taps.
-    fn plan(
-        x: &FloatTensor<burn::backend::Flex>,
-        weight: &FloatTensor<burn::backend::Flex>,
-        options: &ConvOptions<2>,
-    ) -> Option<Self> {
-        Winograd::plan(x, weight, options)
-            .map(Self::Winograd)
-            .or_else(|| TapConv::plan(x, weight, options).map(Self::Taps))
-    }
-
-    fn forward(
-        self,
-        x: FloatTensor<burn::backend::Flex>,
-        weight: FloatTensor<burn::backend::Flex>,
-    ) -> FloatTensor<burn::backend::Flex> {
-        match self {
-            Self::Winograd(plan) => plan.forward(x, weight),
-            Self::Taps(plan) => plan.forward(x, weight),
-        }
-    }
-
-    fn input_grad(
-        self,
-        weight: FloatTensor<burn::backend::Flex>,
-        grad: FloatTensor<burn::backend::Flex>,
-    ) -> FloatTensor<burn::backend::Flex> {
-        match self {
-            Self::Winograd(plan) => plan.input_grad(weight, grad),
-            Self::Taps(plan) => plan.input_grad(weight, grad),
-        }
-    }
-
-    fn weight_grad(
-        self,
-        x: FloatTensor<burn::backend::Flex>,
-        grad: FloatTensor<burn::backend::Flex>,
-    ) -> FloatTensor<burn::backend::Flex> {
-        match self {
-            Self::Winograd(plan) => plan.weight_grad(x, grad),
-            Self::Taps(plan) => plan.weight_grad(x, grad),
-        }
-    }
-}
-
 /// `conv.forward(x)`, with this crate's kernels on Flex devices (same result;
 /// see the [module](self) documentation). Grouped convolutions and `Same` padding use
 /// [`Conv2d::forward`] as it is.
@@ -333,6 +197,18 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         _ => return conv.forward(x),
     };
     let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, 1);
+    if let Some(bias) = &conv.bias
+        && has_kernel(Op::ConvBiased, &x.device())
+    {
+        return Tensor::<4>::from_dispatch(
+            <burn::backend::Dispatch as GemmGradConv>::conv2d_gemm_grad_biased(
+                x.into_dispatch(),
+                conv.weight.val().into_dispatch(),
+                bias.val().into_dispatch(),
+                options,
+            ),
+        );
+    }
     let inference = !x.is_autodiff();
     let y = keeping_kernels(inference, || {
         Tensor::<4>::from_dispatch(<burn::backend::Dispatch as GemmGradConv>::conv2d_gemm_grad(
@@ -348,7 +224,7 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// see the [module](self) documentation). Grouped transposed convolutions use
 /// [`ConvTranspose2d::forward`] as it is.
 pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
-    if conv.groups != 1 || !has_kernel(Op::Conv, &x.device()) {
+    if conv.groups != 1 || !has_kernel(Op::ConvTranspose, &x.device()) {
         return conv.forward(x);
     }
     let options = ConvTransposeOptions::new(

@@ -11,7 +11,7 @@ use burn::tensor::Slice;
 /// The weight gradient of `conv_transpose2d(x, weight)` given its output's gradient:
 /// `x` is to the output gradient what a convolution's output gradient is to its input, so
 /// [`weight_grad`] with the roles swapped gives the `[c_in, c_out, k, k]` gradient.
-pub(super) fn transposed_weight_grad<B: Backend>(
+pub(crate) fn transposed_weight_grad<B: Backend>(
     x: FloatTensor<B>,
     weight: FloatTensor<B>,
     grad: FloatTensor<B>,
@@ -27,7 +27,7 @@ const COLUMNS_BYTES: usize = 32 << 20;
 /// `dW = grad · colsᵀ`: the input's patches (one row per kernel tap and input channel, one
 /// column per output position) against the output gradient, in one matrix product. The
 /// result has the shape `[c_out, c_in, k_h, k_w]` given.
-pub(super) fn weight_grad<B: Backend>(
+pub(crate) fn weight_grad<B: Backend>(
     x: FloatTensor<B>,
     [c_out, c_in, k_h, k_w]: [usize; 4],
     grad: FloatTensor<B>,

@@ -9,7 +9,7 @@
 )]
 
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, TensorMetadata, backend_extension};
+use burn::backend::{Backend, backend_extension};
 use burn::prelude::*;
 use burn::tensor::ops::PadMode;
 use burn_autodiff::Autodiff;
@@ -18,11 +18,7 @@ use burn_autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 
-#[cfg(feature = "flex")]
-use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
 use super::registry::{Op, has_kernel};
-#[cfg(feature = "flex")]
-use burn::backend::ops::FloatTensorOps;
 
 /// `x` `[N, C, H, W]` padded by `pad` on every side of height and width, repeating the
 /// border as `mirror` says: one operation on devices with this crate's kernel ([`MirrorPad`]),
@@ -60,7 +56,7 @@ impl Mirror {
     }
 
     /// The source index of padded index `index` (`pad` before the first of `len`).
-    fn source(self, index: usize, pad: usize, len: usize) -> usize {
+    pub(crate) fn source(self, index: usize, pad: usize, len: usize) -> usize {
         let position = index as isize - pad as isize;
         let last = len as isize - 1;
         let source = match self {
@@ -76,9 +72,14 @@ impl Mirror {
 /// Reflection and replication padding of height and width as one operation, forward and
 /// backward. Burn 0.22 builds [`Tensor::pad`]'s mirror modes from slices, flips and
 /// concatenations, each recorded for autodiff: measured on Flex, that took about five times
-/// PyTorch's time for the residual blocks' padding of 256 channels at 32². Flex runs this
-/// extension as two copies, and other backends keep Burn's `pad`.
-#[backend_extension(Flex: cfg(feature = "flex"), Autodiff)]
+/// PyTorch's time for the residual blocks' padding of 256 channels at 32² (and 12–16 kernel
+/// launches forward, 28–34 backward, on a GPU). Flex runs this extension as two copies, GPU
+/// devices as one launch each way (`kernels::cube`), and other backends keep Burn's `pad`.
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    Cube: cfg(any(feature = "wgpu", feature = "cuda")),
+    Autodiff
+)]
 pub trait MirrorPad: Backend {
     /// `x` `[N, C, H, W]` padded by `pad` on every side of height and width.
     fn mirror_pad2d(x: FloatTensor<Self>, pad: usize, mirror: Mirror) -> FloatTensor<Self> {
@@ -96,74 +97,6 @@ pub trait MirrorPad: Backend {
         pad: usize,
         mirror: Mirror,
     ) -> FloatTensor<Self>;
-}
-
-#[cfg(feature = "flex")]
-impl MirrorPad for burn::backend::Flex {
-    fn mirror_pad2d(x: FloatTensor<Self>, pad: usize, mirror: Mirror) -> FloatTensor<Self> {
-        let [batch, channels, height, width] = x.shape().dims();
-        if x.dtype() != burn::tensor::DType::F32 || pad >= height.min(width) {
-            // Burn's op reports what is wrong with the padding.
-            return Self::float_pad(
-                x,
-                &[(0, 0), (0, 0), (pad, pad), (pad, pad)],
-                mirror.pad_mode(),
-            );
-        }
-        let x = x.to_contiguous();
-        let input = f32_slice(&x);
-        let (padded_h, padded_w) = (height + 2 * pad, width + 2 * pad);
-        let columns = (0..padded_w)
-            .map(|column| mirror.source(column, pad, width))
-            .collect::<Vec<_>>();
-        let output = filled_by_chunks(
-            batch * channels * padded_h * padded_w,
-            padded_h * padded_w,
-            |plane, output| {
-                let input = &input[plane * height * width..][..height * width];
-                for (row, output) in output.chunks_exact_mut(padded_w).enumerate() {
-                    let source = &input[mirror.source(row, pad, height) * width..][..width];
-                    output[pad..pad + width].copy_from_slice(source);
-                    for column in (0..pad).chain(pad + width..padded_w) {
-                        output[column] = source[columns[column]];
-                    }
-                }
-            },
-        );
-        from_vec(output, [batch, channels, padded_h, padded_w])
-    }
-
-    fn mirror_pad2d_backward(
-        grad: FloatTensor<Self>,
-        pad: usize,
-        mirror: Mirror,
-    ) -> FloatTensor<Self> {
-        let [batch, channels, padded_h, padded_w] = grad.shape().dims();
-        let (height, width) = (padded_h - 2 * pad, padded_w - 2 * pad);
-        let grad = grad.to_contiguous();
-        let grad = f32_slice(&grad);
-        let columns = (0..padded_w)
-            .map(|column| mirror.source(column, pad, width))
-            .collect::<Vec<_>>();
-        let input_grad = filled_by_chunks(
-            batch * channels * height * width,
-            height * width,
-            |plane, input_grad| {
-                let grad = &grad[plane * padded_h * padded_w..][..padded_h * padded_w];
-                for (row, grad) in grad.chunks_exact(padded_w).enumerate() {
-                    let target =
-                        &mut input_grad[mirror.source(row, pad, height) * width..][..width];
-                    for (target, grad) in target.iter_mut().zip(&grad[pad..pad + width]) {
-                        *target += grad;
-                    }
-                    for column in (0..pad).chain(pad + width..padded_w) {
-                        target[columns[column]] += grad[column];
-                    }
-                }
-            },
-        );
-        from_vec(input_grad, [batch, channels, height, width])
-    }
 }
 
 impl<B: Backend + MirrorPad, C: CheckpointStrategy> MirrorPad for Autodiff<B, C> {

@@ -14,13 +14,22 @@ use burn::prelude::Device;
 /// The operations that have kernels of this crate on some backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
-    /// Convolutions and transposed convolutions with their gradients
-    /// ([`GemmGradConv`](super::conv::GemmGradConv)).
+    /// Convolutions with their gradients ([`GemmGradConv`](super::conv::GemmGradConv)).
     Conv,
+    /// Convolutions with the bias added in the convolution's own pass
+    /// ([`GemmGradConv::conv2d_gemm_grad_biased`](super::conv::GemmGradConv::conv2d_gemm_grad_biased)).
+    ConvBiased,
+    /// Transposed convolutions with their gradients ([`GemmGradConv`](super::conv::GemmGradConv)).
+    ConvTranspose,
     /// Instance normalisation with its activation ([`InstanceNorm2d`](super::instance_norm::InstanceNorm2d)).
     InstanceNorm,
+    /// Instance normalisation with the residual block's addition fused in
+    /// ([`InstanceNorm2d::instance_norm2d_residual`](super::instance_norm::InstanceNorm2d::instance_norm2d_residual)).
+    InstanceNormResidual,
     /// ReLU and LeakyReLU ([`Activate`](super::activation::Activate)).
     Activation,
+    /// Tanh ([`Activate`](super::activation::Activate)).
+    Tanh,
     /// Reflection and replication padding ([`MirrorPad`](super::mirror_pad::MirrorPad)).
     MirrorPad,
     /// The Adam update of one parameter ([`AdamUpdate`](super::adam::AdamUpdate)).
@@ -38,18 +47,24 @@ enum KernelBackend {
     /// Burn's pure-Rust CPU backend.
     #[cfg(feature = "flex")]
     Flex,
+    /// Burn's CubeCL backend: wgpu (Vulkan, Metal, DX12) and CUDA.
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    Cube,
 }
 
 impl KernelBackend {
     /// The backend `device` (or the device an autodiff device wraps) runs on, if it has
     /// kernels of this crate.
     fn of(device: &Device) -> Option<Self> {
-        #[cfg(feature = "flex")]
-        if is_flex(device) {
-            return Some(KernelBackend::Flex);
+        match device.clone().inner().as_dispatch() {
+            #[cfg(feature = "flex")]
+            burn::backend::DispatchDevice::Flex(_) => Some(KernelBackend::Flex),
+            #[cfg(any(feature = "wgpu", feature = "cuda"))]
+            burn::backend::DispatchDevice::Cube(_) if super::cube::enabled() => {
+                Some(KernelBackend::Cube)
+            }
+            _ => None,
         }
-        let _ = device;
-        None
     }
 
     /// The registrations: which operations this backend runs with this crate's kernels.
@@ -60,6 +75,7 @@ impl KernelBackend {
             KernelBackend::Flex => matches!(
                 op,
                 Op::Conv
+                    | Op::ConvTranspose
                     | Op::InstanceNorm
                     | Op::Activation
                     | Op::MirrorPad
@@ -67,17 +83,23 @@ impl KernelBackend {
                     | Op::Pool3x3
                     | Op::PoolThread
             ),
+            // The convolutions are Burn's (cubek's), with the weight gradient and the bias's
+            // chosen here; transposed convolutions are Burn's as they are; the kernels of
+            // `kernels::cube` run what Burn composes from many element-wise operations.
+            #[cfg(any(feature = "wgpu", feature = "cuda"))]
+            KernelBackend::Cube => matches!(
+                op,
+                Op::Conv
+                    | Op::ConvBiased
+                    | Op::InstanceNorm
+                    | Op::InstanceNormResidual
+                    | Op::Activation
+                    | Op::Tanh
+                    | Op::MirrorPad
+                    | Op::AdamUpdate
+            ),
         }
     }
-}
-
-/// Whether `device` (or the device an autodiff device wraps) runs on Flex.
-#[cfg(feature = "flex")]
-fn is_flex(device: &Device) -> bool {
-    matches!(
-        device.clone().inner().as_dispatch(),
-        burn::backend::DispatchDevice::Flex(_)
-    )
 }
 
 /// Whether `op` runs on `device` with this crate's kernel (otherwise with Burn's

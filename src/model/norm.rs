@@ -85,6 +85,16 @@ impl NormLayer {
         }
     }
 
+    /// `residual + forward(x)`, the end of a residual block: for an instance norm without
+    /// affine parameters, one operation on GPU devices
+    /// ([`instance_norm_residual`](crate::kernels::instance_norm_residual)).
+    pub fn forward_residual(&self, x: Tensor<4>, residual: Tensor<4>) -> Tensor<4> {
+        match self {
+            NormLayer::Instance(norm) => crate::kernels::instance_norm_residual(norm, x, residual),
+            _ => residual + self.forward(x),
+        }
+    }
+
     /// `activation(forward(x))`: for an instance norm without affine parameters, one
     /// operation on Flex devices
     /// ([`instance_norm_activated`](crate::kernels::instance_norm_activated)).
@@ -180,6 +190,7 @@ mod tests {
                     Activation::LeakyRelu { negative_slope } => {
                         burn::tensor::activation::leaky_relu(y, negative_slope as f64)
                     }
+                    Activation::Tanh => burn::tensor::activation::tanh(y),
                 }
             });
             assert_eq!(ours.len(), if affine { 4 } else { 2 });

@@ -16,15 +16,13 @@
 use burn::nn::conv::Conv2d;
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
-use burn::tensor::activation::tanh;
 
 use super::init::{InitType, WeightInit, random_seed};
 use super::layers::{ConvNorm, ConvTransposeNorm, check_channels};
 use super::norm::{Norm, NormLayer};
 use super::padding::{PaddingType, pad2d, reflect_pad2d};
 use crate::error::CycleGanError;
-use crate::kernels::conv2d;
-use crate::kernels::on_pool_thread;
+use crate::kernels::{Activation, activate, conv2d, on_pool_thread};
 
 /// Configuration of a [`ResnetGenerator`]. `ResnetGeneratorConfig::new(3, 3)` is the official
 /// `resnet_9blocks` with instance norm and no dropout.
@@ -179,10 +177,8 @@ impl ResnetBlock {
         if let Some(dropout) = &self.dropout {
             y = dropout.forward(y);
         }
-        let y = self
-            .norm2
-            .forward(conv2d(&self.conv2, pad2d(y, 1, self.padding)));
-        x + y
+        self.norm2
+            .forward_residual(conv2d(&self.conv2, pad2d(y, 1, self.padding)), x)
     }
 }
 
@@ -239,7 +235,7 @@ impl ResnetGenerator {
         for up in &self.up {
             x = up.forward_relu(x);
         }
-        tanh(conv2d(&self.head, reflect_pad2d(x, 3)))
+        activate(conv2d(&self.head, reflect_pad2d(x, 3)), Activation::Tanh)
     }
 
     /// [`forward`](Self::forward) after [`check_input`](Self::check_input).

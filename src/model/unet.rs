@@ -4,7 +4,6 @@
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
-use burn::tensor::activation::tanh;
 
 use super::init::{InitType, WeightInit, random_seed};
 use super::layers::{LEAKY_SLOPE, check_channels};
@@ -213,10 +212,10 @@ impl UnetGenerator {
             UnetRole::Outermost => {
                 let y = conv2d(&block.down_conv, x);
                 let y = self.level(index + 1, y);
-                tanh(conv_transpose2d(
-                    &block.up_conv,
-                    activate(y, Activation::Relu),
-                ))
+                activate(
+                    conv_transpose2d(&block.up_conv, activate(y, Activation::Relu)),
+                    Activation::Tanh,
+                )
             }
             UnetRole::Innermost => {
                 let y = conv2d(&block.down_conv, leaky_relu(x.clone(), LEAKY_SLOPE));
