@@ -21,7 +21,10 @@
 # first_step.jsonl, bench.jsonl (ours and PyTorch's lines, `bench_item` and
 # `scripts/bench_pytorch.py`), launches.txt (launches by kernel), layers.txt (ours and
 # PyTorch's per-layer lines side by side) and summary.txt. Each part has a time limit, so one
-# that hangs cannot take the rest with it; SIZE (default 256) sets the image size.
+# that hangs cannot take the rest with it. SIZE (default 256) sets the image size, REPEATS and
+# WARMUP (10 and 3) the benchmark items' iterations; GPU_BACKEND (cuda) and TORCH_DEVICE
+# (cuda) the two sides' devices: `GPU_BACKEND=wgpu TORCH_DEVICE=cpu SIZE=32` runs the whole
+# script on a machine without a GPU (binaries built with `--features wgpu`), as a dry run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,8 +61,10 @@ limited() {
 
 run() {
     out="${1:-/tmp/gpu-checks}"
-    local size="${SIZE:-256}" bin=/tmp/gpu-bins
-    mkdir -p "$out" "$bin"
+    local size="${SIZE:-256}" bin=/tmp/gpu-bins backend="${GPU_BACKEND:-cuda}"
+    local torch="${TORCH_DEVICE:-cuda}" repeats="${REPEATS:-10}" warmup="${WARMUP:-3}"
+    rm -rf "$bin" && mkdir -p "$out" "$bin"
+    (cd "$out" && rm -f gpu.txt parity.log first_step.jsonl bench.jsonl launches.txt layers.txt)
     : >"$out/summary.txt"
     local unzstd=(zstd)
     command -v zstd >/dev/null || unzstd=(env LD_LIBRARY_PATH="$PWD/.gpu/tools" .gpu/tools/zstd)
@@ -71,20 +76,20 @@ run() {
     local nvrtc
     nvrtc="$(find /usr/local/cuda*/lib64 /opt /usr/lib /usr/local/lib -name 'libnvrtc.so*' 2>/dev/null | head -n 1)"
     [ -n "$nvrtc" ] && export LD_LIBRARY_PATH="$(dirname "$nvrtc")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    export CARGO_MANIFEST_DIR="$PWD" CYCLEGAN_TEST_BACKEND=cuda RUST_BACKTRACE=1
+    export CARGO_MANIFEST_DIR="$PWD" CYCLEGAN_TEST_BACKEND="$backend" RUST_BACKTRACE=1
     local item="train_step_$size" jsonl="$out/bench.jsonl"
 
     # 1. The first training step of a process: autotuning from an empty cache, then a second
     # process that finds the first one's results (cubecl's cache, target/environment here).
     rm -rf target/environment
     for cache in cold warm; do
-        limited 150 "first step ($cache cache)" "$bin/bench_item" --item "$item" --backend cuda \
+        limited 150 "first step ($cache cache)" "$bin/bench_item" --item "$item" --backend "$backend" \
             --warmup 0 --repeats 2 2>/dev/null | tail -n 1 | sed "s/^{/{\"cache\": \"$cache\", /" \
             | tee -a "$out/first_step.jsonl"
     done
 
     # 2. Parity against PyTorch on this GPU with TF32 on.
-    limited 60 "PyTorch reference" python3 scripts/gpu_reference.py --device cuda --out /tmp/gpu-reference \
+    limited 60 "PyTorch reference" python3 scripts/gpu_reference.py --device "$torch" --out /tmp/gpu-reference \
         2>&1 | tail -n 3
     export CYCLEGAN_GPU_REFERENCE=/tmp/gpu-reference
     limited 120 "parity" "$bin/gpu_parity" --ignored --nocapture --test-threads 1 \
@@ -95,22 +100,22 @@ run() {
     for item in "generator_forward_$size" "discriminator_forward_$size" "train_step_$size" \
         "translate_folder_$size"; do
         echo "== $item" >>"$out/launches.txt"
-        limited 90 "$item (ours)" "$bin/bench_item" --item "$item" --backend cuda --warmup 3 \
-            --repeats 10 --launches 2>>"$out/launches.txt" | tail -n 1 | tee -a "$jsonl"
+        limited 90 "$item (ours)" "$bin/bench_item" --item "$item" --backend "$backend" --warmup "$warmup" \
+            --repeats "$repeats" --launches 2>>"$out/launches.txt" | tail -n 1 | tee -a "$jsonl"
         limited 90 "$item (PyTorch)" python3 scripts/bench_pytorch.py --item "$item" \
-            --device cuda --warmup 3 --repeats 10 2>&1 | tail -n 1 | tee -a "$jsonl"
+            --device "$torch" --warmup "$warmup" --repeats "$repeats" 2>&1 | tail -n 1 | tee -a "$jsonl"
     done
     # Burn's own operations instead of this crate's GPU kernels: what they replace.
     for item in "generator_forward_$size" "train_step_$size"; do
         echo "== $item, Burn's operations" >>"$out/launches.txt"
-        limited 90 "$item (Burn's operations)" "$bin/bench_item" --item "$item" --backend cuda \
-            --warmup 3 --repeats 10 --launches --burn_ops 2>>"$out/launches.txt" \
+        limited 90 "$item (Burn's operations)" "$bin/bench_item" --item "$item" --backend "$backend" \
+            --warmup "$warmup" --repeats "$repeats" --launches --burn_ops 2>>"$out/launches.txt" \
             | tail -n 1 | sed 's/^{/{"burn_ops": true, /' | tee -a "$jsonl"
     done
 
     # 4. Layer by layer, ours beside PyTorch's.
-    limited 90 "layers (ours)" "$bin/bench_layers" "$size" 5 --backend cuda >/tmp/layers_ours.txt 2>&1
-    limited 60 "layers (PyTorch)" python3 scripts/bench_layers.py "$size" 5 --device cuda \
+    limited 90 "layers (ours)" "$bin/bench_layers" "$size" 5 --backend "$backend" >/tmp/layers_ours.txt 2>&1
+    limited 60 "layers (PyTorch)" python3 scripts/bench_layers.py "$size" 5 --device "$torch" \
         >/tmp/layers_pytorch.txt 2>&1
     paste /tmp/layers_ours.txt /tmp/layers_pytorch.txt | tee "$out/layers.txt"
     cat "$out/summary.txt"
