@@ -16,9 +16,15 @@
 
 mod common;
 
+use std::sync::Mutex;
+
 use cyclegan_burn::kernels::launches::LaunchCounter;
 use cyclegan_burn::kernels::set_gpu_kernels;
 use cyclegan_burn::prelude::*;
+
+/// Held by each test for its whole run: the launch observer and the GPU-kernel switch are
+/// both process-wide, so tests that ran at once would count each other's launches.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// Launches of `work`'s second run (the first settles autotuning), with the kernels by name.
 fn launches(work: &mut dyn FnMut()) -> (usize, Vec<(String, usize)>) {
@@ -57,6 +63,7 @@ fn image(size: usize, device: &Device) -> Tensor<4> {
 #[test]
 #[ignore = "needs CYCLEGAN_TEST_BACKEND naming a GPU backend; see the file's first lines"]
 fn forward_passes_launch_few_kernels() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let device = common::device();
     let g = ResnetGeneratorConfig::new(3, 3).init_seeded(&device, 0);
     let d = NLayerDiscriminatorConfig::new(3).init_seeded(&device, 1);
@@ -84,6 +91,7 @@ fn forward_passes_launch_few_kernels() {
 #[test]
 #[ignore = "needs CYCLEGAN_TEST_BACKEND naming a GPU backend; see the file's first lines"]
 fn a_training_step_launches_few_kernels() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let device = common::device().autodiff();
     let mut gan = CycleGan::new(&CycleGanConfig::new().with_seed(0), &device);
     let (a, b) = (image(64, &device), image(64, &device));
