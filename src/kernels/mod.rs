@@ -24,9 +24,9 @@
 //! (`tests/backend_gradients.rs`, on Vulkan's software driver in CI).
 //!
 //! On a GPU each operation is a kernel launch, and at these networks' sizes the launches,
-//! more than the arithmetic, decide the speed: [`launches::LaunchCounter`] counts them, and
-//! [`set_gpu_kernels`] turns the GPU kernels off to compare with Burn's own operations
-//! (`docs/benchmarks.md`).
+//! more than the arithmetic, decide the speed: `launches::LaunchCounter` counts them, and
+//! `set_gpu_kernels` turns the GPU kernels off to compare with Burn's own operations (both in
+//! builds with `wgpu` or `cuda`; `docs/benchmarks.md`).
 //!
 //! The CPU kernels share their matrix product and thread helpers (`flex::gemm`), their `f32`
 //! access to Flex tensors (`flex_tensor`), the scratch buffers they keep from call to call
