@@ -63,7 +63,9 @@ fn image(size: usize, device: &Device) -> Tensor<4> {
 #[test]
 #[ignore = "needs CYCLEGAN_TEST_BACKEND naming a GPU backend; see the file's first lines"]
 fn forward_passes_launch_few_kernels() {
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let device = common::device();
     let g = ResnetGeneratorConfig::new(3, 3).init_seeded(&device, 0);
     let d = NLayerDiscriminatorConfig::new(3).init_seeded(&device, 1);
@@ -91,7 +93,9 @@ fn forward_passes_launch_few_kernels() {
 #[test]
 #[ignore = "needs CYCLEGAN_TEST_BACKEND naming a GPU backend; see the file's first lines"]
 fn a_training_step_launches_few_kernels() {
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _alone = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let device = common::device().autodiff();
     let mut gan = CycleGan::new(&CycleGanConfig::new().with_seed(0), &device);
     let (a, b) = (image(64, &device), image(64, &device));

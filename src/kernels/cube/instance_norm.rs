@@ -136,6 +136,37 @@ fn statistic(
     value
 }
 
+/// The mean and `1 / sqrt(biased variance + epsilon)` of plane `(batch, channel)` of
+/// `input`, from its values' and squares' sums shifted by the plane's first value (against
+/// cancellation), reduced through `shared`; every thread gets them.
+#[cube]
+fn plane_statistics(
+    input: &Tensor<f32>,
+    shared: &mut Shared<[f32]>,
+    batch: usize,
+    channel: usize,
+    epsilon: f32,
+    #[comptime] threads: usize,
+) -> (f32, f32) {
+    let count = input.shape(2) * input.shape(3);
+    let origin = input[plane_offset(input, batch, channel, 0)];
+    let mut sum = 0.0f32;
+    let mut squares = 0.0f32;
+    let mut index = UNIT_POS as usize;
+    while index < count {
+        let centred = input[plane_offset(input, batch, channel, index)] - origin;
+        sum += centred;
+        squares += centred * centred;
+        index += threads;
+    }
+    let sum = cube_sum(shared, sum, threads);
+    let squares = cube_sum(shared, squares, threads);
+    (
+        statistic(sum, squares, origin, count, epsilon, false),
+        statistic(sum, squares, origin, count, epsilon, true),
+    )
+}
+
 /// One cube per plane: the plane normalised, through the activation `kind` (or plus the
 /// residual's plane), into `output`.
 #[cube(launch_unchecked)]
@@ -158,22 +189,9 @@ fn norm_forward_kernel(
     let channel = plane % channels;
     let count = input.shape(2) * input.shape(3);
     let mut shared = Shared::<[f32]>::new_slice(threads);
-    let origin = input[plane_offset(input, batch, channel, 0)];
-    // Sums shifted by the plane's first value, against cancellation.
-    let mut sum = 0.0f32;
-    let mut squares = 0.0f32;
+    let (mean, inverse_std) =
+        plane_statistics(input, &mut shared, batch, channel, epsilon, threads);
     let mut index = UNIT_POS as usize;
-    while index < count {
-        let centred = input[plane_offset(input, batch, channel, index)] - origin;
-        sum += centred;
-        squares += centred * centred;
-        index += threads;
-    }
-    let sum = cube_sum(&mut shared, sum, threads);
-    let squares = cube_sum(&mut shared, squares, threads);
-    let mean = statistic(sum, squares, origin, count, epsilon, false);
-    let inverse_std = statistic(sum, squares, origin, count, epsilon, true);
-    index = UNIT_POS as usize;
     while index < count {
         let value = input[plane_offset(input, batch, channel, index)];
         let mut normalised = activated((value - mean) * inverse_std, negative_slope, kind);
@@ -212,26 +230,13 @@ fn norm_backward_kernel(
     let channel = plane % channels;
     let count = input.shape(2) * input.shape(3);
     let mut shared = Shared::<[f32]>::new_slice(threads);
-    let origin = input[plane_offset(input, batch, channel, 0)];
-    // Sums shifted by the plane's first value, against cancellation.
-    let mut sum = 0.0f32;
-    let mut squares = 0.0f32;
+    let (mean, inverse_std) =
+        plane_statistics(input, &mut shared, batch, channel, epsilon, threads);
     let mut index = UNIT_POS as usize;
-    while index < count {
-        let centred = input[plane_offset(input, batch, channel, index)] - origin;
-        sum += centred;
-        squares += centred * centred;
-        index += threads;
-    }
-    let sum = cube_sum(&mut shared, sum, threads);
-    let squares = cube_sum(&mut shared, squares, threads);
-    let mean = statistic(sum, squares, origin, count, epsilon, false);
-    let inverse_std = statistic(sum, squares, origin, count, epsilon, true);
     // The gradient reaching the norm's output through the activation: `x̂` has the sign of
     // `x − mean`.
     let mut grad_sum = 0.0f32;
     let mut grad_dot_centred = 0.0f32;
-    index = UNIT_POS as usize;
     while index < count {
         let centred = input[plane_offset(input, batch, channel, index)] - mean;
         let masked = activation_gradient(
