@@ -35,6 +35,7 @@ use cyclegan_burn::metrics::inception::{FEATURES, FidInception};
 use cyclegan_burn::metrics::kid::kernel_inception_distance;
 use cyclegan_burn::metrics::{
     FACADE_PALETTE, PairedLabelScores, StripeScores, l1, psnr, resized, ssim,
+    visual::VisualComparison,
 };
 use cyclegan_burn::model::Generator;
 use cyclegan_burn::translate::translate_rgb;
@@ -167,6 +168,24 @@ fn stripes(
     );
     for (name, s) in [("model", scores.model), ("identity", scores.identity)] {
         println!("| {name} | {:.4} | {:.4} | {:.4} |", s[0], s[1], s[2]);
+    }
+    let visual = VisualComparison::measure(g, &data, a_to_b, device)?;
+    let against = if a_to_b { "the truth's" } else { "the input's" };
+    println!(
+        "\nWhat a person sees (shape IoU higher is better; stripe energy as a ratio to {against})\n"
+    );
+    println!(
+        "| | shape IoU | colour error | background L1 | stripe energy |\n|---|---|---|---|---|"
+    );
+    for (name, v) in [
+        ("model", visual.model),
+        ("identity", visual.identity),
+        ("perfect", visual.perfect),
+    ] {
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.3} | {:.2} |",
+            v.shape_iou, v.colour_error, v.background_l1, v.stripe_energy
+        );
     }
     Ok(())
 }

@@ -475,15 +475,20 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             &inference_device,
         )?;
         Report::open(&run_dir, &plan.run.name)?.write_html()?;
-        let [b_to_a, a_to_b] = scores.ratios_to_identity();
+        let (forward, backward) = (scores.visual_a_to_b.model, scores.visual_b_to_a.model);
         eprintln!(
-            "held-out test ({} latents): B→A in-mask L1 {:.4} ({b_to_a:.2}× identity), \
-             A→B low-pass in-mask L1 {:.4} ({a_to_b:.2}× identity), background L1 {:.4} / {:.4}",
+            "held-out test ({} latents): A→B shape IoU {:.2}, colour error {:.3}, background L1 \
+             {:.3}, stripes {:.2}× the truth's; B→A shape IoU {:.2}, colour error {:.3}, \
+             background L1 {:.3}, stripes left {:.2}× the input's",
             o.num_test,
-            scores.b_to_a.model[0],
-            scores.a_to_b.model[1],
-            scores.a_to_b.model[2],
-            scores.b_to_a.model[2],
+            forward.shape_iou,
+            forward.colour_error,
+            forward.background_l1,
+            forward.stripe_energy,
+            backward.shape_iou,
+            backward.colour_error,
+            backward.background_l1,
+            backward.stripe_energy,
         );
         println!("held-out test page: {}", page.display());
     }

@@ -384,6 +384,7 @@ fn divergence_stops_with_the_iteration_and_keeps_the_checkpoint() {
 fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it() {
     use cyclegan_burn::data::StripeShapes;
     use cyclegan_burn::metrics::StripeScores;
+    use cyclegan_burn::metrics::visual::VisualComparison;
     use cyclegan_burn::train::report::Report;
     use cyclegan_burn::train::{HeldOutScores, write_test_page};
 
@@ -419,6 +420,8 @@ fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it(
         data,
         a_to_b: StripeScores::measure(&nets.g_a, &data, true, &device).unwrap(),
         b_to_a: StripeScores::measure(&nets.g_b, &data, false, &device).unwrap(),
+        visual_a_to_b: VisualComparison::measure(&nets.g_a, &data, true, &device).unwrap(),
+        visual_b_to_a: VisualComparison::measure(&nets.g_b, &data, false, &device).unwrap(),
     };
     assert_eq!(scores, expected);
     assert_eq!(
@@ -446,6 +449,34 @@ fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it(
         }
     }
     assert!(!html.contains("003_AtoB"), "only the samples asked for");
+    // The pictures first, then what they show as numbers: the model beside the identity and a
+    // perfect translation, whose scores are what the definitions make them.
+    let pictures = html.find("The first 3 latents").expect("the pictures");
+    let numbers = html
+        .find("What the pictures show")
+        .expect("the visual scores");
+    assert!(pictures < numbers, "the page leads with the pictures");
+    let (forward, backward) = (scores.visual_a_to_b, scores.visual_b_to_a);
+    assert!(html.contains(&format!("{:.3}", forward.model.shape_iou)));
+    assert!(html.contains("perfect (output = truth)"));
+    for visual in [forward, backward] {
+        assert_eq!(visual.identity.background_l1, 0.0);
+        assert_eq!(visual.perfect.background_l1, 0.0);
+        assert_eq!(visual.perfect.colour_error, 0.0);
+        assert!(visual.perfect.shape_iou > 0.9, "{visual:?}");
+    }
+    assert_eq!(
+        forward.perfect.stripe_energy, 1.0,
+        "the truth against itself"
+    );
+    assert_eq!(
+        backward.identity.stripe_energy, 1.0,
+        "the input against itself"
+    );
+    assert!(
+        forward.identity.stripe_energy < 0.15,
+        "flat objects have no stripes"
+    );
     assert!(html.contains(&format!("{:.4}", scores.b_to_a.model[0])));
     assert!(html.contains(&format!("{:.4}", scores.a_to_b.identity[1])));
     // The truth column is the other domain's rendering of the same latent.

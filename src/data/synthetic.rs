@@ -184,6 +184,15 @@ impl Latent {
         image
     }
 
+    /// The background alone, without the objects (what both domains show outside them).
+    pub fn render_background(&self) -> RgbImage {
+        let size = self.size;
+        let to_u8 = |v: f64| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+        RgbImage::from_fn(size as u32, size as u32, |x, y| {
+            image::Rgb(self.background[y as usize * size + x as usize].map(to_u8))
+        })
+    }
+
     /// The object mask: 255 inside any object, 0 outside.
     pub fn mask(&self) -> GrayImage {
         let size = self.size;
@@ -271,6 +280,11 @@ impl StripeShapes {
             b: latent.render(Domain::B),
             mask: latent.mask(),
         }
+    }
+
+    /// The background of test latent `index`, without its objects.
+    pub fn background(&self, index: usize) -> RgbImage {
+        Latent::new(self.seed(Domain::A, index), self.size).render_background()
     }
 
     /// Writes the split in the official folder layout: `<root>/<phase>A/<i>.png` and

@@ -12,6 +12,7 @@ pub mod fid;
 pub mod inception;
 pub mod kid;
 pub mod npz;
+pub mod visual;
 
 use std::path::PathBuf;
 

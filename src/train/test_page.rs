@@ -1,6 +1,7 @@
 //! The held-out test page of a StripeShapes run: both generators on test latents the model
-//! never saw, as input | translation | ground truth, with the scores of
-//! [`StripeScores`] beside the identity baseline (output = input).
+//! never saw, as input | translation | ground truth, then what a person sees there as numbers
+//! ([`VisualComparison`]: shape, colour, background, stripes) beside the identity baseline
+//! (output = input) and a perfect translation, then the L1 scores of [`StripeScores`].
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use crate::data::image::save_rgb;
 use crate::error::CycleGanError;
 use crate::io::write_atomic;
 use crate::metrics::StripeScores;
+use crate::metrics::visual::{VisualComparison, VisualScores};
 use crate::model::Generator;
 use crate::translate::translate_rgb;
 
@@ -27,6 +29,11 @@ pub struct HeldOutScores {
     pub a_to_b: StripeScores,
     /// G_B (striped → flat), the same columns.
     pub b_to_a: StripeScores,
+    /// G_A's visual scores (shape IoU, colour error, background L1, stripe energy against
+    /// the truth's).
+    pub visual_a_to_b: VisualComparison,
+    /// G_B's visual scores (stripe energy: what is left of the input's).
+    pub visual_b_to_a: VisualComparison,
 }
 
 impl HeldOutScores {
@@ -41,6 +48,8 @@ impl HeldOutScores {
             data: *data,
             a_to_b: StripeScores::measure(g_a, data, true, device)?,
             b_to_a: StripeScores::measure(g_b, data, false, device)?,
+            visual_a_to_b: VisualComparison::measure(g_a, data, true, device)?,
+            visual_b_to_a: VisualComparison::measure(g_b, data, false, device)?,
         })
     }
 
@@ -130,31 +139,66 @@ pub fn write_test_page(
         html.push_str("</table>");
         html
     };
+    let visual = |title: &str, s: &VisualComparison, energy_target: &str| {
+        let mut html = format!(
+            "<h3>{title}</h3><table class=\"scores\"><tr><th></th><th>shape IoU</th>\
+             <th>colour error</th><th>background L1</th><th>stripe energy</th></tr>"
+        );
+        let row = |html: &mut String, name: &str, v: &VisualScores| {
+            let _ = write!(
+                html,
+                "<tr><td>{name}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.2}</td></tr>",
+                v.shape_iou, v.colour_error, v.background_l1, v.stripe_energy
+            );
+        };
+        row(&mut html, "<b>model</b>", &s.model);
+        row(&mut html, "identity (output = input)", &s.identity);
+        row(&mut html, "perfect (output = truth)", &s.perfect);
+        let _ = write!(
+            html,
+            "<tr class=\"target\"><td>looks right at</td><td>≥ 0.85</td><td>≤ 0.04</td>\
+             <td>≤ 0.03</td><td>{energy_target}</td></tr></table>"
+        );
+        html
+    };
     let [b_to_a_ratio, a_to_b_ratio] = scores.ratios_to_identity();
     let html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Held-out test</title>\
-         <style>body{{font-family:sans-serif;margin:20px}} img{{width:96px;image-rendering:pixelated}} \
+         <style>body{{font-family:sans-serif;margin:20px}} img{{width:128px;image-rendering:pixelated}} \
          td{{text-align:center;font-size:12px}} td.gap{{width:24px}} \
-         table.scores td,table.scores th{{padding:2px 10px;font-size:14px}}</style></head><body>\n\
+         table.scores td,table.scores th{{padding:2px 10px;font-size:14px}} \
+         tr.target td{{color:#555;font-style:italic}}</style></head><body>\n\
          <h1>Held-out test: {len} StripeShapes latents at {size}x{size} the model never saw</h1>\n\
-         <p><a href=\"index.html\">training report</a></p>\n\
-         <p>Domain A has flat objects, domain B the same objects striped. G_A should add stripes \
-         (A&nbsp;→&nbsp;B) and G_B remove them (B&nbsp;→&nbsp;A), leaving the background alone. \
-         Scores are mean absolute differences in [0, 1] inside the object (against the other \
-         domain's rendering of the same latent; low-pass: after a blur of one stripe period, \
-         so stripes at another phase still count as stripes) and on the background (against \
-         the input). Lower is better; the identity row is what leaving the image alone scores.</p>\n\
-         <p><b>B&nbsp;→&nbsp;A in-mask L1: {b_to_a_ratio:.2}× identity; \
-         A&nbsp;→&nbsp;B low-pass in-mask L1: {a_to_b_ratio:.2}× identity; \
-         background L1 {background_a:.3} / {background_b:.3}.</b></p>\n\
-         {a_to_b}\n{b_to_a}\n\
+         <p><a href=\"index.html\">training report</a> · Domain A has flat objects, domain B \
+         the same objects striped. G_A should add stripes (A&nbsp;→&nbsp;B) and G_B remove \
+         them (B&nbsp;→&nbsp;A), keeping each object's shape and colour and leaving the \
+         background alone.</p>\n\
          <h2>The first {shown} latents</h2>\n<table><tr><th>#</th><th>A (input)</th><th>G_A(A)</th>\
          <th>B (truth)</th><th></th><th>B (input)</th><th>G_B(B)</th><th>A (truth)</th></tr>\n\
-         {rows}</table></body></html>\n",
+         {rows}</table>\n\
+         <h2>What the pictures show, as numbers ({len} latents)</h2>\n\
+         <p>Shape IoU: the pixels that differ from the latent's known background by more than \
+         0.1, against the true object mask. Colour error: the object's mean colour against the \
+         truth's. Background L1: outside the object, against the input. Stripe energy: what a \
+         blur of one stripe period removes inside the object, A&nbsp;→&nbsp;B as a ratio to the \
+         truth's stripes, B&nbsp;→&nbsp;A to the input's (what is left of them). Values in \
+         [0, 1]; the perfect row is the other domain's rendering of the same latent.</p>\n\
+         {visual_a_to_b}\n{visual_b_to_a}\n\
+         <h2>L1 scores</h2>\n\
+         <p>Mean absolute differences in [0, 1] inside the object (against the other \
+         domain's rendering of the same latent; low-pass: after a blur of one stripe period, \
+         so stripes at another phase still count as stripes) and on the background (against \
+         the input). Lower is better; the identity row is what leaving the image alone scores. \
+         B&nbsp;→&nbsp;A in-mask L1: {b_to_a_ratio:.2}× identity; \
+         A&nbsp;→&nbsp;B low-pass in-mask L1: {a_to_b_ratio:.2}× identity; \
+         background L1 {background_a:.3} / {background_b:.3}.</p>\n\
+         {a_to_b}\n{b_to_a}\n</body></html>\n",
         len = data.len,
         size = data.size,
         background_a = scores.a_to_b.model[2],
         background_b = scores.b_to_a.model[2],
+        visual_a_to_b = visual("A → B (add stripes)", &scores.visual_a_to_b, "0.6–1.4"),
+        visual_b_to_a = visual("B → A (remove stripes)", &scores.visual_b_to_a, "≤ 0.15"),
         a_to_b = table("A → B (add stripes)", &scores.a_to_b),
         b_to_a = table("B → A (remove stripes)", &scores.b_to_a),
         shown = samples.min(data.len),
