@@ -330,3 +330,46 @@ fn norm_variants_parse_and_build() {
             .contains("invalid norm: `group` is not one of instance, instance_affine, batch, none")
     );
 }
+
+/// Why the embedded data's background keeps one base colour (docs/results.md): the official
+/// generator's first instance norm removes any per-channel constant added to the input (the
+/// reflection-padded convolution turns it into a constant per feature map), so no generator
+/// with instance norm can tell two inputs apart that differ by a colour offset, nor give
+/// them different outputs. Without the norm it can.
+#[test]
+fn an_instance_norm_generator_cannot_see_a_global_colour_offset() {
+    let device = common::device();
+    let x = Tensor::<4>::random(
+        [1, 3, 16, 16],
+        burn::tensor::Distribution::Uniform(-0.8, 0.8),
+        &device,
+    );
+    let offset = Tensor::<1>::from_floats([0.15, -0.1, 0.05], &device).reshape([1, 3, 1, 1]);
+    let shifted = x.clone() + offset;
+    let largest_change = |norm: Norm| {
+        let g = ResnetGeneratorConfig::new(3, 3)
+            .with_ngf(8)
+            .with_n_blocks(2)
+            .with_norm(norm)
+            .with_init_gain(0.5)
+            .init_seeded(&device, 5);
+        let (y, y_shifted) = (
+            common::values(g.forward(x.clone())),
+            common::values(g.forward(shifted.clone())),
+        );
+        y.iter()
+            .zip(&y_shifted)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let with_norm = largest_change(Norm::Instance);
+    assert!(
+        with_norm < 1e-4,
+        "instance norm: output moved by {with_norm}"
+    );
+    let without_norm = largest_change(Norm::None);
+    assert!(
+        without_norm > 1e-3,
+        "no norm: output moved by only {without_norm}"
+    );
+}
