@@ -23,8 +23,8 @@ pub enum Item {
     /// parallel, one image each): the cost of the replication and gradient averaging.
     TrainStepReplicas(usize),
     /// One training step of the README's main command (`cargo run --release --example
-    /// train`): the StripeShapes preset's networks (resnet_6blocks, ngf = ndf = 16, lr
-    /// 0.0005) at 32×32. Named `train_step_32`.
+    /// train`): the StripeShapes preset's networks (resnet_6blocks, ngf = ndf = 16, an
+    /// n_layers discriminator with n_layers_D 1, lr 0.0005) at 32×32. Named `train_step_32`.
     PresetTrainStep,
     /// The translate program's work on a folder of `size × size` JPEGs (decode, translate
     /// with the default generator, write the input and the translation as PNGs), one
@@ -116,6 +116,8 @@ impl Item {
                     .with_net_g(GeneratorKind::Resnet6Blocks)
                     .with_ngf(16)
                     .with_ndf(16)
+                    .with_net_d(DiscriminatorKind::NLayers)
+                    .with_n_layers_d(1)
                     .with_lr(0.0005);
                 let mut gan = CycleGan::new(&config, &device);
                 let (a, b) = (input(32, &device), input(32, &device));

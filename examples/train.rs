@@ -74,14 +74,14 @@ struct Options {
     #[arg(long = "netG", value_enum)]
     #[serde(rename = "netG", serialize_with = "official_name_or_none")]
     net_g: Option<GeneratorKind>,
-    /// Discriminator architecture.
-    #[arg(long = "netD", value_enum, default_value_t = DiscriminatorKind::Basic)]
-    #[serde(rename = "netD", serialize_with = "official_name")]
-    net_d: DiscriminatorKind,
-    /// Layers of an n_layers discriminator.
-    #[arg(long = "n_layers_D", default_value_t = 3)]
+    /// Discriminator architecture [default: basic; StripeShapes: n_layers].
+    #[arg(long = "netD", value_enum)]
+    #[serde(rename = "netD", serialize_with = "official_name_or_none")]
+    net_d: Option<DiscriminatorKind>,
+    /// Layers of an n_layers discriminator [default: 3; StripeShapes: 1].
+    #[arg(long = "n_layers_D")]
     #[serde(rename = "n_layers_D")]
-    n_layers_d: usize,
+    n_layers_d: Option<usize>,
     /// Normalisation layers.
     #[arg(long, value_enum, default_value_t = Norm::Instance)]
     #[serde(serialize_with = "official_name")]
@@ -189,6 +189,12 @@ struct Options {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Write the StripeShapes data this command would train on (trainA/, trainB/ with
+    /// --max_dataset_size images each at --load_size) and --num_test held-out latents
+    /// (testA/, testB/, testMask/) to this folder in the official layout, then stop: any
+    /// CycleGAN implementation can train on it (scripts/pytorch_stripeshapes.py).
+    #[arg(long, conflicts_with = "dataroot")]
+    export_data: Option<PathBuf>,
 }
 
 /// The StripeShapes preset (no --dataroot): chosen by measuring held-out scores within a
@@ -196,7 +202,10 @@ struct Options {
 mod preset {
     pub const NGF: usize = 16;
     pub const NDF: usize = 16;
-    pub const IMAGES: usize = 200;
+    /// An n_layers discriminator with one strided layer: 16×16 px patches, about two
+    /// stripes, judged one by one.
+    pub const N_LAYERS_D: usize = 1;
+    pub const IMAGES: usize = 400;
     pub const EPOCHS: usize = 3;
     pub const EPOCHS_DECAY: usize = 7;
     pub const LR: f64 = 0.0005;
@@ -231,8 +240,12 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         .with_ngf(pick(o.ngf, 64, preset::NGF))
         .with_ndf(pick(o.ndf, 64, preset::NDF))
         .with_net_g(net_g)
-        .with_net_d(o.net_d)
-        .with_n_layers_d(o.n_layers_d)
+        .with_net_d(o.net_d.unwrap_or(if stripes {
+            DiscriminatorKind::NLayers
+        } else {
+            DiscriminatorKind::Basic
+        }))
+        .with_n_layers_d(pick(o.n_layers_d, 3, preset::N_LAYERS_D))
         .with_norm(o.norm)
         .with_init_type(o.init_type)
         .with_init_gain(o.init_gain)
@@ -335,6 +348,8 @@ fn write_train_options(o: &Options, plan: &Plan, path: PathBuf) -> Result<(), Cy
             "ngf" => plan.config.networks.ngf.to_string(),
             "ndf" => plan.config.networks.ndf.to_string(),
             "netG" => plan.config.networks.net_g.to_string(),
+            "netD" => plan.config.networks.net_d.to_string(),
+            "n_layers_D" => plan.config.networks.n_layers_d.to_string(),
             "n_epochs" => plan.config.schedule.n_epochs.to_string(),
             "n_epochs_decay" => plan.config.schedule.n_epochs_decay.to_string(),
             "lr" => plan.config.optimizer.lr.to_string(),
@@ -422,6 +437,19 @@ fn training_devices(o: &Options) -> Result<Vec<Device>, CycleGanError> {
 }
 
 fn run(o: Options) -> Result<(), CycleGanError> {
+    if let Some(root) = &o.export_data {
+        let options = plan(&o)?.dataset.options().clone();
+        let size = options.transform.load_size;
+        StripeShapes::train(size, options.max_dataset_size).export(root)?;
+        StripeShapes::test(size, o.num_test).export(root)?;
+        println!(
+            "StripeShapes at {size}x{size}: {} training images per domain and {} test latents in {}",
+            options.max_dataset_size,
+            o.num_test,
+            root.display()
+        );
+        return Ok(());
+    }
     let devices = training_devices(&o)?;
     let inference_device = devices[0].clone();
     let device = inference_device.clone().autodiff();
@@ -531,7 +559,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(o.net_g, Some(GeneratorKind::Unet256));
-        assert_eq!(o.net_d, DiscriminatorKind::NLayers);
+        assert_eq!(o.net_d, Some(DiscriminatorKind::NLayers));
         assert_eq!(o.norm, Norm::InstanceAffine);
         assert_eq!(o.init_type, InitType::Kaiming);
         assert_eq!(o.direction, Direction::BtoA);
@@ -640,10 +668,16 @@ mod tests {
         // The two runs round differently (batches of one on each replica, of two on one
         // device; tests/parallel.rs checks one step to 1e-6), and a GAN this small carries
         // rounding differences forward, growing: the first epoch's lines agree to the
-        // printed digits, the second's to about 1e-2 (measured: at most 1.0e-2).
+        // printed digits, the second's to about 1 % (measured on StripeShapes: at most 1.1 %;
+        // a replica that trained on the wrong images or skipped the averaging is off by
+        // tens of per cent).
         for (line, (two, one)) in two.iter().zip(&one).enumerate() {
-            let tolerance = if line < 3 { 1.5e-3 } else { 3e-2 };
             for ((name, a), (other, b)) in two.iter().zip(one) {
+                let tolerance = if line < 3 {
+                    1.5e-3
+                } else {
+                    1.5e-3 + 0.02 * a.abs().max(b.abs())
+                };
                 assert_eq!(name, other);
                 assert!(
                     (a - b).abs() <= tolerance,
@@ -734,13 +768,16 @@ mod tests {
         assert_eq!(value("n_epochs_decay"), preset::EPOCHS_DECAY.to_string());
         assert_eq!(value("lr"), preset::LR.to_string());
         assert_eq!(value("preprocess"), "none");
+        assert_eq!(value("netD"), "n_layers");
+        assert_eq!(value("n_layers_D"), preset::N_LAYERS_D.to_string());
         assert_eq!(
             value("dataroot"),
-            "embedded StripeShapes, 200 images per domain at 32x32"
+            format!(
+                "embedded StripeShapes, {} images per domain at 32x32",
+                preset::IMAGES
+            )
         );
         // Defaults and flattened groups are there too.
-        assert_eq!(value("netD"), "basic");
-        assert_eq!(value("n_layers_D"), "3");
         assert_eq!(value("direction"), "AtoB");
         assert_eq!(value("backend"), "cpu");
         // One line per option, sorted by name as the official print_options.

@@ -7,7 +7,7 @@
 Prints one JSON line per run, with the same fields as `examples/bench_item.rs`. Items:
 generator_forward_<size> (resnet_9blocks ngf 64, instance norm, no dropout, no_grad),
 discriminator_forward_<size> (basic D ndf 64), train_step_32 (the README preset: resnet_6blocks,
-ngf = ndf = 16, lr 5e-4), translate_folder_<size> (the official test.py on a folder of 8
+ngf = ndf = 16, n_layers D with n_layers_D 1, lr 5e-4), translate_folder_<size> (the official test.py on a folder of 8
 JPEGs), train_step_<size> (the official
 CycleGANModel.optimize_parameters: LSGAN, lambda 10/10, identity 0.5, pool 50, two Adams,
 lr 2e-4, betas (0.5, 0.999)), train_step_b2_<size> (the same at batch 2).
@@ -66,12 +66,12 @@ class ImagePool:
 DEVICE = torch.device("cpu")
 
 
-def train_step_fn(size, ngf=64, ndf=64, n_blocks=9, lr=2e-4, batch=1):
+def train_step_fn(size, ngf=64, ndf=64, n_blocks=9, lr=2e-4, batch=1, n_layers_d=3):
     norm = get_norm_layer("instance")
     g_a = ResnetGenerator(3, 3, ngf, norm, False, n_blocks).to(DEVICE)
     g_b = ResnetGenerator(3, 3, ngf, norm, False, n_blocks).to(DEVICE)
-    d_a = NLayerDiscriminator(3, ndf, 3, norm).to(DEVICE)
-    d_b = NLayerDiscriminator(3, ndf, 3, norm).to(DEVICE)
+    d_a = NLayerDiscriminator(3, ndf, n_layers_d, norm).to(DEVICE)
+    d_b = NLayerDiscriminator(3, ndf, n_layers_d, norm).to(DEVICE)
     opt_g = torch.optim.Adam(list(g_a.parameters()) + list(g_b.parameters()), lr=lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=lr, betas=(0.5, 0.999))
     pool_a, pool_b = ImagePool(50), ImagePool(50)
@@ -211,7 +211,7 @@ def prepare(item):
     norm = get_norm_layer("instance")
     if item == "train_step_32":
         # The README's main command: the StripeShapes preset (examples/train.rs).
-        return train_step_fn(32, ngf=16, ndf=16, n_blocks=6, lr=5e-4)
+        return train_step_fn(32, ngf=16, ndf=16, n_blocks=6, lr=5e-4, n_layers_d=1)
     if kind == "generator_forward":
         net = ResnetGenerator(3, 3, 64, norm, False, 9)
     elif kind == "discriminator_forward":
