@@ -122,7 +122,6 @@ impl Latent {
     pub fn new(seed: u64, size: usize) -> Self {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5354_5249_5045_5348);
         let s = size as f64;
-        let base = BACKGROUND;
         let direction = rng.random_range(0.0..std::f64::consts::TAU);
         let gradient = rng.random_range(0.02..0.06);
         let noise: Vec<f64> = (0..25).map(|_| rng.random_range(-1.0..1.0)).collect();
@@ -142,9 +141,9 @@ impl Latent {
                 let value = 0.04 * (top * (1.0 - ty) + bottom * ty);
                 let shade = gradient * along + value;
                 background.push([
-                    base[0] + shade * 0.6,
-                    base[1] + shade,
-                    base[2] + shade * 0.5,
+                    BACKGROUND[0] + shade * 0.6,
+                    BACKGROUND[1] + shade,
+                    BACKGROUND[2] + shade * 0.5,
                 ]);
             }
         }
