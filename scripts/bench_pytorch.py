@@ -27,8 +27,8 @@ import resource
 import time
 
 import torch
-import torch.nn as nn
 
+from torch_cycle_gan import CycleGAN
 from torch_networks import NLayerDiscriminator, ResnetGenerator, get_norm_layer
 
 
@@ -38,28 +38,6 @@ def status_mib(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     return 0.0
-
-
-class ImagePool:
-    """The official image pool (util/image_pool.py)."""
-
-    def __init__(self, size):
-        self.size, self.images = size, []
-
-    def query(self, images):
-        out = []
-        for image in images:
-            image = image.unsqueeze(0)
-            if len(self.images) < self.size:
-                self.images.append(image)
-                out.append(image)
-            elif random.uniform(0, 1) > 0.5:
-                k = random.randint(0, self.size - 1)
-                out.append(self.images[k].clone())
-                self.images[k] = image
-            else:
-                out.append(image)
-        return torch.cat(out, 0)
 
 
 # Where the networks and inputs live: "cpu" (default) or "cuda" (--device).
@@ -72,51 +50,12 @@ def train_step_fn(size, ngf=64, ndf=64, n_blocks=9, lr=2e-4, batch=1, n_layers_d
     g_b = ResnetGenerator(3, 3, ngf, norm, False, n_blocks).to(DEVICE)
     d_a = NLayerDiscriminator(3, ndf, n_layers_d, norm).to(DEVICE)
     d_b = NLayerDiscriminator(3, ndf, n_layers_d, norm).to(DEVICE)
-    opt_g = torch.optim.Adam(list(g_a.parameters()) + list(g_b.parameters()), lr=lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=lr, betas=(0.5, 0.999))
-    pool_a, pool_b = ImagePool(50), ImagePool(50)
-    mse, l1 = nn.MSELoss(), nn.L1Loss()
+    model = CycleGAN(g_a, g_b, d_a, d_b, lr)
     real_a = (torch.rand(batch, 3, size, size) * 2 - 1).to(DEVICE)
     real_b = (torch.rand(batch, 3, size, size) * 2 - 1).to(DEVICE)
 
-    def gan_loss(prediction, target_is_real):
-        target = torch.tensor(1.0 if target_is_real else 0.0, device=prediction.device)
-        target = target.expand_as(prediction)
-        return mse(prediction, target)
-
-    def set_requires_grad(nets, flag):
-        for net in nets:
-            for p in net.parameters():
-                p.requires_grad = flag
-
     def step():
-        fake_b = g_a(real_a)
-        rec_a = g_b(fake_b)
-        fake_a = g_b(real_b)
-        rec_b = g_a(fake_a)
-        set_requires_grad([d_a, d_b], False)
-        opt_g.zero_grad()
-        idt_a = g_a(real_b)
-        loss_idt_a = l1(idt_a, real_b) * 10 * 0.5
-        idt_b = g_b(real_a)
-        loss_idt_b = l1(idt_b, real_a) * 10 * 0.5
-        loss_g = (
-            gan_loss(d_a(fake_b), True)
-            + gan_loss(d_b(fake_a), True)
-            + l1(rec_a, real_a) * 10
-            + l1(rec_b, real_b) * 10
-            + loss_idt_a
-            + loss_idt_b
-        )
-        loss_g.backward()
-        opt_g.step()
-        set_requires_grad([d_a, d_b], True)
-        opt_d.zero_grad()
-        for d, real, fake in ((d_a, real_b, pool_b.query(fake_b)), (d_b, real_a, pool_a.query(fake_a))):
-            loss_d = (gan_loss(d(real), True) + gan_loss(d(fake.detach()), False)) * 0.5
-            loss_d.backward()
-        opt_d.step()
-        return loss_g.item()
+        return model.optimize_parameters(real_a, real_b)["g"].item()
 
     return step
 

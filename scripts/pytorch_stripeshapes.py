@@ -17,7 +17,7 @@ the networks (scripts/torch_networks.py), init_weights('normal', 0.02), Unaligne
 (A in order, B drawn at random, shuffled loader) with get_transform for --preprocess none
 (__make_power_2 to a multiple of 4, random horizontal flip, ToTensor, Normalize 0.5),
 ImagePool, GANLoss('lsgan'), CycleGANModel.optimize_parameters (G step with D frozen, then
-D_A and D_B on pooled fakes) and the linear LambdaLR, stepped at the end of each epoch as this
+D_A and D_B on pooled fakes; these three in scripts/torch_cycle_gan.py) and the linear LambdaLR, stepped at the end of each epoch as this
 crate's schedule does (docs/parity.md). With a checkout of the official repository the same
 run is `python train.py --dataroot DIR --model cycle_gan --gpu_ids -1 --netG resnet_6blocks
 --ngf 16 --netD n_layers --n_layers_D 1 --ndf 16 --preprocess none --load_size 32
@@ -37,31 +37,8 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
+from torch_cycle_gan import CycleGAN
 from torch_networks import NLayerDiscriminator, ResnetGenerator, get_norm_layer
-
-
-class ImagePool:
-    """util/image_pool.py."""
-
-    def __init__(self, size):
-        self.size, self.images = size, []
-
-    def query(self, images):
-        if self.size == 0:
-            return images
-        out = []
-        for image in images:
-            image = torch.unsqueeze(image.data, 0)
-            if len(self.images) < self.size:
-                self.images.append(image)
-                out.append(image)
-            elif random.uniform(0, 1) > 0.5:
-                k = random.randint(0, self.size - 1)
-                out.append(self.images[k].clone())
-                self.images[k] = image
-            else:
-                out.append(image)
-        return torch.cat(out, 0)
 
 
 def image_paths(folder, max_dataset_size):
@@ -129,30 +106,15 @@ def main():
     g_b = init_weights(ResnetGenerator(3, 3, o.ngf, norm, False, o.n_blocks))
     d_a = init_weights(NLayerDiscriminator(3, o.ndf, o.n_layers_D, norm))
     d_b = init_weights(NLayerDiscriminator(3, o.ndf, o.n_layers_D, norm))
-    betas = (o.beta1, 0.999)
-    opt_g = torch.optim.Adam(list(g_a.parameters()) + list(g_b.parameters()), lr=o.lr, betas=betas)
-    opt_d = torch.optim.Adam(list(d_a.parameters()) + list(d_b.parameters()), lr=o.lr, betas=betas)
+    model = CycleGAN(g_a, g_b, d_a, d_b, o.lr, o.beta1, o.lambda_A, o.lambda_B, o.lambda_identity, o.pool_size)
 
     def rule(epoch):
         return 1.0 - max(0, epoch + 1 - o.n_epochs) / float(o.n_epochs_decay + 1)
 
-    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=rule) for opt in (opt_g, opt_d)]
-    pool_a, pool_b = ImagePool(o.pool_size), ImagePool(o.pool_size)
-    mse, l1 = nn.MSELoss(), nn.L1Loss()
-
-    def gan_loss(prediction, target_is_real):
-        target = torch.tensor(1.0 if target_is_real else 0.0).expand_as(prediction)
-        return mse(prediction, target)
-
-    def set_requires_grad(nets, flag):
-        for net in nets:
-            for p in net.parameters():
-                p.requires_grad = flag
-
+    schedulers = [torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda=rule) for opt in (model.opt_g, model.opt_d)]
     paths_a = image_paths(os.path.join(o.dataroot, "trainA"), o.max_dataset_size)
     paths_b = image_paths(os.path.join(o.dataroot, "trainB"), o.max_dataset_size)
     length = max(len(paths_a), len(paths_b))
-    lambda_idt = o.lambda_identity
     start, steps = time.time(), 0
     for epoch in range(1, o.n_epochs + o.n_epochs_decay + 1):
         totals = np.zeros(4)
@@ -160,28 +122,8 @@ def main():
         for index in torch.randperm(length).tolist():
             real_a = transform(paths_a[index % len(paths_a)], o.no_flip)
             real_b = transform(paths_b[random.randint(0, len(paths_b) - 1)], o.no_flip)
-            fake_b = g_a(real_a)
-            rec_a = g_b(fake_b)
-            fake_a = g_b(real_b)
-            rec_b = g_a(fake_a)
-            set_requires_grad([d_a, d_b], False)
-            opt_g.zero_grad()
-            loss_idt_a = l1(g_a(real_b), real_b) * o.lambda_B * lambda_idt
-            loss_idt_b = l1(g_b(real_a), real_a) * o.lambda_A * lambda_idt
-            loss_cycle = l1(rec_a, real_a) * o.lambda_A + l1(rec_b, real_b) * o.lambda_B
-            loss_g = gan_loss(d_a(fake_b), True) + gan_loss(d_b(fake_a), True) + loss_cycle
-            loss_g = loss_g + loss_idt_a + loss_idt_b
-            loss_g.backward()
-            opt_g.step()
-            set_requires_grad([d_a, d_b], True)
-            opt_d.zero_grad()
-            losses_d = []
-            for d, real, fake in ((d_a, real_b, pool_b.query(fake_b)), (d_b, real_a, pool_a.query(fake_a))):
-                loss_d = (gan_loss(d(real), True) + gan_loss(d(fake.detach()), False)) * 0.5
-                loss_d.backward()
-                losses_d.append(loss_d.item())
-            opt_d.step()
-            totals += [loss_g.item(), losses_d[0], losses_d[1], loss_cycle.item()]
+            losses = model.optimize_parameters(real_a, real_b)
+            totals += [losses[name].item() for name in ("g", "d_a", "d_b", "cycle")]
             steps += 1
         for scheduler in schedulers:
             scheduler.step()
