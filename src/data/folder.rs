@@ -11,6 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::jpeg::{JpegError, JpegImage, MAX_SIDE, decode_jpeg};
 use super::synthetic::{Domain, StripeShapes};
 use super::transform::TransformOptions;
 use crate::error::CycleGanError;
@@ -74,6 +75,10 @@ pub fn load_rgb(path: &Path) -> Result<RgbImage, CycleGanError> {
 
 /// [`load_rgb`] on the bytes of a file; `path` names it in errors. Images over 100 million
 /// pixels or 1 GiB of decoded data are refused rather than allocated.
+///
+/// JPEGs are decoded by [`super::jpeg`], to the pixels PIL gives (as the official pipeline
+/// reads them); the kinds it leaves aside (CMYK, arithmetic coding, 12-bit, …) and every
+/// other format go through the `image` crate.
 pub fn decode_rgb(bytes: Vec<u8>, path: &Path) -> Result<RgbImage, CycleGanError> {
     if bytes.is_empty() {
         return Err(CycleGanError::Data {
@@ -81,12 +86,24 @@ pub fn decode_rgb(bytes: Vec<u8>, path: &Path) -> Result<RgbImage, CycleGanError
             message: "the file is empty".into(),
         });
     }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        match decode_jpeg(&bytes) {
+            Ok(image) => return Ok(jpeg_to_rgb(image)),
+            Err(JpegError::Unsupported(_)) => {}
+            Err(error) => {
+                return Err(CycleGanError::Data {
+                    path: path.to_path_buf(),
+                    message: format!("cannot decode image: {error}"),
+                });
+            }
+        }
+    }
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| CycleGanError::io(path, e))?;
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(10_000);
-    limits.max_image_height = Some(10_000);
+    limits.max_image_width = Some(MAX_SIDE as u32);
+    limits.max_image_height = Some(MAX_SIDE as u32);
     limits.max_alloc = Some(1 << 30);
     reader.limits(limits);
     let image = reader.decode().map_err(|e| CycleGanError::Data {
@@ -94,6 +111,17 @@ pub fn decode_rgb(bytes: Vec<u8>, path: &Path) -> Result<RgbImage, CycleGanError
         message: format!("cannot decode image: {e}"),
     })?;
     Ok(image.to_rgb8())
+}
+
+/// A decoded JPEG as RGB (greyscale repeated in the three channels, as PIL's
+/// `convert("RGB")`).
+fn jpeg_to_rgb(image: JpegImage) -> RgbImage {
+    let pixels = if image.channels == 1 {
+        image.pixels.iter().flat_map(|&v| [v, v, v]).collect()
+    } else {
+        image.pixels
+    };
+    RgbImage::from_raw(image.width, image.height, pixels).expect("width · height · 3 samples")
 }
 
 /// Which folder is the model's domain A (`--direction`).
