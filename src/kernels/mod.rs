@@ -30,8 +30,9 @@
 //!
 //! The CPU kernels share their matrix product and thread helpers (`flex::gemm`), their `f32`
 //! access to Flex tensors (`flex_tensor`), the scratch buffers they keep from call to call
-//! (`spare`), the transformed kernels kept between inference passes (`kernel_cache`) and the
-//! run-time choice of AVX-512 / AVX2 code for their element-wise loops (`simd`); the GPU
+//! (`spare`) and the transformed kernels kept between inference passes (`kernel_cache`); the
+//! run-time choice of AVX-512 / AVX2 code for element-wise loops (`simd`) serves them and the
+//! JPEG decoder (`data::jpeg`); the GPU
 //! kernels their output layouts and launch shapes (`cube::layout`) and a cube's reduction
 //! (`cube::reduce`).
 
@@ -50,6 +51,7 @@ pub mod launches;
 pub mod mirror_pad;
 pub mod pool3x3;
 mod registry;
+pub(crate) mod simd;
 pub mod threads;
 
 pub use activation::{Activation, activate, leaky_relu};

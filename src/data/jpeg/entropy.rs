@@ -27,15 +27,6 @@ impl Coefficients {
         }
     }
 
-    /// Block (`column`, `row`).
-    #[inline]
-    pub fn block(&self, column: usize, row: usize) -> &[i16; 64] {
-        let start = (row * self.blocks_across + column) * 64;
-        self.values[start..start + 64]
-            .try_into()
-            .expect("64 values")
-    }
-
     #[inline]
     fn block_mut(&mut self, column: usize, row: usize) -> &mut [i16; 64] {
         let start = (row * self.blocks_across + column) * 64;

@@ -369,17 +369,14 @@ impl Decoder {
         let (blocks_across, blocks_down) = (width.div_ceil(8), height.div_ceil(8));
         let stride = blocks_across * 8;
         let mut samples = vec![0u8; stride * blocks_down * 8];
-        for block_row in 0..blocks_down {
-            let band = &mut samples[block_row * 8 * stride..(block_row + 1) * 8 * stride];
-            for block_column in 0..blocks_across {
-                idct::idct_block(
-                    coefficients.block(block_column, block_row),
-                    &quantization,
-                    &mut band[block_column * 8..],
-                    stride,
-                );
-            }
-        }
+        idct::idct_plane(
+            &coefficients.values,
+            coefficients.blocks_across,
+            &quantization,
+            blocks_across,
+            blocks_down,
+            &mut samples,
+        );
         let plane = Plane {
             width,
             height,

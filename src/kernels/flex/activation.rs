@@ -4,8 +4,8 @@
 use burn::backend::tensor::FloatTensor;
 
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
-use super::simd::{Vectorized, vectorized};
 use crate::kernels::activation::{Activate, Activation};
+use crate::kernels::simd::{Vectorized, vectorized};
 
 /// One activation's arithmetic on one value, as a type of its own: loops written over a
 /// `Pointwise` are compiled once per activation and vectorise, where a `match` on an

@@ -38,7 +38,7 @@ impl AdamUpdate for burn::backend::Flex {
             .zip(second.par_chunks_mut(CHUNK))
             .zip(grad.par_chunks(CHUNK))
             .for_each(|(((values, first), second), grad)| {
-                super::simd::vectorized(AdamChunk {
+                crate::kernels::simd::vectorized(AdamChunk {
                     values,
                     first,
                     second,
@@ -59,7 +59,7 @@ struct AdamChunk<'a> {
     terms: AdamTerms,
 }
 
-impl super::simd::Vectorized for AdamChunk<'_> {
+impl crate::kernels::simd::Vectorized for AdamChunk<'_> {
     type Output = ();
 
     #[inline(always)]

@@ -5,9 +5,9 @@ use burn::backend::tensor::FloatTensor;
 
 use super::activation::{Pointwise, with_pointwise};
 use super::flex_tensor::{f32_slice, filled_by_chunks, from_vec};
-use super::simd::{Vectorized, vectorized};
 use crate::kernels::activation::Activation;
 use crate::kernels::instance_norm::InstanceNorm2d;
+use crate::kernels::simd::{Vectorized, vectorized};
 
 impl InstanceNorm2d for burn::backend::Flex {
     fn instance_norm2d(

@@ -9,7 +9,6 @@
 //! | `flex_tensor` | `f32` access to Flex tensors, buffers built chunk by chunk on all threads |
 //! | `spare` | the scratch buffers kept from call to call, one pool per thread |
 //! | `kernel_cache` | the Winograd kernels' transformed weights kept between inference passes |
-//! | `simd` | the run-time choice of AVX-512 / AVX2 code for element-wise loops |
 
 pub(crate) mod activation;
 pub(crate) mod adam;
@@ -20,7 +19,6 @@ mod instance_norm;
 pub(crate) mod kernel_cache;
 mod mirror_pad;
 mod pool3x3;
-mod simd;
 mod spare;
 mod tap_conv;
 mod winograd;

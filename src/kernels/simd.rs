@@ -3,7 +3,8 @@
 //! The crate is compiled for the baseline CPU of its target (as every dependency is, unless
 //! the user sets `target-cpu`): on x86-64, SSE2, four `f32` per vector. The `gemm` crate's
 //! kernels detect the CPU at run time; this crate's own element-wise loops (instance norm,
-//! activations, the Adam update) do the same through [`vectorized`]: each loop is a
+//! activations, the Adam update, the JPEG decoder's IDCT and colour conversion) do the same
+//! through [`vectorized`]: each loop is a
 //! [`Vectorized`] value whose `run` is compiled a second and a third time inside
 //! `#[target_feature]` functions (AVX-512F, AVX2 with FMA), and the widest the CPU has runs.
 //! `run` must be `#[inline(always)]` (a closure would be compiled once, for the baseline,
