@@ -5,7 +5,7 @@ fn main() {
         .skip(1)
         .map(|p| std::fs::read(p).unwrap())
         .collect();
-    for round in 0..3 {
+    for round in 0..6 {
         let t = Instant::now();
         let mut n = 0usize;
         for _ in 0..5 {

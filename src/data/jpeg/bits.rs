@@ -43,6 +43,23 @@ impl<'a> BitReader<'a> {
     /// Fills the buffer to at least 57 bits.
     #[inline]
     fn refill(&mut self) {
+        // Eight bytes at once when none of them is `FF` (nearly always).
+        if !self.marker_reached
+            && let Some(bytes) = self.data.get(self.position..self.position + 8)
+        {
+            let word = u64::from_be_bytes(bytes.try_into().expect("8 bytes"));
+            let inverted = !word;
+            let has_ff =
+                inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080;
+            if has_ff == 0 {
+                let take = (63 - self.count) / 8;
+                let bits = take * 8;
+                self.buffer |= (word >> (64 - bits)) << (64 - bits - self.count);
+                self.position += take as usize;
+                self.count += bits;
+                return;
+            }
+        }
         while self.count <= 56 {
             let byte = self.next_byte();
             self.buffer |= u64::from(byte) << (56 - self.count);

@@ -281,14 +281,13 @@ impl Decoder {
                 }
             }
             ColorSpace::YCbCr => {
-                let tables = color::YccTables::new();
                 for (y, out) in pixels.chunks_exact_mut(width * 3).enumerate() {
                     let (luma, cb, cr) = (
                         row(&planes[0], y, width),
                         row(&planes[1], y, width),
                         row(&planes[2], y, width),
                     );
-                    tables.convert_row(luma, cb, cr, out);
+                    color::ycc_to_rgb(luma, cb, cr, out);
                 }
             }
             ColorSpace::Rgb => {

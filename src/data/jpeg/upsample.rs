@@ -3,6 +3,8 @@
 //! rounding biases and edge rows repeated, and plain replication for any other integer
 //! factor (and for 2×1 / 2×2 planes of at most two samples across).
 
+use crate::kernels::simd::{Vectorized, vectorized};
+
 /// One decoded component: `width × height` samples in rows of `stride` bytes.
 pub(super) struct Plane {
     pub width: usize,
@@ -19,8 +21,38 @@ impl Plane {
 }
 
 /// `plane` enlarged by integer factors (`horizontal`, `vertical`): a plane of
-/// `width · horizontal × height · vertical` samples (rows of exactly that width).
+/// `width · horizontal × height · vertical` samples (rows of exactly that width), compiled
+/// for the widest vector instructions the CPU has (`kernels::simd`).
 pub(super) fn upsample(plane: &Plane, horizontal: usize, vertical: usize) -> Plane {
+    vectorized(Upsample {
+        plane,
+        horizontal,
+        vertical,
+    })
+}
+
+struct Upsample<'a> {
+    plane: &'a Plane,
+    horizontal: usize,
+    vertical: usize,
+}
+
+impl Vectorized for Upsample<'_> {
+    type Output = Plane;
+
+    #[inline(always)]
+    fn run(self) -> Plane {
+        let Upsample {
+            plane,
+            horizontal,
+            vertical,
+        } = self;
+        upsample_plane(plane, horizontal, vertical)
+    }
+}
+
+#[inline(always)]
+fn upsample_plane(plane: &Plane, horizontal: usize, vertical: usize) -> Plane {
     let width = plane.width * horizontal;
     let height = plane.height * vertical;
     let mut samples = vec![0u8; width * height];
@@ -46,12 +78,13 @@ pub(super) fn upsample(plane: &Plane, horizontal: usize, vertical: usize) -> Pla
                     (plane.row((y / 2 + 1).min(plane.height - 1)), 2)
                 };
                 for ((o, &a), &b) in out.iter_mut().zip(nearest).zip(further) {
-                    *o = ((u32::from(a) * 3 + u32::from(b) + bias) >> 2) as u8;
+                    *o = ((u16::from(a) * 3 + u16::from(b) + bias) >> 2) as u8;
                 }
             }
         }
         (2, 2) if fancy_across => {
-            let mut column_sums = vec![0u32; plane.width];
+            // At most 4 · 255 = 1020: the sums and the sums of three fit in 16 bits.
+            let mut column_sums = vec![0u16; plane.width];
             for (y, out) in samples.chunks_exact_mut(width).enumerate() {
                 let nearest = plane.row(y / 2);
                 let further = if y % 2 == 0 {
@@ -60,7 +93,7 @@ pub(super) fn upsample(plane: &Plane, horizontal: usize, vertical: usize) -> Pla
                     plane.row((y / 2 + 1).min(plane.height - 1))
                 };
                 for ((sum, &a), &b) in column_sums.iter_mut().zip(nearest).zip(further) {
-                    *sum = u32::from(a) * 3 + u32::from(b);
+                    *sum = u16::from(a) * 3 + u16::from(b);
                 }
                 h2v2_fancy_row(&column_sums, out);
             }
@@ -83,15 +116,17 @@ pub(super) fn upsample(plane: &Plane, horizontal: usize, vertical: usize) -> Pla
 }
 
 /// `h2v1_fancy_upsample` on one row of at least three samples.
+#[inline(always)]
 fn h2v1_fancy_row(input: &[u8], out: &mut [u8]) {
     let n = input.len();
-    let value = |i: usize| u32::from(input[i]);
+    let value = |i: usize| u16::from(input[i]);
     out[0] = input[0];
     out[1] = ((value(0) * 3 + value(1) + 2) >> 2) as u8;
-    for i in 1..n - 1 {
-        let nearer = value(i) * 3;
-        out[2 * i] = ((nearer + value(i - 1) + 1) >> 2) as u8;
-        out[2 * i + 1] = ((nearer + value(i + 1) + 2) >> 2) as u8;
+    let middle = out[2..2 * n - 2].chunks_exact_mut(2);
+    for (pair, window) in middle.zip(input.windows(3)) {
+        let [before, this, after] = [0, 1, 2].map(|k| u16::from(window[k]));
+        pair[0] = ((this * 3 + before + 1) >> 2) as u8;
+        pair[1] = ((this * 3 + after + 2) >> 2) as u8;
     }
     out[2 * n - 2] = ((value(n - 1) * 3 + value(n - 2) + 1) >> 2) as u8;
     out[2 * n - 1] = input[n - 1];
@@ -99,14 +134,16 @@ fn h2v1_fancy_row(input: &[u8], out: &mut [u8]) {
 
 /// The horizontal half of `h2v2_fancy_upsample` on one row of column sums (3 · nearer row
 /// + further row, at least three of them).
-fn h2v2_fancy_row(sums: &[u32], out: &mut [u8]) {
+#[inline(always)]
+fn h2v2_fancy_row(sums: &[u16], out: &mut [u8]) {
     let n = sums.len();
     out[0] = ((sums[0] * 4 + 8) >> 4) as u8;
     out[1] = ((sums[0] * 3 + sums[1] + 7) >> 4) as u8;
-    for i in 1..n - 1 {
-        let nearer = sums[i] * 3;
-        out[2 * i] = ((nearer + sums[i - 1] + 8) >> 4) as u8;
-        out[2 * i + 1] = ((nearer + sums[i + 1] + 7) >> 4) as u8;
+    let middle = out[2..2 * n - 2].chunks_exact_mut(2);
+    for (pair, window) in middle.zip(sums.windows(3)) {
+        let nearer = window[1] * 3;
+        pair[0] = ((nearer + window[0] + 8) >> 4) as u8;
+        pair[1] = ((nearer + window[2] + 7) >> 4) as u8;
     }
     out[2 * n - 2] = ((sums[n - 1] * 3 + sums[n - 2] + 8) >> 4) as u8;
     out[2 * n - 1] = ((sums[n - 1] * 4 + 7) >> 4) as u8;
