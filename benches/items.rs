@@ -30,6 +30,14 @@ pub enum Item {
     /// with the default generator, write the input and the translation as PNGs), one
     /// iteration being the whole folder of [`FOLDER_IMAGES`] images.
     TranslateFolder(usize),
+    /// Every JPEG of the [`TranslateFolder`](Item::TranslateFolder) folder decoded to RGB
+    /// with the crate's decoder (`data::folder::load_rgb`, PIL's pixels), one iteration being
+    /// the whole folder. PyTorch's side is PIL (`Image.open(f).convert("RGB")`).
+    DecodeFolder(usize),
+    /// The same folder through the `image` crate's decoder (zune-jpeg), which `load_rgb` used
+    /// before it decoded JPEGs itself: [`DecodeFolder`](Item::DecodeFolder)'s baseline in the
+    /// same build. PyTorch's side is PIL again.
+    DecodeFolderImageCrate(usize),
     /// pool3 features of a batch of this many 256×256 images with pytorch-fid's Inception
     /// (preprocessing included; weights from a cheap formula: speed does not depend on them).
     FidFeatures(usize),
@@ -37,7 +45,7 @@ pub enum Item {
 
 impl Item {
     /// The items of the benchmark table, in its order.
-    pub const ALL: [Item; 8] = [
+    pub const ALL: [Item; 10] = [
         Item::PresetTrainStep,
         Item::GeneratorForward(64),
         Item::GeneratorForward(128),
@@ -46,6 +54,8 @@ impl Item {
         Item::TrainStep(64),
         Item::TrainStep(128),
         Item::TranslateFolder(256),
+        Item::DecodeFolder(256),
+        Item::DecodeFolderImageCrate(256),
     ];
 
     /// `generator_forward_256` and so on.
@@ -59,6 +69,8 @@ impl Item {
             Item::TrainStepBatch2(s) => format!("train_step_b2_{s}"),
             Item::TrainStepReplicas(s) => format!("train_step_x2_{s}"),
             Item::FidFeatures(batch) => format!("fid_features_{batch}"),
+            Item::DecodeFolder(s) => format!("decode_folder_{s}"),
+            Item::DecodeFolderImageCrate(s) => format!("decode_folder_image_crate_{s}"),
         }
     }
 
@@ -76,6 +88,8 @@ impl Item {
             "train_step_b2" => Some(Item::TrainStepBatch2(size)),
             "train_step_x2" => Some(Item::TrainStepReplicas(size)),
             "fid_features" => Some(Item::FidFeatures(size)),
+            "decode_folder" => Some(Item::DecodeFolder(size)),
+            "decode_folder_image_crate" => Some(Item::DecodeFolderImageCrate(size)),
             _ => None,
         }
     }
@@ -150,6 +164,26 @@ impl Item {
                         save_rgb(&output, results.join(format!("{stem}_fake.png"))).expect("save");
                     }
                 })
+            }
+            Item::DecodeFolder(size) | Item::DecodeFolderImageCrate(size) => {
+                use cyclegan_burn::data::folder::{list_images, load_rgb};
+                let paths = list_images(&bench_folder(size), usize::MAX).expect("the bench folder");
+                if matches!(self, Item::DecodeFolder(_)) {
+                    Box::new(move || {
+                        for path in &paths {
+                            let _ = load_rgb(path).expect("a bench image");
+                        }
+                    })
+                } else {
+                    // As load_rgb read a file before: its bytes, then the image crate.
+                    Box::new(move || {
+                        for path in &paths {
+                            let bytes = std::fs::read(path).expect("a bench image");
+                            let image = image::load_from_memory(&bytes).expect("a bench image");
+                            let _ = image.to_rgb8();
+                        }
+                    })
+                }
             }
             Item::FidFeatures(batch) => {
                 use cyclegan_burn::import::{HostTensor, StateDict};

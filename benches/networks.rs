@@ -1,7 +1,8 @@
 //! Criterion benches of the default networks on every compiled backend: the README
 //! preset's training step at 32², generator forward at 64², 128², 256², discriminator
-//! forward at 256², a full training step at 64² and 128² (batch 1), and the translate
-//! program's work on a folder of 256² JPEGs (items in `benches/items.rs`).
+//! forward at 256², a full training step at 64² and 128² (batch 1), the translate
+//! program's work on a folder of 256² JPEGs, and the decoding of that folder by the crate's
+//! JPEG decoder and by the `image` crate's (items in `benches/items.rs`).
 //!
 //! ```text
 //! cargo bench --bench networks                              # the CPU backend(s)

@@ -29,6 +29,8 @@ ITEMS = [
     "train_step_64",
     "train_step_128",
     "translate_folder_256",
+    "decode_folder_256",
+    "decode_folder_image_crate_256",
 ]
 HERE = os.path.dirname(os.path.abspath(__file__))
 

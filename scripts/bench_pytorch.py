@@ -10,7 +10,9 @@ discriminator_forward_<size> (basic D ndf 64), train_step_32 (the README preset:
 ngf = ndf = 16, n_layers D with n_layers_D 1, lr 5e-4), translate_folder_<size> (the official test.py on a folder of 8
 JPEGs), train_step_<size> (the official
 CycleGANModel.optimize_parameters: LSGAN, lambda 10/10, identity 0.5, pool 50, two Adams,
-lr 2e-4, betas (0.5, 0.999)), train_step_b2_<size> (the same at batch 2).
+lr 2e-4, betas (0.5, 0.999)), train_step_b2_<size> (the same at batch 2), decode_folder_<size>
+and decode_folder_image_crate_<size> (PIL's decode of translate_folder's JPEGs, the reference
+of the crate's decoder and of the image crate's).
 `--device cuda` runs the networks on the GPU with `cudnn.benchmark` on, as the official
 BaseModel sets it; each iteration ends by reading a value back, which waits for the GPU. `--flops` counts the floating-point operations of one
 iteration with torch.utils.flop_counter (convolutions and matrix products, 2 per
@@ -126,6 +128,22 @@ def translate_folder_fn(size):
     return run
 
 
+def decode_folder_fn(size):
+    """PIL's decode of every JPEG of the translate_folder_<size> folder, as the official
+    UnalignedDataset opens images: Image.open(path).convert("RGB"). The reference of both
+    decode_folder_<size> (the crate's decoder) and decode_folder_image_crate_<size>."""
+    from PIL import Image
+
+    folder = bench_folder(size)
+    paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".jpg"))
+
+    def run():
+        for path in paths:
+            Image.open(path).convert("RGB")
+
+    return run
+
+
 def fid_features_fn(batch):
     """pytorch-fid's InceptionV3 (formula weights: speed does not depend on them) on a batch
     of 256x256 images in [0, 1], resized to 299 inside the model as pytorch-fid does."""
@@ -163,6 +181,8 @@ def prepare(item):
         return fid_features_fn(size)
     elif kind == "translate_folder":
         return translate_folder_fn(size)
+    elif kind in ("decode_folder", "decode_folder_image_crate"):
+        return decode_folder_fn(size)
     else:
         raise SystemExit(f"unknown item {item}")
     net = net.to(DEVICE)

@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cyclegan_burn::data::folder::{decode_rgb, load_rgb};
 use cyclegan_burn::data::jpeg::{JpegError, decode_jpeg};
-use sha2::{Digest, Sha256};
 
 fn fixture(name: &str) -> PathBuf {
     common::crate_dir().join("tests/fixtures/jpeg").join(name)
@@ -146,18 +144,6 @@ fn damaged_jpegs_never_panic() {
     ));
 }
 
-/// `tests/fixtures/jpeg/pil_rgb_sha256.txt`: file → the first 16 hex digits of the SHA-256
-/// of PIL's RGB pixels.
-fn pil_hashes() -> BTreeMap<String, String> {
-    let list = std::fs::read_to_string(fixture("pil_rgb_sha256.txt")).unwrap();
-    list.lines()
-        .map(|line| {
-            let (path, hash) = line.split_once(' ').expect("path and hash");
-            (path.to_string(), hash.to_string())
-        })
-        .collect()
-}
-
 /// Every JPEG of horse2zebra (all four splits, the 7 greyscale zebras included) and of
 /// facades decodes to PIL's pixels: 3,039 files. Needs the project's `../shared/data`
 /// (`cargo test --release --test jpeg -- --ignored optional_data`; CI runs it).
@@ -165,7 +151,7 @@ fn pil_hashes() -> BTreeMap<String, String> {
 #[ignore = "optional data: needs ../shared/data/horse2zebra and facades (the project's data folder)"]
 fn optional_data_every_jpeg_of_horse2zebra_and_facades_decodes_to_pil_pixels() {
     let data = common::crate_dir().join("../shared/data");
-    let hashes = pil_hashes();
+    let hashes = common::pil_rgb_hashes();
     assert_eq!(hashes.len(), 3039);
     assert_eq!(
         hashes
@@ -177,9 +163,7 @@ fn optional_data_every_jpeg_of_horse2zebra_and_facades_decodes_to_pil_pixels() {
     let mut differing = Vec::new();
     for (relative, expected) in &hashes {
         let rgb = load_rgb(&data.join(relative)).unwrap();
-        let digest = Sha256::digest(rgb.as_raw());
-        let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        if &hash != expected {
+        if &common::sha256_prefix(rgb.as_raw()) != expected {
             differing.push(relative.clone());
         }
     }

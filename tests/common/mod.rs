@@ -18,6 +18,29 @@ pub fn crate_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
+/// `tests/fixtures/jpeg/pil_rgb_sha256.txt` (from `scripts/make_jpeg_fixtures.py --hashes`):
+/// a JPEG's path under the project's `shared/data` → [`sha256_prefix`] of PIL's RGB pixels
+/// of it (`Image.open(f).convert("RGB")`).
+pub fn pil_rgb_hashes() -> std::collections::BTreeMap<String, String> {
+    let list = std::fs::read_to_string(crate_dir().join("tests/fixtures/jpeg/pil_rgb_sha256.txt"))
+        .unwrap();
+    list.lines()
+        .map(|line| {
+            let (path, hash) = line.split_once(' ').expect("path and hash");
+            (path.to_string(), hash.to_string())
+        })
+        .collect()
+}
+
+/// The first 16 hex digits of the SHA-256 of `bytes`.
+pub fn sha256_prefix(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// `tests/fixtures/golden_small/<name>`: copied from `shared/golden/small` (PyTorch 2.15
 /// reference of the official model; see tests/fixtures/README.md).
 pub fn golden(name: &str) -> PathBuf {
