@@ -169,22 +169,19 @@ impl Decoder {
             }
             0xC3 => return Err(JpegError::Unsupported("lossless coding".into())),
             0xC5..=0xC7 => return Err(JpegError::Unsupported("hierarchical coding".into())),
-            0xC9..=0xCB | 0xCD..=0xCF | 0xCC => {
+            // 0xCC (DAC) included.
+            0xC9..=0xCF => {
                 return Err(JpegError::Unsupported("arithmetic coding".into()));
             }
             0xC4 => read_huffman(segment, &mut self.dc_tables, &mut self.ac_tables)?,
             0xDB => read_quantization(segment, &mut self.quantization)?,
             0xDD => self.restart_interval = usize::from(segment.u16()?),
             0xDC => return Err(JpegError::Unsupported("a DNL marker".into())),
-            0xE0 => {
-                if segment.remaining() >= 5 && segment.take(5)? == b"JFIF\0" {
-                    self.jfif = true;
-                }
+            0xE0 if segment.remaining() >= 5 && segment.take(5)? == b"JFIF\0" => {
+                self.jfif = true;
             }
-            0xEE => {
-                if segment.remaining() >= 12 && segment.take(5)? == b"Adobe" {
-                    self.adobe_transform = Some(segment.take(7)?[6]);
-                }
+            0xEE if segment.remaining() >= 12 && segment.take(5)? == b"Adobe" => {
+                self.adobe_transform = Some(segment.take(7)?[6]);
             }
             _ => {}
         }
@@ -386,8 +383,8 @@ impl Decoder {
             frame.max_horizontal / component.horizontal,
             frame.max_vertical / component.vertical,
         );
-        if frame.max_horizontal % component.horizontal != 0
-            || frame.max_vertical % component.vertical != 0
+        if !frame.max_horizontal.is_multiple_of(component.horizontal)
+            || !frame.max_vertical.is_multiple_of(component.vertical)
         {
             return Err(JpegError::Unsupported(
                 "sampling factors that are not integer multiples".into(),
