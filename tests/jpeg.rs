@@ -112,6 +112,40 @@ fn a_truncated_jpeg_is_an_error_naming_the_file() {
 }
 
 #[test]
+fn a_huge_frame_is_refused_before_it_is_allocated() {
+    let bytes = std::fs::read(fixture("baseline_444.jpg")).unwrap();
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    let with_size = |width: u16, height: u16| {
+        let mut patched = bytes.clone();
+        patched[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
+        patched[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
+        patched
+    };
+    let outcome = |bytes: &[u8]| decode_jpeg(bytes).map(|image| (image.width, image.height));
+    // 10,000² in three components would take 1.4 GiB.
+    let error = outcome(&with_size(10_000, 10_000)).unwrap_err();
+    assert!(
+        matches!(&error, JpegError::Unsupported(m) if m.contains("MiB")),
+        "{error}"
+    );
+    let error = outcome(&with_size(10_001, 8)).unwrap_err();
+    assert!(
+        matches!(&error, JpegError::Unsupported(m) if m.contains("10000")),
+        "{error}"
+    );
+    // A size that fits is decoded as far as the data goes: up to the end-of-image marker,
+    // then zeros (libjpeg's "premature end of data segment"; PIL opens this file too) ...
+    assert_eq!(outcome(&with_size(4_000, 3_000)), Ok((4_000, 3_000)));
+    // ... and without the marker, the file is truncated (PIL: "image file is truncated").
+    let without_end = with_size(4_000, 3_000);
+    let error = outcome(&without_end[..without_end.len() - 2]).unwrap_err();
+    assert!(
+        matches!(&error, JpegError::Corrupt(m) if m.contains("truncated")),
+        "{error}"
+    );
+}
+
+#[test]
 fn damaged_jpegs_never_panic() {
     for kind in [
         "baseline_420",

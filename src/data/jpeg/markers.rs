@@ -57,6 +57,22 @@ impl Frame {
         (self.width * component.horizontal).div_ceil(self.max_horizontal)
     }
 
+    /// The bytes a decode allocates: 16-bit coefficients for every block of every MCU, each
+    /// component's samples, each upsampled plane and the 8-bit output.
+    pub fn decode_bytes(&self) -> usize {
+        let full =
+            self.mcus_across() * self.max_horizontal * self.mcus_down() * self.max_vertical * 64;
+        let per_component: usize = self
+            .components
+            .iter()
+            .map(|c| {
+                let blocks = self.mcus_across() * c.horizontal * self.mcus_down() * c.vertical;
+                blocks * 64 * 3 + full
+            })
+            .sum();
+        per_component + self.width * self.height * 3
+    }
+
     /// A component's sample height (libjpeg's `downsampled_height`).
     pub fn component_height(&self, component: &Component) -> usize {
         (self.height * component.vertical).div_ceil(self.max_vertical)

@@ -56,6 +56,10 @@ use upsample::{Plane, upsample};
 /// The largest width or height decoded (larger files are refused before any allocation).
 pub const MAX_SIDE: usize = 10_000;
 
+/// The most memory a decode may take (coefficients, sample planes and the output), in
+/// bytes: larger files are refused before any allocation.
+pub const MAX_BYTES: usize = 1 << 30;
+
 /// Why a JPEG was not decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JpegError {
@@ -163,6 +167,17 @@ impl Decoder {
                     return Err(JpegError::Unsupported(format!(
                         "{}×{} pixels, more than {MAX_SIDE} on a side",
                         frame.width, frame.height
+                    )));
+                }
+                let bytes = frame.decode_bytes();
+                if bytes > MAX_BYTES {
+                    return Err(JpegError::Unsupported(format!(
+                        "{}×{} pixels in {} components would take {} MiB, more than {} MiB",
+                        frame.width,
+                        frame.height,
+                        frame.components.len(),
+                        bytes >> 20,
+                        MAX_BYTES >> 20
                     )));
                 }
                 self.frame = Some(frame);
