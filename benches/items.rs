@@ -145,11 +145,10 @@ impl Item {
                 use cyclegan_burn::translate::translate_rgb;
                 let folder = bench_folder(size);
                 let paths = list_images(&folder, usize::MAX).expect("the bench folder");
-                // Beside the folder, not in it: listing a folder takes its subfolders too.
-                let results = folder.with_file_name(format!(
-                    "{}-results",
-                    folder.file_name().expect("a folder name").to_string_lossy()
-                ));
+                // In the temporary folder, never in or beside the images (which may be a
+                // dataset): listing a folder takes its subfolders too.
+                let results =
+                    std::env::temp_dir().join(format!("cyclegan-burn-bench-{size}-results"));
                 std::fs::create_dir_all(&results).expect("a results folder");
                 let generator: Generator = ResnetGeneratorConfig::new(3, 3)
                     .init_seeded(device, 0)
@@ -235,16 +234,17 @@ impl Item {
 /// Images in the folder of [`Item::TranslateFolder`].
 pub const FOLDER_IMAGES: usize = 8;
 
-/// The folder of JPEGs that `translate_folder_<size>` reads, shared with
-/// `scripts/bench_pytorch.py`: `$CYCLEGAN_BENCH_FOLDER` if set (the side-by-side script sets
-/// it, so both sides read the same files), else `cyclegan-burn-bench-<size>` in the temporary
-/// folder, written here on first use: [`FOLDER_IMAGES`] smooth pictures with edges, JPEG
-/// quality 90.
+/// The folder of JPEGs that `translate_folder_<size>` and `decode_folder_<size>` read, shared
+/// with `scripts/bench_pytorch.py`: `$CYCLEGAN_BENCH_FOLDER` if set (the side-by-side script
+/// sets it, so both sides read the same files; it is read, never written), else
+/// `cyclegan-burn-bench-<size>` in the temporary folder, written here on first use:
+/// [`FOLDER_IMAGES`] smooth pictures with edges, JPEG quality 90.
 #[allow(dead_code)]
 pub fn bench_folder(size: usize) -> std::path::PathBuf {
-    let folder = std::env::var_os("CYCLEGAN_BENCH_FOLDER")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("cyclegan-burn-bench-{size}")));
+    if let Some(folder) = std::env::var_os("CYCLEGAN_BENCH_FOLDER") {
+        return std::path::PathBuf::from(folder);
+    }
+    let folder = std::env::temp_dir().join(format!("cyclegan-burn-bench-{size}"));
     std::fs::create_dir_all(&folder).expect("a bench folder");
     for n in 0..FOLDER_IMAGES {
         let path = folder.join(format!("{n}.jpg"));

@@ -66,16 +66,18 @@ FOLDER_IMAGES = 8
 
 
 def bench_folder(size):
-    """The folder of JPEGs of translate_folder_<size>: $CYCLEGAN_BENCH_FOLDER, else the one
-    bench_item writes in the temporary folder (benches/items.rs); PIL writes the same kind of
-    pictures there if bench_item has not run yet."""
+    """The folder of JPEGs of translate_folder_<size> and decode_folder_<size>:
+    $CYCLEGAN_BENCH_FOLDER (read, never written), else the one bench_item writes in the
+    temporary folder (benches/items.rs); PIL writes the same kind of pictures there if
+    bench_item has not run yet."""
     import tempfile
 
     import numpy as np
     from PIL import Image
 
-    folder = os.environ.get("CYCLEGAN_BENCH_FOLDER") or os.path.join(
-        tempfile.gettempdir(), f"cyclegan-burn-bench-{size}")
+    if os.environ.get("CYCLEGAN_BENCH_FOLDER"):
+        return os.environ["CYCLEGAN_BENCH_FOLDER"]
+    folder = os.path.join(tempfile.gettempdir(), f"cyclegan-burn-bench-{size}")
     os.makedirs(folder, exist_ok=True)
     for n in range(FOLDER_IMAGES):
         path = os.path.join(folder, f"{n}.jpg")
@@ -102,7 +104,10 @@ def translate_folder_fn(size):
 
     folder = bench_folder(size)
     paths = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".jpg"))
-    results = folder.rstrip("/") + "-results-pytorch"
+    import tempfile
+
+    # In the temporary folder, never beside the images (which may be a dataset).
+    results = os.path.join(tempfile.gettempdir(), f"cyclegan-burn-bench-{size}-results-pytorch")
     os.makedirs(results, exist_ok=True)
     transform = transforms.Compose([
         transforms.Resize([256, 256], transforms.InterpolationMode.BICUBIC),

@@ -124,43 +124,29 @@ fn flat_block(coefficients: &[i16; 64], quantization: &[u16; 64]) -> Option<u8> 
     ))
 }
 
-/// Dequantizes `coefficients` (natural order) with `quantization` and writes the 8×8
-/// samples to `output` rows of `stride` bytes, one value at a time.
+/// Dequantizes `coefficients` (natural order) with `quantization` and returns the 8×8
+/// samples, row by row, one value at a time.
 ///
 /// libjpeg skips the arithmetic for columns and rows whose AC terms are zero; the full
 /// computation gives the same values there (`(x << 13 + 2^10) >> 11 = x << 2`, and likewise
-/// in pass 2), so only the block with nothing but a DC term keeps that shortcut.
-pub(super) fn idct_block(
-    coefficients: &[i16; 64],
-    quantization: &[u16; 64],
-    output: &mut [u8],
-    stride: usize,
-) {
-    if let Some(value) = flat_block(coefficients, quantization) {
-        for row in 0..8 {
-            output[row * stride..row * stride + 8].fill(value);
-        }
-        return;
-    }
+/// in pass 2), so only the block with nothing but a DC term keeps that shortcut
+/// ([`flat_block`], taken by [`idct_plane`] before it calls this).
+pub(super) fn idct_block(coefficients: &[i16; 64], quantization: &[u16; 64]) -> [[u8; 8]; 8] {
     // Pass 1: down each column, dequantized.
-    let mut workspace = [0i32; 64];
+    let mut workspace = [[0i32; 8]; 8];
     for column in 0..8 {
         let input = std::array::from_fn(|row| {
             i32::from(coefficients[row * 8 + column])
                 .wrapping_mul(i32::from(quantization[row * 8 + column]))
         });
         for (row, value) in butterfly(input).into_iter().enumerate() {
-            workspace[row * 8 + column] = value.descale::<{ CONST_BITS - PASS1_BITS }>();
+            workspace[row][column] = value.descale::<{ CONST_BITS - PASS1_BITS }>();
         }
     }
     // Pass 2: along each row.
-    for row in 0..8 {
-        let input: [i32; 8] = workspace[row * 8..row * 8 + 8].try_into().expect("8");
-        let samples = &mut output[row * stride..row * stride + 8];
-        for (sample, value) in samples.iter_mut().zip(butterfly(input)) {
-            *sample = range_limit(value.descale::<{ CONST_BITS + PASS1_BITS + 3 }>());
-        }
-    }
+    workspace.map(|row| {
+        butterfly(row).map(|value| range_limit(value.descale::<{ CONST_BITS + PASS1_BITS + 3 }>()))
+    })
 }
 
 /// The inverse DCT of every block of one component into its plane: `coefficients` holds
@@ -174,28 +160,54 @@ pub(super) fn idct_plane(
     blocks_down: usize,
     samples: &mut [u8],
 ) {
+    let plane = PlaneLayout {
+        coefficient_stride,
+        blocks_across,
+        blocks_down,
+    };
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2.
-        unsafe {
-            avx2::idct_plane(
-                coefficients,
-                coefficient_stride,
-                quantization,
-                blocks_across,
-                blocks_down,
-                samples,
-            )
-        };
+        unsafe { avx2::idct_plane(coefficients, quantization, plane, samples) };
         return;
     }
-    let stride = blocks_across * 8;
-    for block_row in 0..blocks_down {
-        let band = &mut samples[block_row * 8 * stride..(block_row + 1) * 8 * stride];
-        for block_column in 0..blocks_across {
-            let start = (block_row * coefficient_stride + block_column) * 64;
-            let block = coefficients[start..start + 64].try_into().expect("64");
-            idct_block(block, quantization, &mut band[block_column * 8..], stride);
+    plane.transform(coefficients, quantization, samples, idct_block);
+}
+
+/// Where the blocks of a plane are: see [`idct_plane`].
+#[derive(Clone, Copy)]
+struct PlaneLayout {
+    coefficient_stride: usize,
+    blocks_across: usize,
+    blocks_down: usize,
+}
+
+impl PlaneLayout {
+    /// `block` on every block that is not flat ([`flat_block`]), the samples written into
+    /// their places.
+    #[inline(always)]
+    fn transform(
+        self,
+        coefficients: &[i16],
+        quantization: &[u16; 64],
+        samples: &mut [u8],
+        mut block: impl FnMut(&[i16; 64], &[u16; 64]) -> [[u8; 8]; 8],
+    ) {
+        let stride = self.blocks_across * 8;
+        for block_row in 0..self.blocks_down {
+            let band = &mut samples[block_row * 8 * stride..(block_row + 1) * 8 * stride];
+            for block_column in 0..self.blocks_across {
+                let start = (block_row * self.coefficient_stride + block_column) * 64;
+                let coefficients = coefficients[start..start + 64].try_into().expect("64");
+                let rows = match flat_block(coefficients, quantization) {
+                    Some(value) => [[value; 8]; 8],
+                    None => block(coefficients, quantization),
+                };
+                for (row, values) in rows.iter().enumerate() {
+                    let at = row * stride + block_column * 8;
+                    band[at..at + 8].copy_from_slice(values);
+                }
+            }
         }
     }
 }
@@ -207,7 +219,7 @@ pub(super) fn idct_plane(
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{CONST_BITS, Lane, PASS1_BITS, butterfly, flat_block};
+    use super::{CONST_BITS, Lane, PASS1_BITS, PlaneLayout, butterfly};
 
     #[derive(Clone, Copy)]
     struct Vector(__m256i);
@@ -321,28 +333,11 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(super) fn idct_plane(
         coefficients: &[i16],
-        coefficient_stride: usize,
         quantization: &[u16; 64],
-        blocks_across: usize,
-        blocks_down: usize,
+        plane: PlaneLayout,
         samples: &mut [u8],
     ) {
-        let stride = blocks_across * 8;
-        for block_row in 0..blocks_down {
-            let band = &mut samples[block_row * 8 * stride..(block_row + 1) * 8 * stride];
-            for block_column in 0..blocks_across {
-                let start = (block_row * coefficient_stride + block_column) * 64;
-                let coefficients = coefficients[start..start + 64].try_into().expect("64");
-                let rows = match flat_block(coefficients, quantization) {
-                    Some(value) => [[value; 8]; 8],
-                    None => block(coefficients, quantization),
-                };
-                for (row, samples) in rows.iter().enumerate() {
-                    let at = row * stride + block_column * 8;
-                    band[at..at + 8].copy_from_slice(samples);
-                }
-            }
-        }
+        plane.transform(coefficients, quantization, samples, |c, q| block(c, q));
     }
 
     #[cfg(test)]
@@ -366,10 +361,9 @@ mod avx2 {
                     coefficients[(next() % 64) as usize] = (next() % 2048) as i16 - 1024;
                 }
                 let quantization = std::array::from_fn(|_| (next() % 64 + 1) as u16);
-                let mut scalar = [0u8; 64];
-                super::super::idct_block(&coefficients, &quantization, &mut scalar, 8);
+                let scalar = super::super::idct_block(&coefficients, &quantization);
                 let vector = unsafe { block(&coefficients, &quantization) };
-                assert_eq!(vector.as_flattened(), &scalar[..]);
+                assert_eq!(vector, scalar);
             }
         }
     }
@@ -399,14 +393,27 @@ mod tests {
     }
 
     #[test]
-    fn a_dc_block_is_flat_and_centred() {
-        let mut coefficients = [0i16; 64];
-        coefficients[0] = -3;
-        let quantization = [16u16; 64];
-        let mut output = [0u8; 64];
-        idct_block(&coefficients, &quantization, &mut output, 8);
-        // −48 / 8 + 128 = 122.
-        assert!(output.iter().all(|&v| v == 122));
+    fn a_dc_block_is_flat_and_centred_with_or_without_the_shortcut() {
+        // Within ±512 after the transform, where libjpeg's range limit is a clamp.
+        for dc in -255..=255 {
+            let mut coefficients = [0i16; 64];
+            coefficients[0] = dc;
+            let quantization = [16u16; 64];
+            let expected = (f64::from(dc) * 16.0 / 8.0 + 128.0)
+                .round()
+                .clamp(0.0, 255.0) as u8;
+            assert_eq!(
+                flat_block(&coefficients, &quantization),
+                Some(expected),
+                "{dc}"
+            );
+            // The full two passes give the same value.
+            assert_eq!(
+                idct_block(&coefficients, &quantization),
+                [[expected; 8]; 8],
+                "{dc}"
+            );
+        }
     }
 
     #[test]
@@ -424,10 +431,9 @@ mod tests {
                 }
             }
             let quantization = [4u16; 64];
-            let mut output = [0u8; 64];
-            idct_block(&coefficients, &quantization, &mut output, 8);
+            let output = idct_block(&coefficients, &quantization);
             let dequantized = std::array::from_fn(|i| i32::from(coefficients[i]) * 4);
-            for (sample, exact) in output.iter().zip(reference(&dequantized)) {
+            for (sample, exact) in output.as_flattened().iter().zip(reference(&dequantized)) {
                 let expected = exact.clamp(0.0, 255.0);
                 assert!(
                     (f64::from(*sample) - expected).abs() <= 1.0,
