@@ -7,29 +7,50 @@ use super::bits::BitReader;
 use super::huffman::HuffmanTable;
 use super::markers::{Frame, NATURAL_ORDER, Scan};
 
-/// The quantized coefficients of one component, natural order within each block.
+/// The quantized coefficients of one component, natural order within each block: of the
+/// whole frame, or of one MCU row at a time (block row `r` stored at `r mod rows_held`).
 pub(super) struct Coefficients {
     /// Blocks across, rounded up to whole MCUs.
     pub blocks_across: usize,
-    /// `blocks_across · blocks_down · 64` values.
+    /// Block rows stored.
+    pub rows_held: usize,
+    /// `blocks_across · rows_held · 64` values.
     pub values: Vec<i16>,
 }
 
 impl Coefficients {
-    /// Zeroed coefficients for component `index` of `frame`.
+    /// Zeroed coefficients of every block of component `index` of `frame`.
     pub fn new(frame: &Frame, index: usize) -> Self {
-        let component = &frame.components[index];
-        let blocks_across = frame.mcus_across() * component.horizontal;
-        let blocks_down = frame.mcus_down() * component.vertical;
+        Self::with_rows(
+            frame,
+            index,
+            frame.mcus_down() * frame.components[index].vertical,
+        )
+    }
+
+    /// Zeroed coefficients of one MCU row of component `index`.
+    pub fn one_mcu_row(frame: &Frame, index: usize) -> Self {
+        Self::with_rows(frame, index, frame.components[index].vertical)
+    }
+
+    fn with_rows(frame: &Frame, index: usize, rows_held: usize) -> Self {
+        let blocks_across = frame.mcus_across() * frame.components[index].horizontal;
         Self {
             blocks_across,
-            values: vec![0; blocks_across * blocks_down * 64],
+            rows_held,
+            values: vec![0; blocks_across * rows_held * 64],
         }
+    }
+
+    /// The stored coefficients of block row `row`.
+    pub fn row_mut(&mut self, row: usize) -> &mut [i16] {
+        let start = (row % self.rows_held) * self.blocks_across * 64;
+        &mut self.values[start..start + self.blocks_across * 64]
     }
 
     #[inline]
     fn block_mut(&mut self, column: usize, row: usize) -> &mut [i16; 64] {
-        let start = (row * self.blocks_across + column) * 64;
+        let start = ((row % self.rows_held) * self.blocks_across + column) * 64;
         (&mut self.values[start..start + 64])
             .try_into()
             .expect("64 values")
@@ -51,7 +72,8 @@ struct ScanState {
 }
 
 /// Decodes one scan into `coefficients` (all components of the frame); `reader` is left
-/// where the scan's data ends.
+/// where the scan's data ends. `row_done(mcu_row, coefficients)` is called after each row of
+/// MCUs (a row of blocks in a one-component scan), for a caller that keeps one row at a time.
 pub(super) fn decode_scan(
     frame: &Frame,
     scan: &Scan,
@@ -59,6 +81,7 @@ pub(super) fn decode_scan(
     restart_interval: usize,
     coefficients: &mut [Coefficients],
     reader: &mut BitReader,
+    mut row_done: impl FnMut(usize, &mut [Coefficients]),
 ) -> Result<(), JpegError> {
     let need_dc = scan.spectral_start == 0 && scan.approximation_high == 0;
     let need_ac = scan.spectral_end > 0;
@@ -112,6 +135,9 @@ pub(super) fn decode_scan(
                     decode_block(frame, scan, tables, i, &mut state, block, reader);
                 }
             }
+        }
+        if mcu_x == mcus_across - 1 {
+            row_done(mcu_y, coefficients);
         }
     }
     if reader.read_past_end() {

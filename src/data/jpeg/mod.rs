@@ -90,6 +90,23 @@ pub struct JpegImage {
     pub pixels: Vec<u8>,
 }
 
+/// A plane for component `c`'s samples before upsampling: whole blocks, rows of
+/// `8 · ⌈width / 8⌉` samples.
+fn empty_plane(frame: &Frame, c: usize) -> Plane {
+    let component = &frame.components[c];
+    let (width, height) = (
+        frame.component_width(component),
+        frame.component_height(component),
+    );
+    let stride = width.div_ceil(8) * 8;
+    Plane {
+        width,
+        height,
+        stride,
+        samples: vec![0; stride * height.div_ceil(8) * 8],
+    }
+}
+
 /// How three components are coded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ColorSpace {
@@ -152,6 +169,10 @@ struct Decoder {
     latched: Vec<Option<[u16; 64]>>,
     coefficient_bits: Vec<[i32; 64]>,
     scans: usize,
+    /// A sequential frame whose first scan holds every component is turned into samples one
+    /// MCU row at a time, into these planes (not upsampled); otherwise they are made from
+    /// the whole frame's coefficients at the end.
+    planes: Vec<Plane>,
 }
 
 impl Decoder {
@@ -216,9 +237,22 @@ impl Decoder {
             .as_ref()
             .ok_or_else(|| JpegError::corrupt("a scan before the frame header"))?;
         let scan = read_scan(segment, frame)?;
-        if self.coefficients.is_empty() {
-            let count = frame.components.len();
+        let count = frame.components.len();
+        let streamed = !frame.progressive && self.scans == 0 && scan.components.len() == count;
+        if streamed {
+            self.coefficients = (0..count)
+                .map(|c| Coefficients::one_mcu_row(frame, c))
+                .collect();
+            self.planes = (0..count).map(|c| empty_plane(frame, c)).collect();
+        } else if self.coefficients.is_empty() || !self.planes.is_empty() {
+            if !self.planes.is_empty() {
+                return Err(JpegError::corrupt(
+                    "another scan after a sequential scan of every component",
+                ));
+            }
             self.coefficients = (0..count).map(|c| Coefficients::new(frame, c)).collect();
+        }
+        if self.latched.is_empty() {
             self.latched = vec![None; count];
             self.coefficient_bits = vec![[-1; 64]; count];
         }
@@ -246,6 +280,8 @@ impl Decoder {
                 .collect(),
         };
         let mut reader = BitReader::new(bytes, position);
+        let (planes, latched) = (&mut self.planes, &self.latched);
+        let single = scan.components.len() == 1;
         decode_scan(
             frame,
             &scan,
@@ -253,13 +289,31 @@ impl Decoder {
             self.restart_interval,
             &mut self.coefficients,
             &mut reader,
+            |mcu_row, coefficients| {
+                if !streamed {
+                    return;
+                }
+                for (c, plane) in planes.iter_mut().enumerate() {
+                    let rows = if single {
+                        1
+                    } else {
+                        frame.components[c].vertical
+                    };
+                    let quantization = latched[c].as_ref().expect("latched above");
+                    for row in mcu_row * rows..(mcu_row + 1) * rows {
+                        let band = coefficients[c].row_mut(row);
+                        plane.idct_block_row(row, band, quantization);
+                        band.fill(0);
+                    }
+                }
+            },
         )?;
         self.scans += 1;
         Ok(reader.position())
     }
 
     /// Samples from the coefficients of all scans read.
-    fn finish(self) -> Result<JpegImage, JpegError> {
+    fn finish(mut self) -> Result<JpegImage, JpegError> {
         let frame = self
             .frame
             .as_ref()
@@ -273,8 +327,9 @@ impl Decoder {
                 "a progressive file whose scans leave low-frequency coefficients unrefined".into(),
             ));
         }
+        let mut streamed = std::mem::take(&mut self.planes).into_iter();
         let planes: Vec<Plane> = (0..frame.components.len())
-            .map(|c| self.component_plane(frame, c))
+            .map(|c| self.component_plane(frame, c, streamed.next()))
             .collect::<Result<_, _>>()?;
         let (width, height) = (frame.width, frame.height);
         let channels = if color_space == ColorSpace::Grey {
@@ -366,33 +421,29 @@ impl Decoder {
         useful
     }
 
-    /// Component `c`'s samples, upsampled to the frame's full sampling.
-    fn component_plane(&self, frame: &Frame, c: usize) -> Result<Plane, JpegError> {
+    /// Component `c`'s samples, upsampled to the frame's full sampling: from `streamed`, the
+    /// plane made during the scan, or else from the coefficients.
+    fn component_plane(
+        &self,
+        frame: &Frame,
+        c: usize,
+        streamed: Option<Plane>,
+    ) -> Result<Plane, JpegError> {
         let component = &frame.components[c];
-        let coefficients = &self.coefficients[c];
-        let quantization = self.latched[c]
-            .or(self.quantization[component.quant_table])
-            .unwrap_or([0; 64]);
-        let (width, height) = (
-            frame.component_width(component),
-            frame.component_height(component),
-        );
-        let (blocks_across, blocks_down) = (width.div_ceil(8), height.div_ceil(8));
-        let stride = blocks_across * 8;
-        let mut samples = vec![0u8; stride * blocks_down * 8];
-        idct::idct_plane(
-            &coefficients.values,
-            coefficients.blocks_across,
-            &quantization,
-            blocks_across,
-            blocks_down,
-            &mut samples,
-        );
-        let plane = Plane {
-            width,
-            height,
-            stride,
-            samples,
+        let plane = match streamed {
+            Some(plane) => plane,
+            None => {
+                let quantization = self.latched[c]
+                    .or(self.quantization[component.quant_table])
+                    .unwrap_or([0; 64]);
+                let mut plane = empty_plane(frame, c);
+                for row in 0..plane.height.div_ceil(8) {
+                    let band = &self.coefficients[c].values
+                        [row * self.coefficients[c].blocks_across * 64..];
+                    plane.idct_block_row(row, band, &quantization);
+                }
+                plane
+            }
         };
         let (horizontal, vertical) = (
             frame.max_horizontal / component.horizontal,

@@ -14,6 +14,18 @@ pub(super) struct Plane {
 }
 
 impl Plane {
+    /// The samples of block row `row` (rows `8 · row` to `8 · row + 7`) from that row's
+    /// coefficients (`band`: 64 per block, at least as many blocks as the plane has across),
+    /// by the inverse DCT. A row past the plane's blocks (MCU padding) is skipped.
+    pub fn idct_block_row(&mut self, row: usize, band: &[i16], quantization: &[u16; 64]) {
+        let blocks_across = self.stride / 8;
+        if 8 * row >= self.height {
+            return;
+        }
+        let samples = &mut self.samples[8 * row * self.stride..8 * (row + 1) * self.stride];
+        super::idct::idct_plane(band, blocks_across, quantization, blocks_across, 1, samples);
+    }
+
     #[inline]
     fn row(&self, y: usize) -> &[u8] {
         &self.samples[y * self.stride..y * self.stride + self.width]
