@@ -14,6 +14,12 @@
 //! - `idct`: `jpeg_idct_islow`; `upsample`: `jdsample.c`'s fancy upsamplers; `color`:
 //!   `jdcolor.c`'s tables.
 //!
+//! A sequential file is turned into samples one MCU row at a time, as libjpeg does; a
+//! progressive one keeps the whole frame's coefficients until its last scan. The inverse
+//! DCT runs eight lanes at a time with AVX2, and the upsampling and colour loops are
+//! compiled for AVX2 / AVX-512 where the CPU has them (`kernels::simd`): none of it changes
+//! a sample.
+//!
 //! What it leaves to other decoders is refused with [`JpegError::Unsupported`]: arithmetic
 //! coding, lossless and hierarchical files, 12-bit samples, CMYK / YCCK (4 components), and
 //! progressive files whose scans leave low-frequency coefficients unrefined (libjpeg smooths
@@ -238,18 +244,20 @@ impl Decoder {
             .ok_or_else(|| JpegError::corrupt("a scan before the frame header"))?;
         let scan = read_scan(segment, frame)?;
         let count = frame.components.len();
+        if !self.planes.is_empty() {
+            return Err(JpegError::corrupt(
+                "another scan after a sequential scan of every component",
+            ));
+        }
+        // A sequential scan of every component is the whole image: its samples are made one
+        // MCU row at a time. Other scans add to the whole frame's coefficients.
         let streamed = !frame.progressive && self.scans == 0 && scan.components.len() == count;
         if streamed {
             self.coefficients = (0..count)
                 .map(|c| Coefficients::one_mcu_row(frame, c))
                 .collect();
             self.planes = (0..count).map(|c| empty_plane(frame, c)).collect();
-        } else if self.coefficients.is_empty() || !self.planes.is_empty() {
-            if !self.planes.is_empty() {
-                return Err(JpegError::corrupt(
-                    "another scan after a sequential scan of every component",
-                ));
-            }
+        } else if self.coefficients.is_empty() {
             self.coefficients = (0..count).map(|c| Coefficients::new(frame, c)).collect();
         }
         if self.latched.is_empty() {
