@@ -25,6 +25,7 @@
 //! ```
 
 pub mod backend;
+pub mod cut;
 pub mod data;
 pub mod error;
 pub mod import;

@@ -6,8 +6,8 @@
 //! and independent of the order in which Burn's lazy parameters are first touched.
 
 use burn::module::Param;
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -190,6 +190,18 @@ impl WeightInit {
         conv.weight = self.param4([cin, cout, kernel, kernel], device);
         conv.bias = bias.then(|| Param::from_tensor(Tensor::zeros([cout], device)));
         conv
+    }
+
+    /// A fully connected layer `d_in → d_out` with a zero bias, its weight drawn as the official
+    /// `init_weights` draws an `nn.Linear`'s (PyTorch layout `[d_out, d_in]`; Burn keeps the
+    /// transpose, `[d_in, d_out]`).
+    pub fn linear(&mut self, d_in: usize, d_out: usize, device: &Device) -> Linear {
+        let mut linear = LinearConfig::new(d_in, d_out).init(device);
+        let values = self.weight_values([d_out, d_in, 1, 1]);
+        let weight: Tensor<2> = Tensor::from_data(TensorData::new(values, [d_out, d_in]), device);
+        linear.weight = Param::from_tensor(weight.transpose());
+        linear.bias = Some(Param::from_tensor(Tensor::zeros([d_out], device)));
+        linear
     }
 
     /// A BatchNorm weight (gamma): N(1, gain), as the official `init_weights`.

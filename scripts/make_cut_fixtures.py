@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Fixtures for tests/cut.rs from the official CUT code (taesungp/contrastive-unpaired-translation,
+run on the CPU): PatchSampleF and PatchNCELoss on fixed features and patch ids.
+
+    git clone https://github.com/taesungp/contrastive-unpaired-translation
+    pip install torch numpy safetensors packaging
+    python3 scripts/make_cut_fixtures.py --cut_repo contrastive-unpaired-translation
+
+The official modules are imported from the clone as they are (`models.networks.PatchSampleF`,
+`models.patchnce.PatchNCELoss`); nothing is re-declared. Writes
+tests/fixtures/cut/patch_nce.safetensors (float32; ids stored as float32, exact):
+
+- `feat_k.{j}`, `feat_q.{j}`: three feature maps of a batch of 2 ([2,3,10,10], [2,8,9,7],
+  [2,16,3,4]): the keys (features of the input) and the queries (of the output);
+- `ids.{j}`: the patch ids, `np.random.RandomState(0).permutation(H*W)[:min(16, H*W)]` per map
+  (the last map has 12 positions, fewer than the 16 asked for);
+- `mlp_{j}.0.weight`, `mlp_{j}.0.bias`, `mlp_{j}.2.weight`, `mlp_{j}.2.bias`: netF's MLPs
+  (`mlp_sample`, netF_nc 32), as `create_mlp` makes them (xavier_normal, gain 0.02), then
+  their biases set to a formula (the official init leaves them 0, which would test nothing);
+- `k.{j}`, `q.{j}`: netF's outputs for the keys and the queries with those ids;
+- `sample_k.{j}`: the same with `netF = sample` (no MLP: gather and L2 normalisation);
+- `loss.{j}`: PatchNCELoss per row (batch_size 2, negatives from the same image, T 0.07);
+- `loss_all_negatives.{j}`: the same with nce_includes_all_negatives_from_minibatch;
+- `total`: sum over maps of the mean loss (CUT's NCE with lambda_NCE 1, before dividing by the
+  number of layers), and its gradients `grad_feat_q.{j}` and `grad_mlp_{j}.{0,2}.{weight,bias}`.
+"""
+import argparse
+import os
+import sys
+import types
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "tests", "fixtures", "cut")
+SHAPES = [(2, 3, 10, 10), (2, 8, 9, 7), (2, 16, 3, 4)]
+NUM_PATCHES = 16
+NC = 32
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cut_repo", required=True, help="a clone of the official CUT code")
+    args = parser.parse_args()
+    sys.path.insert(0, os.path.abspath(args.cut_repo))
+    from models.networks import PatchSampleF
+    from models.patchnce import PatchNCELoss
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    feat_k = [torch.randn(shape) for shape in SHAPES]
+    feat_q = [torch.randn(shape).requires_grad_(True) for shape in SHAPES]
+    rng = np.random.RandomState(0)
+    ids = [rng.permutation(h * w)[: min(NUM_PATCHES, h * w)] for (_, _, h, w) in SHAPES]
+
+    net_f = PatchSampleF(use_mlp=True, init_type="xavier", init_gain=0.02, nc=NC)
+    net_f.create_mlp(feat_k)
+    with torch.no_grad():
+        for name, param in net_f.named_parameters():
+            if name.endswith("bias"):
+                param.copy_(0.01 * torch.sin(torch.arange(param.numel(), dtype=torch.float32)))
+    k, returned_ids = net_f(feat_k, NUM_PATCHES, ids)
+    q, _ = net_f(feat_q, NUM_PATCHES, returned_ids)
+    sample_k, _ = PatchSampleF(use_mlp=False, nc=NC)(feat_k, NUM_PATCHES, ids)
+
+    opt = types.SimpleNamespace(
+        nce_includes_all_negatives_from_minibatch=False, batch_size=2, nce_T=0.07)
+    opt_all = types.SimpleNamespace(
+        nce_includes_all_negatives_from_minibatch=True, batch_size=2, nce_T=0.07)
+    losses = [PatchNCELoss(opt)(q_j, k_j) for q_j, k_j in zip(q, k)]
+    losses_all = [PatchNCELoss(opt_all)(q_j, k_j) for q_j, k_j in zip(q, k)]
+    total = sum(loss.mean() for loss in losses)
+    total.backward()
+
+    tensors = {"total": total.detach().reshape(1)}
+    for j in range(len(SHAPES)):
+        tensors[f"feat_k.{j}"] = feat_k[j]
+        tensors[f"feat_q.{j}"] = feat_q[j].detach()
+        tensors[f"ids.{j}"] = torch.tensor(ids[j], dtype=torch.float32)
+        tensors[f"k.{j}"] = k[j].detach()
+        tensors[f"q.{j}"] = q[j].detach()
+        tensors[f"sample_k.{j}"] = sample_k[j].detach()
+        tensors[f"loss.{j}"] = losses[j].detach()
+        tensors[f"loss_all_negatives.{j}"] = losses_all[j].detach()
+        tensors[f"grad_feat_q.{j}"] = feat_q[j].grad
+    for name, param in net_f.named_parameters():
+        tensors[name] = param.detach().clone()
+        tensors[f"grad_{name}"] = param.grad.clone()
+    os.makedirs(OUT, exist_ok=True)
+    save_file({name: t.contiguous() for name, t in tensors.items()},
+              os.path.join(OUT, "patch_nce.safetensors"))
+    print("total", total.item(), "rows", [tuple(loss.shape) for loss in losses])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+//! Building blocks of CUT and FastCUT (Park, Efros, Zhang, Zhu, ECCV 2020; the official
+//! `taesungp/contrastive-unpaired-translation`), CycleGAN's successor from the same authors:
+//! one generator, one discriminator, and the cycle loss replaced by a patchwise contrastive
+//! loss between the features of a translation's input and output.
+//!
+//! - [`PatchSampleF`] (`netF`: `mlp_sample` or `sample`): the same patches picked out of
+//!   each feature map of the input and of the output, sent through a small MLP per map and
+//!   L2-normalised.
+//! - [`PatchNceLoss`]: the InfoNCE loss of each output patch against its input patch, the
+//!   other patches of the same image being the negatives.
+//!
+//! Both equal the official code's on the CPU (`tests/cut.rs`, goldens from
+//! `scripts/make_cut_fixtures.py`, which runs the official modules). The anti-aliased
+//! networks, the feature taps of the generator and the CUT training step are not in the
+//! crate yet.
+
+mod patch_nce;
+mod patch_sample;
+
+pub use patch_nce::{PatchNceLoss, PatchNceLossConfig};
+pub use patch_sample::{PatchMlp, PatchSampleF, PatchSampleFConfig, draw_patch_ids};
