@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Fixtures for tests/cut.rs from the official CUT code (taesungp/contrastive-unpaired-translation,
-run on the CPU): PatchSampleF and PatchNCELoss on fixed features and patch ids.
+run on the CPU): PatchSampleF and PatchNCELoss on fixed features and patch ids, and the
+anti-aliased Downsample / Upsample layers.
 
     git clone https://github.com/taesungp/contrastive-unpaired-translation
     pip install torch numpy safetensors packaging
@@ -23,6 +24,10 @@ tests/fixtures/cut/patch_nce.safetensors (float32; ids stored as float32, exact)
 - `loss_all_negatives.{j}`: the same with nce_includes_all_negatives_from_minibatch;
 - `total`: sum over maps of the mean loss (CUT's NCE with lambda_NCE 1, before dividing by the
   number of layers), and its gradients `grad_feat_q.{j}` and `grad_mlp_{j}.{0,2}.{weight,bias}`.
+
+and tests/fixtures/cut/antialias.safetensors: `down_in.{i}` / `down_out.{i}` through
+`Downsample(C)` (filter 3, stride 2, reflect) and `up_in.{i}` / `up_out.{i}` through
+`Upsample(C)` (filter 4, stride 2, replicate), on maps of even and odd sides.
 """
 import argparse
 import os
@@ -92,6 +97,20 @@ def main():
     save_file({name: t.contiguous() for name, t in tensors.items()},
               os.path.join(OUT, "patch_nce.safetensors"))
     print("total", total.item(), "rows", [tuple(loss.shape) for loss in losses])
+
+    from models.networks import Downsample, Upsample
+
+    resampled = {}
+    for i, shape in enumerate([(2, 3, 8, 8), (1, 4, 9, 7), (1, 2, 255, 5)]):
+        x = torch.randn(shape)
+        resampled[f"down_in.{i}"] = x
+        resampled[f"down_out.{i}"] = Downsample(shape[1])(x)
+    for i, shape in enumerate([(2, 3, 4, 4), (1, 4, 5, 3), (1, 2, 1, 6)]):
+        x = torch.randn(shape)
+        resampled[f"up_in.{i}"] = x
+        resampled[f"up_out.{i}"] = Upsample(shape[1])(x)
+    save_file({name: t.contiguous() for name, t in resampled.items()},
+              os.path.join(OUT, "antialias.safetensors"))
 
 
 if __name__ == "__main__":

@@ -223,3 +223,25 @@ fn the_loss_falls_when_queries_match_their_keys() {
         "{matched:?} against {mismatched:?}"
     );
 }
+
+#[test]
+fn blur_downsample_and_upsample_equal_the_official_layers() {
+    use cyclegan_burn::model::antialias::{blur_downsample, blur_upsample};
+    let dict =
+        read_state_dict(common::crate_dir().join("tests/fixtures/cut/antialias.safetensors"))
+            .unwrap();
+    let device = common::device();
+    for i in 0..3 {
+        for (name, resample) in [
+            ("down", blur_downsample as fn(Tensor<4>) -> Tensor<4>),
+            ("up", blur_upsample),
+        ] {
+            let input = tensor::<4>(&dict, &format!("{name}_in.{i}"), &device);
+            let expected = &dict[&format!("{name}_out.{i}")];
+            let output = resample(input);
+            assert_eq!(output.dims().to_vec(), expected.shape, "{name} {i}");
+            let error = common::max_abs_diff(&common::values(output), &expected.values);
+            assert!(error < 1e-6, "{name} {i}: max abs difference {error}");
+        }
+    }
+}

@@ -6,6 +6,7 @@
 //! Networks run their layers through the [`kernels`](crate::kernels) layer; nothing here
 //! knows about training.
 
+pub mod antialias;
 pub mod discriminator;
 pub mod generator;
 pub mod init;
