@@ -10,9 +10,10 @@
 //!   other patches of the same image being the negatives.
 //!
 //! Both equal the official code's on the CPU (`tests/cut.rs`, goldens from
-//! `scripts/make_cut_fixtures.py`, which runs the official modules). The anti-aliased
-//! networks, the feature taps of the generator and the CUT training step are not in the
-//! crate yet.
+//! `scripts/make_cut_fixtures.py`, which runs the official modules), as do the anti-aliased
+//! resampling layers of CUT's networks ([`crate::model::antialias`]). The anti-aliased
+//! generator and discriminator built from them, the generator's feature taps and the CUT
+//! training step are not in the crate yet.
 
 mod patch_nce;
 mod patch_sample;
