@@ -27,7 +27,11 @@ tests/fixtures/cut/patch_nce.safetensors (float32; ids stored as float32, exact)
 
 and tests/fixtures/cut/antialias.safetensors: `down_in.{i}` / `down_out.{i}` through
 `Downsample(C)` (filter 3, stride 2, reflect) and `up_in.{i}` / `up_out.{i}` through
-`Upsample(C)` (filter 4, stride 2, replicate), on maps of even and odd sides.
+`Upsample(C)` (filter 4, stride 2, replicate), on maps of even and odd sides; and
+`d{n}_in` / `d{n}_out`: the official anti-aliased `NLayerDiscriminator(3, ndf=8, n_layers=n)`
+(instance norm, no affine) for n = 3 and 1 on a [1, 3, 64, 64] image, whose state dicts
+(official keys, the blur filters included) are tests/fixtures/cut/nlayer_antialias_{n}.safetensors;
+weights N(0, 0.1), biases from a formula, so that every layer matters.
 """
 import argparse
 import os
@@ -109,6 +113,24 @@ def main():
         x = torch.randn(shape)
         resampled[f"up_in.{i}"] = x
         resampled[f"up_out.{i}"] = Upsample(shape[1])(x)
+    import functools
+
+    from models.networks import NLayerDiscriminator, init_weights
+
+    norm = functools.partial(torch.nn.InstanceNorm2d, affine=False, track_running_stats=False)
+    for n_layers in (3, 1):
+        net_d = NLayerDiscriminator(3, ndf=8, n_layers=n_layers, norm_layer=norm)
+        init_weights(net_d, "normal", 0.1)
+        with torch.no_grad():
+            for name, param in net_d.named_parameters():
+                if name.endswith("bias"):
+                    param.copy_(0.05 * torch.cos(torch.arange(param.numel(), dtype=torch.float32)))
+        x = torch.randn(1, 3, 64, 64)
+        resampled[f"d{n_layers}_in"] = x
+        with torch.no_grad():
+            resampled[f"d{n_layers}_out"] = net_d(x)
+        save_file({k: v.contiguous() for k, v in net_d.state_dict().items()},
+                  os.path.join(OUT, f"nlayer_antialias_{n_layers}.safetensors"))
     save_file({name: t.contiguous() for name, t in resampled.items()},
               os.path.join(OUT, "antialias.safetensors"))
 

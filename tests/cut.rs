@@ -245,3 +245,53 @@ fn blur_downsample_and_upsample_equal_the_official_layers() {
         }
     }
 }
+
+#[test]
+fn the_anti_aliased_patchgan_equals_the_official_cut_discriminator() {
+    use cyclegan_burn::import::PytorchLayout;
+    use cyclegan_burn::import::pytorch::trainable_param_count;
+    let device = common::device();
+    let dict =
+        read_state_dict(common::crate_dir().join("tests/fixtures/cut/antialias.safetensors"))
+            .unwrap();
+    for n_layers in [3, 1] {
+        let path = common::crate_dir().join(format!(
+            "tests/fixtures/cut/nlayer_antialias_{n_layers}.safetensors"
+        ));
+        // The layout (anti-aliased, layers, ndf, norm) is read from the official keys.
+        let net_d = NLayerDiscriminator::from_pytorch(&path, &device).unwrap();
+        assert!(net_d.antialias);
+        assert_eq!(net_d.layers.len(), n_layers);
+        let expected = &dict[&format!("d{n_layers}_out")];
+        let [_, _, h, w] = expected.shape[..] else {
+            panic!("a 4-d output")
+        };
+        assert_eq!(net_d.output_size(64, 64), Some([h, w]));
+        let output = net_d.forward(tensor(&dict, &format!("d{n_layers}_in"), &device));
+        assert_eq!(output.dims().to_vec(), expected.shape);
+        let values = common::values(output);
+        let scale = expected.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let error = common::max_abs_diff(&values, &expected.values);
+        assert!(
+            error <= 1e-5 * scale,
+            "n_layers {n_layers}: {error} of {scale}"
+        );
+        // Saved back, the state dict is the official one, blur filters included.
+        let official = read_state_dict(&path).unwrap();
+        let ours = net_d.to_state_dict();
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            official.keys().collect::<Vec<_>>()
+        );
+        for (key, tensor) in &official {
+            assert_eq!(ours[key].shape, tensor.shape, "{key}");
+            assert_eq!(ours[key].values, tensor.values, "{key}");
+        }
+    }
+    // CUT's default discriminator has CycleGAN's parameters (2,764,737) in another layout.
+    let cut_d = NLayerDiscriminatorConfig::new(3)
+        .with_antialias(true)
+        .init_seeded(&device, 0);
+    assert_eq!(trainable_param_count(&cut_d), 2_764_737);
+    assert_eq!(cut_d.output_size(256, 256), Some([30, 30]));
+}

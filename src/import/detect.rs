@@ -87,6 +87,23 @@ pub fn detect_n_layer_discriminator(dict: &StateDict) -> Result<NLayerDiscrimina
         .filter(|s| s.len() == 4 && s[2] == 4)
         .ok_or("not a PatchGAN discriminator: no 4x4 conv at model.0.weight")?;
     let (ndf, input_nc) = (first[0], first[1]);
+    if dict.contains_key("model.2.filt") {
+        // CUT's anti-aliased layout: layer convs at model.3, 7, 11, ..., the last conv three
+        // modules after the last of them.
+        let mut layers: usize = 0;
+        while dict.contains_key(&format!("model.{}.weight", 3 + 4 * layers)) {
+            layers += 1;
+        }
+        let last = shape(dict, &format!("model.{}.weight", 4 * layers + 2));
+        if layers == 0 || last.map(|s| s[0]) != Some(1) {
+            return Err("not a PatchGAN discriminator: no final 1-channel conv".into());
+        }
+        return Ok(NLayerDiscriminatorConfig::new(input_nc)
+            .with_ndf(ndf)
+            .with_n_layers(layers)
+            .with_norm(detect_norm(dict, "model.3", "model.4"))
+            .with_antialias(true));
+    }
     // Convs at model.0, 2, 5, 8, ...: the last one has one output channel.
     let mut convs: usize = 0;
     while dict.contains_key(&format!("model.{}.weight", 2 + 3 * convs)) {

@@ -25,6 +25,13 @@ pub trait PytorchLayout: Module + Sized {
     /// `("blocks.0.conv1", "model.10.conv_block.1")`.
     fn pytorch_layers(&self) -> Vec<(String, String)>;
 
+    /// Fixed tensors the official state dict carries beside the parameters (the blur
+    /// filters of CUT's anti-aliased layers, registered buffers there), by official key.
+    /// Saved with the weights; on load they must be there with these values.
+    fn pytorch_buffers(&self) -> Vec<(String, HostTensor)> {
+        Vec::new()
+    }
+
     /// The official key of every parameter, by Burn parameter path.
     fn pytorch_keys(&self) -> BTreeMap<String, String> {
         let layers: BTreeMap<String, String> = self.pytorch_layers().into_iter().collect();
@@ -58,6 +65,7 @@ pub trait PytorchLayout: Module + Sized {
             .out
             .into_iter()
             .map(|(path, tensor)| (keys[&path].clone(), tensor))
+            .chain(self.pytorch_buffers())
             .collect()
     }
 
@@ -85,7 +93,24 @@ pub trait PytorchLayout: Module + Sized {
                 Some(_) => {}
             }
         }
-        let wanted: BTreeSet<&String> = keys.values().collect();
+        let buffers = self.pytorch_buffers();
+        for (key, buffer) in &buffers {
+            match dict.get(key) {
+                None => missing.push(key.clone()),
+                Some(t) if t.shape != buffer.shape => wrong_shape.push(format!(
+                    "{key} (checkpoint {:?}, model {:?})",
+                    t.shape, buffer.shape
+                )),
+                Some(t) if t.values != buffer.values => wrong_shape.push(format!(
+                    "{key} (a fixed filter whose values differ from the official one)"
+                )),
+                Some(_) => {}
+            }
+        }
+        let wanted: BTreeSet<&String> = keys
+            .values()
+            .chain(buffers.iter().map(|(key, _)| key))
+            .collect();
         let mut unexpected: Vec<String> = dict
             .keys()
             .filter(|k| !wanted.contains(k) && !is_ignored_key(k, &wanted))
@@ -358,16 +383,49 @@ impl PytorchLayout for ResnetGenerator {
 
 impl PytorchLayout for NLayerDiscriminator {
     fn pytorch_layers(&self) -> Vec<(String, String)> {
+        // CycleGAN: conv / norm / LeakyReLU per layer from model.2; CUT's anti-aliased
+        // layout adds a blur after the first conv and after each downsampling layer.
+        let (start, per_layer) = if self.antialias { (3, 4) } else { (2, 3) };
         let mut layers = vec![("first".to_string(), "model.0".to_string())];
         for j in 0..self.layers.len() {
-            layers.push((format!("layers.{j}.conv"), format!("model.{}", 2 + 3 * j)));
-            layers.push((format!("layers.{j}.norm"), format!("model.{}", 3 + 3 * j)));
+            let conv = start + per_layer * j;
+            layers.push((format!("layers.{j}.conv"), format!("model.{conv}")));
+            layers.push((format!("layers.{j}.norm"), format!("model.{}", conv + 1)));
         }
-        layers.push((
-            "last".into(),
-            format!("model.{}", 2 + 3 * self.layers.len()),
-        ));
+        // Three modules (conv, norm, LeakyReLU) after the stride-1 layer's conv.
+        let last = start + per_layer * (self.layers.len().max(1) - 1) + 3;
+        layers.push(("last".into(), format!("model.{last}")));
         layers
+    }
+
+    fn pytorch_buffers(&self) -> Vec<(String, HostTensor)> {
+        if !self.antialias {
+            return Vec::new();
+        }
+        // model.2 after the first conv, then model.6, model.10, ... after each downsampling
+        // layer: [channels, 1, 3, 3] copies of [1, 2, 1] ⊗ [1, 2, 1] / 16.
+        let mut channels = vec![self.first.weight.dims()[0]];
+        let downsampling = self.layers.len().saturating_sub(1);
+        channels.extend(
+            self.layers[..downsampling]
+                .iter()
+                .map(|layer| layer.conv.weight.dims()[0]),
+        );
+        channels
+            .into_iter()
+            .enumerate()
+            .map(|(j, c)| {
+                let row = [1.0f32, 2.0, 1.0];
+                let values = (0..c)
+                    .flat_map(|_| (0..9).map(move |i| row[i / 3] * row[i % 3] / 16.0))
+                    .collect();
+                let filter = HostTensor {
+                    shape: vec![c, 1, 3, 3],
+                    values,
+                };
+                (format!("model.{}.filt", 2 + 4 * j), filter)
+            })
+            .collect()
     }
 }
 

@@ -9,10 +9,18 @@
 //! | conv 4×4 s2 p1, norm, LeakyReLU 0.2, ×(n_layers − 1), channels ×2 capped at 8·ndf | `model.2`, `model.5` |
 //! | conv 4×4 **s1** p1, norm, LeakyReLU 0.2 | `model.8` |
 //! | conv 4×4 s1 p1 → 1 channel (bias) | `model.11` |
+//!
+//! With `antialias` (CUT's default, `not --no_antialias`), each stride-2 conv becomes a
+//! stride-1 conv whose activation is followed by a blur downsample
+//! ([`super::antialias::blur_downsample`]), as the official CUT `NLayerDiscriminator` builds
+//! it: `model.0` conv, `model.2` blur, then conv / norm / LeakyReLU / blur at
+//! `model.{3 + 4j}` …, the stride-1 layer and the last conv at `model.{4n − 1}` and
+//! `model.{4n + 2}`. The blurs carry their fixed filters as `model.{2 + 4j}.filt` buffers.
 
 use burn::nn::conv::Conv2d;
 use burn::prelude::*;
 
+use super::antialias::blur_downsample;
 use super::init::{InitType, WeightInit, random_seed};
 use super::layers::{ConvNorm, LEAKY, LEAKY_SLOPE, check_channels};
 use super::norm::Norm;
@@ -40,6 +48,11 @@ pub struct NLayerDiscriminatorConfig {
     /// Scale of the initialisation. Default: 0.02.
     #[config(default = 0.02)]
     pub init_gain: f64,
+    /// Downsample with stride-1 convs and blur pooling, as the official CUT does by
+    /// default (its `--no_antialias` turns it off); CycleGAN's discriminator has stride-2
+    /// convs. Default: false.
+    #[config(default = false)]
+    pub antialias: bool,
 }
 
 impl NLayerDiscriminatorConfig {
@@ -53,13 +66,14 @@ impl NLayerDiscriminatorConfig {
         let mut weights = WeightInit::new(self.init_type, self.init_gain, seed);
         let bias = self.norm.conv_bias();
         let ndf = self.ndf;
-        let first = weights.conv2d(self.input_nc, ndf, 4, 2, 1, true, device);
+        let down_stride = if self.antialias { 1 } else { 2 };
+        let first = weights.conv2d(self.input_nc, ndf, 4, down_stride, 1, true, device);
         let mut layers = Vec::with_capacity(self.n_layers);
         let mut mult = 1;
         for n in 1..=self.n_layers {
             let prev = mult;
             mult = (1usize << n.min(3)).min(8);
-            let stride = if n < self.n_layers { 2 } else { 1 };
+            let stride = if n < self.n_layers { down_stride } else { 1 };
             layers.push(ConvNorm {
                 conv: weights.conv2d(ndf * prev, ndf * mult, 4, stride, 1, bias, device),
                 norm: self.norm.init(ndf * mult, &mut weights, device),
@@ -78,6 +92,7 @@ impl NLayerDiscriminatorConfig {
             layers,
             last,
             input_nc: self.input_nc,
+            antialias: self.antialias,
         }
     }
 }
@@ -103,6 +118,8 @@ pub struct NLayerDiscriminator {
     pub last: Conv2d,
     /// Input channels.
     pub input_nc: usize,
+    /// Blur pooling after the first conv and each downsampling layer (CUT's layout).
+    pub antialias: bool,
 }
 
 impl NLayerDiscriminator {
@@ -110,8 +127,14 @@ impl NLayerDiscriminator {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         on_pool_thread(&x.device(), || {
             let mut x = leaky_relu(conv2d(&self.first, x), LEAKY_SLOPE);
-            for layer in &self.layers {
+            if self.antialias {
+                x = blur_downsample(x);
+            }
+            for (j, layer) in self.layers.iter().enumerate() {
                 x = layer.forward_activated(x, LEAKY);
+                if self.antialias && j + 1 < self.layers.len() {
+                    x = blur_downsample(x);
+                }
             }
             conv2d(&self.last, x)
         })
@@ -128,10 +151,20 @@ impl NLayerDiscriminator {
     pub fn output_size(&self, height: usize, width: usize) -> Option<[usize; 2]> {
         // A 4×4 conv with padding 1 needs at least 2 pixels and gives floor((s − 2)/stride) + 1.
         let conv = |s: usize, stride: usize| (s >= 2).then(|| (s - 2) / stride + 1);
+        // The blur reflect-pads by 1 (at least 2 pixels) and halves, rounding up.
+        let blur = |s: usize| -> Option<usize> {
+            if !self.antialias {
+                return Some(s);
+            }
+            (s >= 2).then(|| s.div_ceil(2))
+        };
         let side = |s: usize| -> Option<usize> {
-            let mut s = conv(s, 2)?;
-            for layer in &self.layers {
+            let mut s = blur(conv(s, self.first.stride[0])?)?;
+            for (j, layer) in self.layers.iter().enumerate() {
                 s = conv(s, layer.conv.stride[0])?;
+                if j + 1 < self.layers.len() {
+                    s = blur(s)?;
+                }
             }
             conv(s, 1)
         };
