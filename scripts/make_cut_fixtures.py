@@ -31,7 +31,11 @@ and tests/fixtures/cut/antialias.safetensors: `down_in.{i}` / `down_out.{i}` thr
 `d{n}_in` / `d{n}_out`: the official anti-aliased `NLayerDiscriminator(3, ndf=8, n_layers=n)`
 (instance norm, no affine) for n = 3 and 1 on a [1, 3, 64, 64] image, whose state dicts
 (official keys, the blur filters included) are tests/fixtures/cut/nlayer_antialias_{n}.safetensors;
-weights N(0, 0.1), biases from a formula, so that every layer matters.
+weights N(0, 0.1), biases from a formula, so that every layer matters; and `g_{variant}_in` /
+`g_{variant}_out`: the official `ResnetGenerator(3, 3, ngf=4, n_blocks=9)` (instance norm, no
+dropout, reflect padding) on a [1, 3, 64, 64] image, variant `aa` anti-aliased both ways (CUT's
+default) and `aa_down` with `--no_antialias_up`, whose state dicts are
+tests/fixtures/cut/resnet_{variant}.safetensors (weights N(0, 0.05), formula biases).
 """
 import argparse
 import os
@@ -131,6 +135,22 @@ def main():
             resampled[f"d{n_layers}_out"] = net_d(x)
         save_file({k: v.contiguous() for k, v in net_d.state_dict().items()},
                   os.path.join(OUT, f"nlayer_antialias_{n_layers}.safetensors"))
+    from models.networks import ResnetGenerator
+
+    for variant, no_antialias_up in (("aa", False), ("aa_down", True)):
+        net_g = ResnetGenerator(3, 3, ngf=4, norm_layer=norm, use_dropout=False, n_blocks=9,
+                                no_antialias=False, no_antialias_up=no_antialias_up)
+        init_weights(net_g, "normal", 0.05)
+        with torch.no_grad():
+            for name, param in net_g.named_parameters():
+                if name.endswith("bias"):
+                    param.copy_(0.05 * torch.sin(torch.arange(param.numel(), dtype=torch.float32)))
+        x = torch.randn(1, 3, 64, 64)
+        resampled[f"g_{variant}_in"] = x
+        with torch.no_grad():
+            resampled[f"g_{variant}_out"] = net_g(x)
+        save_file({k: v.contiguous() for k, v in net_g.state_dict().items()},
+                  os.path.join(OUT, f"resnet_{variant}.safetensors"))
     save_file({name: t.contiguous() for name, t in resampled.items()},
               os.path.join(OUT, "antialias.safetensors"))
 

@@ -295,3 +295,46 @@ fn the_anti_aliased_patchgan_equals_the_official_cut_discriminator() {
     assert_eq!(trainable_param_count(&cut_d), 2_764_737);
     assert_eq!(cut_d.output_size(256, 256), Some([30, 30]));
 }
+
+#[test]
+fn the_anti_aliased_resnet_generator_equals_the_official_cut_generator() {
+    use cyclegan_burn::import::PytorchLayout;
+    use cyclegan_burn::import::pytorch::trainable_param_count;
+    let device = common::device();
+    let dict =
+        read_state_dict(common::crate_dir().join("tests/fixtures/cut/antialias.safetensors"))
+            .unwrap();
+    for (variant, antialias_up) in [("aa", true), ("aa_down", false)] {
+        let path =
+            common::crate_dir().join(format!("tests/fixtures/cut/resnet_{variant}.safetensors"));
+        // The layout (both resamplings, ngf, blocks, norm) is read from the official keys.
+        let net_g = ResnetGenerator::from_pytorch(&path, &device).unwrap();
+        assert!(net_g.antialias, "{variant}");
+        assert_eq!(net_g.up_resampled.len(), if antialias_up { 2 } else { 0 });
+        assert_eq!(net_g.up.len(), if antialias_up { 0 } else { 2 });
+        assert_eq!(net_g.blocks.len(), 9);
+        let expected = &dict[&format!("g_{variant}_out")];
+        let output = net_g.forward(tensor(&dict, &format!("g_{variant}_in"), &device));
+        assert_eq!(output.dims().to_vec(), expected.shape);
+        let error = common::max_abs_diff(&common::values(output), &expected.values);
+        assert!(error <= 1e-5, "{variant}: max abs difference {error}");
+        // Saved back, the state dict is the official one, blur filters included.
+        let official = read_state_dict(&path).unwrap();
+        let ours = net_g.to_state_dict();
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            official.keys().collect::<Vec<_>>(),
+            "{variant}"
+        );
+        for (key, tensor) in &official {
+            assert_eq!(ours[key].shape, tensor.shape, "{key}");
+            assert_eq!(ours[key].values, tensor.values, "{key}");
+        }
+    }
+    // CUT's default generator has CycleGAN's 11,378,179 parameters.
+    let cut_g = ResnetGeneratorConfig::new(3, 3)
+        .with_antialias(true)
+        .with_antialias_up(true)
+        .init_seeded(&device, 0);
+    assert_eq!(trainable_param_count(&cut_g), 11_378_179);
+}

@@ -53,32 +53,39 @@ pub fn detect_resnet_generator(dict: &StateDict) -> Result<ResnetGeneratorConfig
         })
         .collect();
     let n_blocks = blocks.len();
-    if blocks.iter().copied().ne(10..10 + n_blocks) {
+    // CUT's anti-aliased down stages put a blur after each (model.7, model.11), so the
+    // blocks start at 12; its anti-aliased up stages start with a blur.
+    let antialias = dict.contains_key("model.7.filt");
+    let first_block = if antialias { 12 } else { 10 };
+    if blocks
+        .iter()
+        .copied()
+        .ne(first_block..first_block + n_blocks)
+    {
         return Err(format!("residual blocks at unexpected indices {blocks:?}"));
     }
-    let head = format!("model.{}.weight", 17 + n_blocks);
+    let antialias_up = dict.contains_key(&format!("model.{}.filt", first_block + n_blocks));
+    let per_up = if antialias_up { 4 } else { 3 };
+    let head = format!("model.{}.weight", first_block + n_blocks + 2 * per_up + 1);
     let output_nc = shape(dict, &head)
         .filter(|s| s.len() == 4 && s[1] == ngf)
         .ok_or_else(|| format!("no output conv at {head}"))?[0];
+    let block = |rest: &str| format!("model.{first_block}.conv_block.{rest}");
     let (padding, dropout) = if n_blocks == 0 {
         (PaddingType::Reflect, false)
-    } else if is_conv(dict, "model.10.conv_block.0.weight") {
-        (
-            PaddingType::Zero,
-            is_conv(dict, "model.10.conv_block.4.weight"),
-        )
+    } else if is_conv(dict, &block("0.weight")) {
+        (PaddingType::Zero, is_conv(dict, &block("4.weight")))
     } else {
-        (
-            PaddingType::Reflect,
-            is_conv(dict, "model.10.conv_block.6.weight"),
-        )
+        (PaddingType::Reflect, is_conv(dict, &block("6.weight")))
     };
     Ok(ResnetGeneratorConfig::new(input_nc, output_nc)
         .with_ngf(ngf)
         .with_n_blocks(n_blocks)
         .with_norm(detect_norm(dict, "model.4", "model.5"))
         .with_dropout(dropout)
-        .with_padding(padding))
+        .with_padding(padding)
+        .with_antialias(antialias)
+        .with_antialias_up(antialias_up))
 }
 
 /// The [`NLayerDiscriminatorConfig`] a state dict with official keys was made from.

@@ -346,38 +346,114 @@ impl ModuleMapper for Loader<'_> {
 
 impl PytorchLayout for ResnetGenerator {
     fn pytorch_layers(&self) -> Vec<(String, String)> {
+        let layout = GeneratorIndices::of(self);
         let mut layers = vec![
             ("stem.conv".to_string(), "model.1".to_string()),
             ("stem.norm".into(), "model.2".into()),
         ];
         for i in 0..self.down.len() {
-            layers.push((format!("down.{i}.conv"), format!("model.{}", 4 + 3 * i)));
-            layers.push((format!("down.{i}.norm"), format!("model.{}", 5 + 3 * i)));
+            let conv = layout.down_conv(i);
+            layers.push((format!("down.{i}.conv"), format!("model.{conv}")));
+            layers.push((format!("down.{i}.norm"), format!("model.{}", conv + 1)));
         }
-        let n_blocks = self.blocks.len();
         for (b, block) in self.blocks.iter().enumerate() {
             let pad_layer = usize::from(block.padding != PaddingType::Zero);
             let conv1 = pad_layer;
             // [pad], conv, norm, relu, [dropout], [pad], conv, norm
             let conv2 = conv1 + 3 + usize::from(block.dropout.is_some()) + pad_layer;
-            let base = format!("model.{}.conv_block", 10 + b);
+            let base = format!("model.{}.conv_block", layout.blocks + b);
             layers.push((format!("blocks.{b}.conv1"), format!("{base}.{conv1}")));
             layers.push((format!("blocks.{b}.norm1"), format!("{base}.{}", conv1 + 1)));
             layers.push((format!("blocks.{b}.conv2"), format!("{base}.{conv2}")));
             layers.push((format!("blocks.{b}.norm2"), format!("{base}.{}", conv2 + 1)));
         }
-        for i in 0..self.up.len() {
-            layers.push((
-                format!("up.{i}.conv"),
-                format!("model.{}", 10 + n_blocks + 3 * i),
-            ));
-            layers.push((
-                format!("up.{i}.norm"),
-                format!("model.{}", 11 + n_blocks + 3 * i),
-            ));
+        let up_name = if self.up_resampled.is_empty() {
+            "up"
+        } else {
+            "up_resampled"
+        };
+        for i in 0..self.up.len() + self.up_resampled.len() {
+            let conv = layout.up_conv(i);
+            layers.push((format!("{up_name}.{i}.conv"), format!("model.{conv}")));
+            layers.push((format!("{up_name}.{i}.norm"), format!("model.{}", conv + 1)));
         }
-        layers.push(("head".into(), format!("model.{}", 17 + n_blocks)));
+        layers.push(("head".into(), format!("model.{}", layout.head())));
         layers
+    }
+
+    fn pytorch_buffers(&self) -> Vec<(String, HostTensor)> {
+        let layout = GeneratorIndices::of(self);
+        let mut buffers = Vec::new();
+        if self.antialias {
+            // After each down stage's ReLU: [C, 1, 3, 3] copies of [1, 2, 1]² / 16.
+            for (i, down) in self.down.iter().enumerate() {
+                let channels = down.conv.weight.dims()[0];
+                let key = format!("model.{}.filt", layout.down_conv(i) + 3);
+                buffers.push((key, blur_filter(&[1.0, 2.0, 1.0], 1.0, channels)));
+            }
+        }
+        for (i, up) in self.up_resampled.iter().enumerate() {
+            // Before each up conv: [C_in, 1, 4, 4] copies of [1, 3, 3, 1]² / 64 · 4.
+            let channels = up.conv.weight.dims()[1];
+            let key = format!("model.{}.filt", layout.up_conv(i) - 1);
+            buffers.push((key, blur_filter(&[1.0, 3.0, 3.0, 1.0], 4.0, channels)));
+        }
+        buffers
+    }
+}
+
+/// The official `model.N` indices of a ResNet generator's layers, CycleGAN's or CUT's
+/// anti-aliased ones: a down stage is conv / norm / ReLU (/ blur), an up stage
+/// (upsample /) conv / norm / ReLU.
+struct GeneratorIndices {
+    per_down: usize,
+    per_up: usize,
+    /// Index of the first residual block.
+    blocks: usize,
+    n_blocks: usize,
+    up_resampled: bool,
+}
+
+impl GeneratorIndices {
+    fn of(generator: &ResnetGenerator) -> Self {
+        let per_down = if generator.antialias { 4 } else { 3 };
+        Self {
+            per_down,
+            per_up: if generator.up_resampled.is_empty() {
+                3
+            } else {
+                4
+            },
+            blocks: 4 + 2 * per_down,
+            n_blocks: generator.blocks.len(),
+            up_resampled: !generator.up_resampled.is_empty(),
+        }
+    }
+
+    fn down_conv(&self, i: usize) -> usize {
+        4 + self.per_down * i
+    }
+
+    fn up_conv(&self, i: usize) -> usize {
+        self.blocks + self.n_blocks + self.per_up * i + usize::from(self.up_resampled)
+    }
+
+    /// The output conv, after the reflection pad that follows the up stages.
+    fn head(&self) -> usize {
+        self.blocks + self.n_blocks + 2 * self.per_up + 1
+    }
+}
+
+/// The official `get_filter(n) · scale` (outer product of a binomial row over its sum),
+/// repeated for `channels` channels: `[channels, 1, n, n]`.
+fn blur_filter(row: &[f32], scale: f32, channels: usize) -> HostTensor {
+    let n = row.len();
+    let sum = row.iter().sum::<f32>().powi(2);
+    HostTensor {
+        shape: vec![channels, 1, n, n],
+        values: (0..channels)
+            .flat_map(|_| (0..n * n).map(|i| row[i / n] * row[i % n] / sum * scale))
+            .collect(),
     }
 }
 
@@ -415,14 +491,7 @@ impl PytorchLayout for NLayerDiscriminator {
             .into_iter()
             .enumerate()
             .map(|(j, c)| {
-                let row = [1.0f32, 2.0, 1.0];
-                let values = (0..c)
-                    .flat_map(|_| (0..9).map(move |i| row[i / 3] * row[i % 3] / 16.0))
-                    .collect();
-                let filter = HostTensor {
-                    shape: vec![c, 1, 3, 3],
-                    values,
-                };
+                let filter = blur_filter(&[1.0, 2.0, 1.0], 1.0, c);
                 (format!("model.{}.filt", 2 + 4 * j), filter)
             })
             .collect()

@@ -12,11 +12,22 @@
 //! | head | reflect-pad 3, conv 7×7 `ngf → output_nc` (always biased), tanh | `model.{17+n}` |
 //!
 //! Convolutions followed by a norm carry a bias exactly when the norm is an instance norm.
+//!
+//! CUT's generator (the official `taesungp/contrastive-unpaired-translation`) is the same
+//! network with anti-aliased resampling, chosen by `antialias` and `antialias_up` (its
+//! defaults; `--no_antialias` / `--no_antialias_up` turn them off): each down stage is a
+//! **stride-1** 3×3 conv, norm, ReLU, then a blur downsample
+//! ([`super::antialias::blur_downsample`]; official `model.4`–`model.11`), and each up stage a
+//! fixed-filter upsample ([`super::antialias::blur_upsample`]) then a 3×3 stride-1 conv with
+//! zero padding, norm, ReLU. The parameter shapes are the same but for the up convs
+//! (`[out, in, 3, 3]` instead of a transposed conv's `[in, out, 3, 3]`); the blurs carry
+//! their fixed filters as `filt` buffers in the official state dict.
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 
+use super::antialias::{blur_downsample, blur_upsample};
 use super::init::{InitType, WeightInit, random_seed};
 use super::layers::{ConvNorm, ConvTransposeNorm, check_channels};
 use super::norm::{Norm, NormLayer};
@@ -54,6 +65,16 @@ pub struct ResnetGeneratorConfig {
     /// Scale of the initialisation (`--init_gain`). Default: 0.02.
     #[config(default = 0.02)]
     pub init_gain: f64,
+    /// Downsample with stride-1 convs and blur pooling, as the official CUT does by default
+    /// (its `--no_antialias` turns it off); CycleGAN's generator has stride-2 convs.
+    /// Default: false.
+    #[config(default = false)]
+    pub antialias: bool,
+    /// Upsample with a fixed filter and a stride-1 conv, as the official CUT does by default
+    /// (its `--no_antialias_up` turns it off); CycleGAN's generator has transposed convs.
+    /// Default: false.
+    #[config(default = false)]
+    pub antialias_up: bool,
 }
 
 impl ResnetGeneratorConfig {
@@ -82,11 +103,12 @@ impl ResnetGeneratorConfig {
             conv: weights.conv2d(self.input_nc, ngf, 7, 1, 0, bias, device),
             norm: self.norm.init(ngf, &mut weights, device),
         };
+        let down_stride = if self.antialias { 1 } else { 2 };
         let down = (0..2)
             .map(|i| {
                 let cin = ngf << i;
                 ConvNorm {
-                    conv: weights.conv2d(cin, cin * 2, 3, 2, 1, bias, device),
+                    conv: weights.conv2d(cin, cin * 2, 3, down_stride, 1, bias, device),
                     norm: self.norm.init(cin * 2, &mut weights, device),
                 }
             })
@@ -104,24 +126,31 @@ impl ResnetGeneratorConfig {
                 )
             })
             .collect();
-        let up = (0..2)
-            .map(|i| {
-                let cin = channels >> i;
-                ConvTransposeNorm {
-                    conv: weights.conv_transpose2d(cin, cin / 2, 3, 2, 1, 1, bias, device),
-                    norm: self.norm.init(cin / 2, &mut weights, device),
-                }
-            })
-            .collect();
+        let (mut up, mut up_resampled) = (Vec::new(), Vec::new());
+        for i in 0..2 {
+            let cin = channels >> i;
+            let norm = |weights: &mut WeightInit| self.norm.init(cin / 2, weights, device);
+            if self.antialias_up {
+                let conv = weights.conv2d(cin, cin / 2, 3, 1, 1, bias, device);
+                let norm = norm(&mut weights);
+                up_resampled.push(ConvNorm { conv, norm });
+            } else {
+                let conv = weights.conv_transpose2d(cin, cin / 2, 3, 2, 1, 1, bias, device);
+                let norm = norm(&mut weights);
+                up.push(ConvTransposeNorm { conv, norm });
+            }
+        }
         let head = weights.conv2d(ngf, self.output_nc, 7, 1, 0, true, device);
         ResnetGenerator {
             stem,
             down,
             blocks,
             up,
+            up_resampled,
             head,
             input_nc: self.input_nc,
             output_nc: self.output_nc,
+            antialias: self.antialias,
         }
     }
 }
@@ -201,14 +230,19 @@ pub struct ResnetGenerator {
     pub down: Vec<ConvNorm>,
     /// The residual blocks.
     pub blocks: Vec<ResnetBlock>,
-    /// Two stride-2 transposed convs with norm (then ReLU).
+    /// Two stride-2 transposed convs with norm (then ReLU); empty with `antialias_up`.
     pub up: Vec<ConvTransposeNorm>,
+    /// With `antialias_up`: two 3×3 stride-1 convs with norm (then ReLU), each after a
+    /// fixed-filter upsample; empty otherwise.
+    pub up_resampled: Vec<ConvNorm>,
     /// Reflect-pad 3, conv 7×7 (then tanh).
     pub head: Conv2d,
     /// Input channels.
     pub input_nc: usize,
     /// Output channels.
     pub output_nc: usize,
+    /// A blur downsample after each down stage, whose convs have stride 1 (CUT's layout).
+    pub antialias: bool,
 }
 
 impl ResnetGenerator {
@@ -228,12 +262,18 @@ impl ResnetGenerator {
         let mut x = self.stem.forward_relu(reflect_pad2d(x, 3));
         for down in &self.down {
             x = down.forward_relu(x);
+            if self.antialias {
+                x = blur_downsample(x);
+            }
         }
         for block in &self.blocks {
             x = block.forward(x);
         }
         for up in &self.up {
             x = up.forward_relu(x);
+        }
+        for up in &self.up_resampled {
+            x = up.forward_relu(blur_upsample(x));
         }
         activate(conv2d(&self.head, reflect_pad2d(x, 3)), Activation::Tanh)
     }
