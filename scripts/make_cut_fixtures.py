@@ -33,9 +33,11 @@ and tests/fixtures/cut/antialias.safetensors: `down_in.{i}` / `down_out.{i}` thr
 (official keys, the blur filters included) are tests/fixtures/cut/nlayer_antialias_{n}.safetensors;
 weights N(0, 0.1), biases from a formula, so that every layer matters; and `g_{variant}_in` /
 `g_{variant}_out`: the official `ResnetGenerator(3, 3, ngf=4, n_blocks=9)` (instance norm, no
-dropout, reflect padding) on a [1, 3, 64, 64] image, variant `aa` anti-aliased both ways (CUT's
+dropout, reflect padding) on a [1, 3, 32, 32] image, variant `aa` anti-aliased both ways (CUT's
 default) and `aa_down` with `--no_antialias_up`, whose state dicts are
-tests/fixtures/cut/resnet_{variant}.safetensors (weights N(0, 0.05), formula biases).
+tests/fixtures/cut/resnet_{variant}.safetensors (weights N(0, 0.05), formula biases); with
+`g_{variant}_taps.{k}`, the features of the official `forward(x, TAPS[variant],
+encode_only=True)` for CUT's layers 0, 4, 8, 12, 16 and more (see TAPS), in order.
 """
 import argparse
 import os
@@ -51,6 +53,13 @@ OUT = os.path.join(HERE, "..", "tests", "fixtures", "cut")
 SHAPES = [(2, 3, 10, 10), (2, 8, 9, 7), (2, 16, 3, 4)]
 NUM_PATCHES = 16
 NC = 32
+# CUT's nce_layers, then indices that land on a ReLU, a blur, an up stage and the end (the
+# tanh: 31 anti-aliased both ways, 29 with transposed up convs). Not a norm's index: the
+# official ReLUs are in place, so the feature kept for a norm is overwritten by its ReLU.
+TAPS = {
+    "aa": [0, 3, 4, 7, 8, 11, 12, 16, 21, 22, 25, 29, 31],
+    "aa_down": [0, 4, 8, 12, 16, 21, 24, 27, 29],
+}
 
 
 def main():
@@ -145,10 +154,13 @@ def main():
             for name, param in net_g.named_parameters():
                 if name.endswith("bias"):
                     param.copy_(0.05 * torch.sin(torch.arange(param.numel(), dtype=torch.float32)))
-        x = torch.randn(1, 3, 64, 64)
+        x = torch.randn(1, 3, 32, 32)
         resampled[f"g_{variant}_in"] = x
         with torch.no_grad():
             resampled[f"g_{variant}_out"] = net_g(x)
+            taps = net_g(x, list(TAPS[variant]), encode_only=True)
+        for k, tap in enumerate(taps):
+            resampled[f"g_{variant}_taps.{k}"] = tap.clone()
         save_file({k: v.contiguous() for k, v in net_g.state_dict().items()},
                   os.path.join(OUT, f"resnet_{variant}.safetensors"))
     save_file({name: t.contiguous() for name, t in resampled.items()},

@@ -332,9 +332,42 @@ fn the_anti_aliased_resnet_generator_equals_the_official_cut_generator() {
         }
     }
     // CUT's default generator has CycleGAN's 11,378,179 parameters.
+    check_generator_taps(&dict, &device);
     let cut_g = ResnetGeneratorConfig::new(3, 3)
         .with_antialias(true)
         .with_antialias_up(true)
         .init_seeded(&device, 0);
     assert_eq!(trainable_param_count(&cut_g), 11_378_179);
+}
+
+/// `forward_features` against the official `forward(x, layers, encode_only=True)` (the same
+/// taps as scripts/make_cut_fixtures.py's TAPS).
+fn check_generator_taps(dict: &StateDict, device: &Device) {
+    let taps: [(&str, &[usize]); 2] = [
+        ("aa", &[0, 3, 4, 7, 8, 11, 12, 16, 21, 22, 25, 29, 31]),
+        ("aa_down", &[0, 4, 8, 12, 16, 21, 24, 27, 29]),
+    ];
+    for (variant, layers) in taps {
+        let path =
+            common::crate_dir().join(format!("tests/fixtures/cut/resnet_{variant}.safetensors"));
+        let net_g = ResnetGenerator::from_pytorch(&path, device).unwrap();
+        let input = tensor(dict, &format!("g_{variant}_in"), device);
+        let features = net_g.forward_features(input, layers);
+        assert_eq!(features.len(), layers.len(), "{variant}");
+        for (k, (feature, layer)) in features.into_iter().zip(layers).enumerate() {
+            let expected = &dict[&format!("g_{variant}_taps.{k}")];
+            assert_eq!(
+                feature.dims().to_vec(),
+                expected.shape,
+                "{variant} layer {layer}"
+            );
+            let values = common::values(feature);
+            let scale = expected.values.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            let error = common::max_abs_diff(&values, &expected.values);
+            assert!(
+                error <= 1e-5 * scale,
+                "{variant} layer {layer}: {error} of {scale}"
+            );
+        }
+    }
 }

@@ -11,9 +11,11 @@
 //!
 //! Both equal the official code's on the CPU (`tests/cut.rs`, goldens from
 //! `scripts/make_cut_fixtures.py`, which runs the official modules), as do the anti-aliased
-//! resampling layers of CUT's networks ([`crate::model::antialias`]) and its anti-aliased
-//! PatchGAN (`NLayerDiscriminatorConfig::with_antialias`). The anti-aliased generator, its
-//! feature taps and the CUT training step are not in the crate yet.
+//! resampling layers of CUT's networks ([`crate::model::antialias`]), its anti-aliased
+//! generator and PatchGAN (`ResnetGeneratorConfig::with_antialias` / `with_antialias_up`,
+//! `NLayerDiscriminatorConfig::with_antialias`, official `.pth` keys both ways) and the
+//! generator's feature taps (`ResnetGenerator::forward_features`). The CUT training step, its
+//! options in the train program and the measured comparison are not in the crate yet.
 
 mod patch_nce;
 mod patch_sample;

@@ -33,7 +33,7 @@ use super::layers::{ConvNorm, ConvTransposeNorm, check_channels};
 use super::norm::{Norm, NormLayer};
 use super::padding::{PaddingType, pad2d, reflect_pad2d};
 use crate::error::CycleGanError;
-use crate::kernels::{Activation, activate, conv2d, on_pool_thread};
+use crate::kernels::{Activation, activate, conv_transpose2d, conv2d, on_pool_thread};
 
 /// Configuration of a [`ResnetGenerator`]. `ResnetGeneratorConfig::new(3, 3)` is the official
 /// `resnet_9blocks` with instance norm and no dropout.
@@ -276,6 +276,81 @@ impl ResnetGenerator {
             x = up.forward_relu(blur_upsample(x));
         }
         activate(conv2d(&self.head, reflect_pad2d(x, 3)), Activation::Tanh)
+    }
+
+    /// The outputs of the official modules `model.N` for each `N` in `layers`, in increasing
+    /// order of `N`, as the official CUT `forward(input, layers, encode_only=True)` returns
+    /// them: nothing past the last one is computed. Indices count the official flat list of
+    /// modules (pads, convs, norms and ReLUs each one; a residual block one; CUT's blurs one),
+    /// so CUT's taps `0, 4, 8, 12, 16` are the padded input, the two down convs' outputs
+    /// (before their norm) and the outputs of the first and fifth residual blocks. A norm's
+    /// index gives the norm's output here; the official code's in-place ReLUs overwrite the
+    /// feature it keeps for a norm with the ReLU's (CUT never taps a norm).
+    ///
+    /// ```
+    /// # #[cfg(feature = "flex")] {
+    /// use cyclegan_burn::prelude::*;
+    /// let device = backend::cpu();
+    /// let g = ResnetGeneratorConfig::new(3, 3)
+    ///     .with_ngf(4)
+    ///     .with_antialias(true)
+    ///     .with_antialias_up(true)
+    ///     .init_seeded(&device, 0);
+    /// let taps = g.forward_features(Tensor::zeros([1, 3, 64, 64], &device), &[0, 4, 8, 12, 16]);
+    /// let shapes: Vec<_> = taps.iter().map(|t| t.dims()).collect();
+    /// assert_eq!(
+    ///     shapes,
+    ///     [[1, 3, 70, 70], [1, 8, 64, 64], [1, 16, 32, 32], [1, 16, 16, 16], [1, 16, 16, 16]]
+    /// );
+    /// # }
+    /// ```
+    pub fn forward_features(&self, x: Tensor<4>, layers: &[usize]) -> Vec<Tensor<4>> {
+        let Some(&last) = layers.iter().max() else {
+            return Vec::new();
+        };
+        on_pool_thread(&x.device(), || {
+            let relu = |x| activate(x, Activation::Relu);
+            let mut steps: Vec<Box<dyn Fn(Tensor<4>) -> Tensor<4> + '_>> = vec![
+                Box::new(|x| reflect_pad2d(x, 3)),
+                Box::new(|x| conv2d(&self.stem.conv, x)),
+                Box::new(|x| self.stem.norm.forward(x)),
+                Box::new(relu),
+            ];
+            for down in &self.down {
+                steps.push(Box::new(|x| conv2d(&down.conv, x)));
+                steps.push(Box::new(|x| down.norm.forward(x)));
+                steps.push(Box::new(relu));
+                if self.antialias {
+                    steps.push(Box::new(blur_downsample));
+                }
+            }
+            for block in &self.blocks {
+                steps.push(Box::new(|x| block.forward(x)));
+            }
+            for up in &self.up {
+                steps.push(Box::new(|x| conv_transpose2d(&up.conv, x)));
+                steps.push(Box::new(|x| up.norm.forward(x)));
+                steps.push(Box::new(relu));
+            }
+            for up in &self.up_resampled {
+                steps.push(Box::new(blur_upsample));
+                steps.push(Box::new(|x| conv2d(&up.conv, x)));
+                steps.push(Box::new(|x| up.norm.forward(x)));
+                steps.push(Box::new(relu));
+            }
+            steps.push(Box::new(|x| reflect_pad2d(x, 3)));
+            steps.push(Box::new(|x| conv2d(&self.head, x)));
+            steps.push(Box::new(|x| activate(x, Activation::Tanh)));
+            let mut taps = Vec::with_capacity(layers.len());
+            let mut x = x;
+            for (index, step) in steps.iter().enumerate().take(last + 1) {
+                x = step(x);
+                if layers.contains(&index) {
+                    taps.push(x.clone());
+                }
+            }
+            taps
+        })
     }
 
     /// [`forward`](Self::forward) after [`check_input`](Self::check_input).
