@@ -38,6 +38,16 @@ default) and `aa_down` with `--no_antialias_up`, whose state dicts are
 tests/fixtures/cut/resnet_{variant}.safetensors (weights N(0, 0.05), formula biases); with
 `g_{variant}_taps.{k}`, the features of the official `forward(x, TAPS[variant],
 encode_only=True)` for CUT's layers 0, 4, 8, 12, 16 and more (see TAPS), in order.
+
+and tests/fixtures/cut/nce.safetensors: the official `CUTModel.calculate_NCE_loss` (called on
+an object holding the official netG — the `aa` generator above —, a netF, PatchNCELosses and
+the options) for `src` [1, 3, 32, 32] and `tgt` (src + 0.1 · noise) or `tgt_flipped` (the same flipped),
+num_patches 256 (the 8×8 taps give all 64),
+nce_layers 0,4,8,12,16: `nce` (lambda_NCE 1, no flip) and `nce_flipped` (lambda_NCE 10, the
+query features flipped back, as FastCUT's flip equivariance does; `_wrong_flip`: the same
+with the other flip decision, which a port must not match), the patch ids numpy drew
+(`ids.{j}`, numpy seed 7 before each call) and netF's weights (`mlp_{j}...`, netF_nc 32,
+xavier with gain 1 so that the loss depends on the features).
 """
 import argparse
 import os
@@ -46,7 +56,7 @@ import types
 
 import numpy as np
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "tests", "fixtures", "cut")
@@ -165,6 +175,51 @@ def main():
                   os.path.join(OUT, f"resnet_{variant}.safetensors"))
     save_file({name: t.contiguous() for name, t in resampled.items()},
               os.path.join(OUT, "antialias.safetensors"))
+
+    from models.cut_model import CUTModel
+
+    net_g = ResnetGenerator(3, 3, ngf=4, norm_layer=norm, use_dropout=False, n_blocks=9)
+    net_g.load_state_dict(load_file(os.path.join(OUT, "resnet_aa.safetensors")))
+    layers = [0, 4, 8, 12, 16]
+    src, tgt = torch.randn(1, 3, 32, 32), torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        feats = net_g(src, layers, encode_only=True)
+    # Xavier with gain 1 rather than CUT's 0.02: with 0.02 the biases dominate the MLPs'
+    # outputs, every patch looks alike and the loss hardly depends on the features.
+    net_f = PatchSampleF(use_mlp=True, init_type="xavier", init_gain=1.0, nc=NC)
+    net_f.create_mlp(feats)
+    with torch.no_grad():
+        for name, param in net_f.named_parameters():
+            if name.endswith("bias"):
+                param.copy_(0.01 * torch.cos(torch.arange(param.numel(), dtype=torch.float32)))
+    # Outputs close to the source (flipped for the flipped case, as FastCUT's G sees a
+    # flipped input), so that the loss is low and a wrong flip or patch shows.
+    tgt = src + 0.1 * tgt
+    tgt_flipped = torch.flip(tgt, [3])
+    nce = {"src": src, "tgt": tgt, "tgt_flipped": tgt_flipped}
+    for key, lambda_nce, flipped in (("nce", 1.0, False), ("nce_flipped", 10.0, True)):
+        output = tgt_flipped if flipped else tgt
+        for suffix, decision in (("", flipped), ("_wrong_flip", not flipped)):
+            opt = types.SimpleNamespace(
+                nce_includes_all_negatives_from_minibatch=False, batch_size=1, nce_T=0.07,
+                num_patches=256, lambda_NCE=lambda_nce, flip_equivariance=True)
+            model = types.SimpleNamespace(
+                netG=net_g, netF=net_f, opt=opt, nce_layers=layers,
+                flipped_for_equivariance=decision,
+                criterionNCE=[PatchNCELoss(opt) for _ in layers])
+            np.random.seed(7)
+            with torch.no_grad():
+                loss = CUTModel.calculate_NCE_loss(model, src, output)
+            nce[key + suffix] = loss.reshape(1)
+    np.random.seed(7)
+    for j, feat in enumerate(feats):
+        positions = feat.shape[2] * feat.shape[3]
+        ids_j = np.random.permutation(positions)[: min(256, positions)]
+        nce[f"ids.{j}"] = torch.tensor(ids_j, dtype=torch.float32)
+    for name, param in net_f.named_parameters():
+        nce[name] = param.detach().clone()
+    save_file({name: t.contiguous() for name, t in nce.items()}, os.path.join(OUT, "nce.safetensors"))
+    print({k: float(v) for k, v in nce.items() if k.startswith("nce")})
 
 
 if __name__ == "__main__":

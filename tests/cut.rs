@@ -371,3 +371,78 @@ fn check_generator_taps(dict: &StateDict, device: &Device) {
         }
     }
 }
+
+#[test]
+fn the_nce_term_equals_the_official_calculate_nce_loss() {
+    use cyclegan_burn::cut::NceLossConfig;
+    let device = common::device();
+    let dict =
+        read_state_dict(common::crate_dir().join("tests/fixtures/cut/nce.safetensors")).unwrap();
+    let generator = ResnetGenerator::from_pytorch(
+        common::crate_dir().join("tests/fixtures/cut/resnet_aa.safetensors"),
+        &device,
+    )
+    .unwrap();
+    let mut net_f =
+        PatchSampleFConfig::new()
+            .with_netf_nc(32)
+            .init_seeded(&[3, 8, 16, 16, 16], &device, 0);
+    for (j, mlp) in net_f.mlps.iter_mut().enumerate() {
+        for (layer, linear) in [(0, &mut mlp.first), (2, &mut mlp.second)] {
+            let weight: Tensor<2> = tensor(&dict, &format!("mlp_{j}.{layer}.weight"), &device);
+            linear.weight = Param::from_tensor(weight.transpose());
+            linear.bias = Some(Param::from_tensor(tensor(
+                &dict,
+                &format!("mlp_{j}.{layer}.bias"),
+                &device,
+            )));
+        }
+    }
+    let ids: Vec<Vec<usize>> = (0..5)
+        .map(|j| {
+            host(&dict, &format!("ids.{j}"))
+                .iter()
+                .map(|&v| v as usize)
+                .collect()
+        })
+        .collect();
+    // The 8×8 taps have 64 positions, fewer than the 256 patches asked for.
+    assert_eq!(
+        ids.iter().map(Vec::len).collect::<Vec<_>>(),
+        [256, 256, 256, 64, 64]
+    );
+    let source = tensor::<4>(&dict, "src", &device);
+    let mut rng = rand::rng();
+    // Outputs close to the source (flipped for FastCUT's flipped case): the official loss with
+    // the right flip decision and with the wrong one (1.61 against 9.34, 64.5 against 84.9),
+    // both matched.
+    for (key, lambda_nce, flipped, output) in [
+        ("nce", 1.0, false, "tgt"),
+        ("nce_flipped", 10.0, true, "tgt_flipped"),
+    ] {
+        let nce = NceLossConfig::new().with_lambda_nce(lambda_nce).init();
+        for (suffix, decision) in [("", flipped), ("_wrong_flip", !flipped)] {
+            let (loss, used) = nce.forward(
+                &generator,
+                &net_f,
+                source.clone(),
+                tensor(&dict, output, &device),
+                decision,
+                Some(&ids),
+                &mut rng,
+            );
+            assert_eq!(used, ids);
+            let name = format!("{key}{suffix}");
+            assert_close(&common::values(loss), &host(&dict, &name), 1e-5, &name);
+        }
+    }
+    let output = tensor::<4>(&dict, "tgt", &device);
+    // Without ids, each layer's are drawn: distinct positions of its map.
+    let (_, drawn) = NceLossConfig::new()
+        .init()
+        .forward(&generator, &net_f, source, output, false, None, &mut rng);
+    assert_eq!(
+        drawn.iter().map(Vec::len).collect::<Vec<_>>(),
+        [256, 256, 256, 64, 64]
+    );
+}
