@@ -72,6 +72,19 @@ TAPS = {
 }
 
 
+def formula_biases(net, wave, scale):
+    """Every bias of `net` set to `scale * wave(0, 1, 2, ...)`: the official inits leave biases
+    at 0, which would test nothing."""
+    with torch.no_grad():
+        for name, param in net.named_parameters():
+            if name.endswith("bias"):
+                param.copy_(scale * wave(torch.arange(param.numel(), dtype=torch.float32)))
+
+
+def save_state_dict(net, name):
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, os.path.join(OUT, name))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--cut_repo", required=True, help="a clone of the official CUT code")
@@ -89,10 +102,7 @@ def main():
 
     net_f = PatchSampleF(use_mlp=True, init_type="xavier", init_gain=0.02, nc=NC)
     net_f.create_mlp(feat_k)
-    with torch.no_grad():
-        for name, param in net_f.named_parameters():
-            if name.endswith("bias"):
-                param.copy_(0.01 * torch.sin(torch.arange(param.numel(), dtype=torch.float32)))
+    formula_biases(net_f, torch.sin, 0.01)
     k, returned_ids = net_f(feat_k, NUM_PATCHES, ids)
     q, _ = net_f(feat_q, NUM_PATCHES, returned_ids)
     sample_k, _ = PatchSampleF(use_mlp=False, nc=NC)(feat_k, NUM_PATCHES, ids)
@@ -144,26 +154,19 @@ def main():
     for n_layers in (3, 1):
         net_d = NLayerDiscriminator(3, ndf=8, n_layers=n_layers, norm_layer=norm)
         init_weights(net_d, "normal", 0.1)
-        with torch.no_grad():
-            for name, param in net_d.named_parameters():
-                if name.endswith("bias"):
-                    param.copy_(0.05 * torch.cos(torch.arange(param.numel(), dtype=torch.float32)))
+        formula_biases(net_d, torch.cos, 0.05)
         x = torch.randn(1, 3, 64, 64)
         resampled[f"d{n_layers}_in"] = x
         with torch.no_grad():
             resampled[f"d{n_layers}_out"] = net_d(x)
-        save_file({k: v.contiguous() for k, v in net_d.state_dict().items()},
-                  os.path.join(OUT, f"nlayer_antialias_{n_layers}.safetensors"))
+        save_state_dict(net_d, f"nlayer_antialias_{n_layers}.safetensors")
     from models.networks import ResnetGenerator
 
     for variant, no_antialias_up in (("aa", False), ("aa_down", True)):
         net_g = ResnetGenerator(3, 3, ngf=4, norm_layer=norm, use_dropout=False, n_blocks=9,
                                 no_antialias=False, no_antialias_up=no_antialias_up)
         init_weights(net_g, "normal", 0.05)
-        with torch.no_grad():
-            for name, param in net_g.named_parameters():
-                if name.endswith("bias"):
-                    param.copy_(0.05 * torch.sin(torch.arange(param.numel(), dtype=torch.float32)))
+        formula_biases(net_g, torch.sin, 0.05)
         x = torch.randn(1, 3, 32, 32)
         resampled[f"g_{variant}_in"] = x
         with torch.no_grad():
@@ -171,8 +174,7 @@ def main():
             taps = net_g(x, list(TAPS[variant]), encode_only=True)
         for k, tap in enumerate(taps):
             resampled[f"g_{variant}_taps.{k}"] = tap.clone()
-        save_file({k: v.contiguous() for k, v in net_g.state_dict().items()},
-                  os.path.join(OUT, f"resnet_{variant}.safetensors"))
+        save_state_dict(net_g, f"resnet_{variant}.safetensors")
     save_file({name: t.contiguous() for name, t in resampled.items()},
               os.path.join(OUT, "antialias.safetensors"))
 
@@ -188,10 +190,7 @@ def main():
     # outputs, every patch looks alike and the loss hardly depends on the features.
     net_f = PatchSampleF(use_mlp=True, init_type="xavier", init_gain=1.0, nc=NC)
     net_f.create_mlp(feats)
-    with torch.no_grad():
-        for name, param in net_f.named_parameters():
-            if name.endswith("bias"):
-                param.copy_(0.01 * torch.cos(torch.arange(param.numel(), dtype=torch.float32)))
+    formula_biases(net_f, torch.cos, 0.01)
     # Outputs close to the source (flipped for the flipped case, as FastCUT's G sees a
     # flipped input), so that the loss is low and a wrong flip or patch shows.
     tgt = src + 0.1 * tgt

@@ -44,6 +44,12 @@ fn official_net_f(dict: &StateDict, device: &Device) -> PatchSampleF {
     let mut net_f = PatchSampleFConfig::new()
         .with_netf_nc(32)
         .init_seeded(&channels, device, 0);
+    load_official_mlps(&mut net_f, dict, device);
+    net_f
+}
+
+/// Replaces netF's MLP weights with the official `mlp_{j}.{0,2}.{weight,bias}` of `dict`.
+fn load_official_mlps(net_f: &mut PatchSampleF, dict: &StateDict, device: &Device) {
     for (j, mlp) in net_f.mlps.iter_mut().enumerate() {
         for (layer, linear) in [(0, &mut mlp.first), (2, &mut mlp.second)] {
             let weight: Tensor<2> = tensor(dict, &format!("mlp_{j}.{layer}.weight"), device);
@@ -55,7 +61,19 @@ fn official_net_f(dict: &StateDict, device: &Device) -> PatchSampleF {
             )));
         }
     }
-    net_f
+}
+
+/// The same keys, shapes and values.
+fn assert_same_state_dict(ours: &StateDict, official: &StateDict, what: &str) {
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        official.keys().collect::<Vec<_>>(),
+        "{what}"
+    );
+    for (key, tensor) in official {
+        assert_eq!(ours[key].shape, tensor.shape, "{what} {key}");
+        assert_eq!(ours[key].values, tensor.values, "{what} {key}");
+    }
 }
 
 fn assert_close(ours: &[f32], theirs: &[f32], relative: f32, what: &str) {
@@ -278,15 +296,7 @@ fn the_anti_aliased_patchgan_equals_the_official_cut_discriminator() {
         );
         // Saved back, the state dict is the official one, blur filters included.
         let official = read_state_dict(&path).unwrap();
-        let ours = net_d.to_state_dict();
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            official.keys().collect::<Vec<_>>()
-        );
-        for (key, tensor) in &official {
-            assert_eq!(ours[key].shape, tensor.shape, "{key}");
-            assert_eq!(ours[key].values, tensor.values, "{key}");
-        }
+        assert_same_state_dict(&net_d.to_state_dict(), &official, "discriminator");
     }
     // CUT's default discriminator has CycleGAN's parameters (2,764,737) in another layout.
     let cut_d = NLayerDiscriminatorConfig::new(3)
@@ -320,16 +330,7 @@ fn the_anti_aliased_resnet_generator_equals_the_official_cut_generator() {
         assert!(error <= 1e-5, "{variant}: max abs difference {error}");
         // Saved back, the state dict is the official one, blur filters included.
         let official = read_state_dict(&path).unwrap();
-        let ours = net_g.to_state_dict();
-        assert_eq!(
-            ours.keys().collect::<Vec<_>>(),
-            official.keys().collect::<Vec<_>>(),
-            "{variant}"
-        );
-        for (key, tensor) in &official {
-            assert_eq!(ours[key].shape, tensor.shape, "{key}");
-            assert_eq!(ours[key].values, tensor.values, "{key}");
-        }
+        assert_same_state_dict(&net_g.to_state_dict(), &official, variant);
     }
     // CUT's default generator has CycleGAN's 11,378,179 parameters.
     check_generator_taps(&dict, &device);
@@ -387,17 +388,7 @@ fn the_nce_term_equals_the_official_calculate_nce_loss() {
         PatchSampleFConfig::new()
             .with_netf_nc(32)
             .init_seeded(&[3, 8, 16, 16, 16], &device, 0);
-    for (j, mlp) in net_f.mlps.iter_mut().enumerate() {
-        for (layer, linear) in [(0, &mut mlp.first), (2, &mut mlp.second)] {
-            let weight: Tensor<2> = tensor(&dict, &format!("mlp_{j}.{layer}.weight"), &device);
-            linear.weight = Param::from_tensor(weight.transpose());
-            linear.bias = Some(Param::from_tensor(tensor(
-                &dict,
-                &format!("mlp_{j}.{layer}.bias"),
-                &device,
-            )));
-        }
-    }
+    load_official_mlps(&mut net_f, &dict, &device);
     let ids: Vec<Vec<usize>> = (0..5)
         .map(|j| {
             host(&dict, &format!("ids.{j}"))
