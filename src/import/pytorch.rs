@@ -14,6 +14,7 @@ use burn::prelude::*;
 use super::pth::write_pth;
 use super::state_dict::{HostTensor, StateDict, natural_key, read_state_dict, write_safetensors};
 use crate::error::CycleGanError;
+use crate::model::antialias::{downsample_filter, upsample_filter};
 use crate::model::{
     CycleGanNets, Discriminator, Generator, NLayerDiscriminator, PaddingType, PixelDiscriminator,
     ResnetGenerator, UnetGenerator, UnetRole,
@@ -389,14 +390,14 @@ impl PytorchLayout for ResnetGenerator {
             for (i, down) in self.down.iter().enumerate() {
                 let channels = down.conv.weight.dims()[0];
                 let key = format!("model.{}.filt", layout.down_conv(i) + 3);
-                buffers.push((key, blur_filter(&[1.0, 2.0, 1.0], 1.0, channels)));
+                buffers.push((key, blur_filter(downsample_filter(channels))));
             }
         }
         for (i, up) in self.up_resampled.iter().enumerate() {
             // Before each up conv: [C_in, 1, 4, 4] copies of [1, 3, 3, 1]² / 64 · 4.
             let channels = up.conv.weight.dims()[1];
             let key = format!("model.{}.filt", layout.up_conv(i) - 1);
-            buffers.push((key, blur_filter(&[1.0, 3.0, 3.0, 1.0], 4.0, channels)));
+            buffers.push((key, blur_filter(upsample_filter(channels))));
         }
         buffers
     }
@@ -444,16 +445,11 @@ impl GeneratorIndices {
     }
 }
 
-/// The official `get_filter(n) · scale` (outer product of a binomial row over its sum),
-/// repeated for `channels` channels: `[channels, 1, n, n]`.
-fn blur_filter(row: &[f32], scale: f32, channels: usize) -> HostTensor {
-    let n = row.len();
-    let sum = row.iter().sum::<f32>().powi(2);
+/// A blur layer's fixed filter as a state-dict entry.
+fn blur_filter((values, shape): (Vec<f32>, [usize; 4])) -> HostTensor {
     HostTensor {
-        shape: vec![channels, 1, n, n],
-        values: (0..channels)
-            .flat_map(|_| (0..n * n).map(|i| row[i / n] * row[i % n] / sum * scale))
-            .collect(),
+        shape: shape.to_vec(),
+        values,
     }
 }
 
@@ -491,7 +487,7 @@ impl PytorchLayout for NLayerDiscriminator {
             .into_iter()
             .enumerate()
             .map(|(j, c)| {
-                let filter = blur_filter(&[1.0, 2.0, 1.0], 1.0, c);
+                let filter = blur_filter(downsample_filter(c));
                 (format!("model.{}.filt", 2 + 4 * j), filter)
             })
             .collect()

@@ -16,14 +16,30 @@ use burn::tensor::module::{conv_transpose2d, conv2d};
 use super::padding::{PaddingType, pad2d, reflect_pad2d};
 
 /// The official `get_filter`: the outer product of a binomial row with itself, over its sum,
-/// times `scale`, repeated for each of `channels` channels (`[channels, 1, n, n]`).
-fn binomial_filter(row: &[f32], scale: f32, channels: usize, device: &Device) -> Tensor<4> {
+/// times `scale`, repeated for each of `channels` channels: `[channels, 1, n, n]` values.
+fn binomial_filter_values(row: &[f32], scale: f32, channels: usize) -> (Vec<f32>, [usize; 4]) {
     let n = row.len();
     let sum: f32 = row.iter().sum::<f32>().powi(2);
-    let values: Vec<f32> = (0..channels)
+    let values = (0..channels)
         .flat_map(|_| (0..n * n).map(|i| row[i / n] * row[i % n] / sum * scale))
         .collect();
-    Tensor::from_data(TensorData::new(values, [channels, 1, n, n]), device)
+    (values, [channels, 1, n, n])
+}
+
+/// The fixed filter of [`blur_downsample`] for `channels` channels (the official
+/// `Downsample.filt` buffer): values and shape.
+pub(crate) fn downsample_filter(channels: usize) -> (Vec<f32>, [usize; 4]) {
+    binomial_filter_values(&[1.0, 2.0, 1.0], 1.0, channels)
+}
+
+/// The fixed filter of [`blur_upsample`] for `channels` channels (the official
+/// `Upsample.filt` buffer: the binomial filter times stride²): values and shape.
+pub(crate) fn upsample_filter(channels: usize) -> (Vec<f32>, [usize; 4]) {
+    binomial_filter_values(&[1.0, 3.0, 3.0, 1.0], 4.0, channels)
+}
+
+fn filter_tensor((values, shape): (Vec<f32>, [usize; 4]), device: &Device) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(values, shape), device)
 }
 
 /// CUT's `Downsample(channels)` (blur-pool, filter size 3, stride 2, reflect padding) on
@@ -40,7 +56,7 @@ fn binomial_filter(row: &[f32], scale: f32, channels: usize, device: &Device) ->
 /// ```
 pub fn blur_downsample(x: Tensor<4>) -> Tensor<4> {
     let channels = x.dims()[1];
-    let filter = binomial_filter(&[1.0, 2.0, 1.0], 1.0, channels, &x.device());
+    let filter = filter_tensor(downsample_filter(channels), &x.device());
     conv2d(
         reflect_pad2d(x, 1),
         filter,
@@ -63,7 +79,7 @@ pub fn blur_downsample(x: Tensor<4>) -> Tensor<4> {
 /// ```
 pub fn blur_upsample(x: Tensor<4>) -> Tensor<4> {
     let [batch, channels, height, width] = x.dims();
-    let filter = binomial_filter(&[1.0, 3.0, 3.0, 1.0], 4.0, channels, &x.device());
+    let filter = filter_tensor(upsample_filter(channels), &x.device());
     let y = conv_transpose2d(
         pad2d(x, 1, PaddingType::Replicate),
         filter,

@@ -438,6 +438,13 @@ impl Decoder {
         streamed: Option<Plane>,
     ) -> Result<Plane, JpegError> {
         let component = &frame.components[c];
+        if !frame.max_horizontal.is_multiple_of(component.horizontal)
+            || !frame.max_vertical.is_multiple_of(component.vertical)
+        {
+            return Err(JpegError::Unsupported(
+                "sampling factors that are not integer multiples".into(),
+            ));
+        }
         let plane = match streamed {
             Some(plane) => plane,
             None => {
@@ -457,13 +464,6 @@ impl Decoder {
             frame.max_horizontal / component.horizontal,
             frame.max_vertical / component.vertical,
         );
-        if !frame.max_horizontal.is_multiple_of(component.horizontal)
-            || !frame.max_vertical.is_multiple_of(component.vertical)
-        {
-            return Err(JpegError::Unsupported(
-                "sampling factors that are not integer multiples".into(),
-            ));
-        }
         Ok(if (horizontal, vertical) == (1, 1) {
             plane
         } else {
