@@ -219,6 +219,146 @@ def main():
         nce[name] = param.detach().clone()
     save_file({name: t.contiguous() for name, t in nce.items()}, os.path.join(OUT, "nce.safetensors"))
     print({k: float(v) for k, v in nce.items() if k.startswith("nce")})
+    print("this PyTorch's instance_norm backward is wrong for non-contiguous gradients:",
+          instance_norm_backward_is_wrong())
+    with_contiguous_instance_norm_gradients()
+    for mode in STEP_MODES:
+        make_steps(mode)
+
+
+class ContiguousGrad(torch.autograd.Function):
+    """Identity whose backward makes the incoming gradient contiguous."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.contiguous()
+
+
+def instance_norm_backward_is_wrong():
+    """Whether this PyTorch's CPU `instance_norm` backward mishandles a non-contiguous incoming
+    gradient (found with PyTorch 2.15.0: the gradient is wrong, batch_norm's is right). CUT
+    hits it: netF's `permute(0, 2, 3, 1)` sends permuted gradients back into the generator's
+    taps, and at a residual block's output they reach the block's last InstanceNorm directly.
+    Checked against a central difference in float64."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 4, 8, 8, dtype=torch.float64, generator=gen, requires_grad=True)
+    weights = torch.randn(1, 8, 8, 4, dtype=torch.float64, generator=gen)
+
+    def loss(x):
+        return (torch.nn.functional.instance_norm(x).permute(0, 2, 3, 1) * weights).sum()
+
+    grad, = torch.autograd.grad(loss(x), x)
+    step = torch.zeros_like(x)
+    step[0, 0, 0, 0] = 1e-6
+    with torch.no_grad():
+        central = (loss(x + step) - loss(x - step)) / 2e-6
+    return abs(grad[0, 0, 0, 0].item() - central.item()) > 1e-6
+
+
+def with_contiguous_instance_norm_gradients():
+    """Makes every `F.instance_norm` (the official InstanceNorm2d calls it) receive contiguous
+    gradients, so that the goldens hold the true gradients whatever this PyTorch does with
+    non-contiguous ones (see `instance_norm_backward_is_wrong`). Forward values are unchanged."""
+    official = torch.nn.functional.instance_norm
+
+    def instance_norm(*args, **kwargs):
+        return ContiguousGrad.apply(official(*args, **kwargs))
+
+    torch.nn.functional.instance_norm = instance_norm
+    assert not instance_norm_backward_is_wrong()
+
+
+STEP_MODES = {
+    # mode: (nce_idt, lambda_NCE, flip_equivariance), as CUTModel's set_defaults.
+    "CUT": (True, 1.0, False),
+    "FastCUT": (False, 10.0, True),
+}
+
+
+def make_steps(mode):
+    """Two official `CUTModel.optimize_parameters()` steps, on the CPU, of a small CUT or
+    FastCUT model (ngf 8, ndf 4, resnet_6blocks, anti-aliased G and D, netF_nc 32, CUT's
+    init: xavier with gain 0.02 and zero biases, netF made by `data_dependent_initialize`),
+    batch 1 at 32×32, with contiguous gradients into every InstanceNorm (PyTorch 2.15's CPU
+    instance_norm backward is wrong for the permuted gradients netF sends back; see
+    `instance_norm_backward_is_wrong`). numpy is seeded 1 before step 1 and 0 before step 2, so FastCUT flips
+    at step 1 and not at step 2. Writes tests/fixtures/cut/steps_{mode}.safetensors:
+    `init.{G,D,F}.<key>` (the weights before step 1), `real_A.{s}`, `real_B.{s}`,
+    `losses.{s}` (G_GAN, D_real, D_fake, G, NCE, NCE_Y; NCE_Y 0 for FastCUT), `flipped.{s}`,
+    `ids.{s}.{j}` and `idt_ids.{s}.{j}` (the patches numpy drew), `grad.1.{G,D,F}.<key>` (the
+    gradients of step 1) and `after.2.{G,D,F}.<key>` (the weights after step 2), s = 1, 2."""
+    from models.cut_model import CUTModel
+
+    nce_idt, lambda_nce, flip = STEP_MODES[mode]
+    opt = types.SimpleNamespace(
+        gpu_ids=[], isTrain=True, checkpoints_dir="/tmp", name="cut_fixture",
+        preprocess="resize_and_crop", direction="AtoB", CUT_mode=mode,
+        input_nc=3, output_nc=3, ngf=8, ndf=4, netG="resnet_6blocks", netD="basic",
+        n_layers_D=3, normG="instance", normD="instance", no_dropout=True,
+        init_type="xavier", init_gain=0.02, no_antialias=False, no_antialias_up=False,
+        netF="mlp_sample", netF_nc=32, nce_T=0.07, num_patches=256, nce_layers="0,4,8,12,16",
+        nce_includes_all_negatives_from_minibatch=False, gan_mode="lsgan", lr=2e-4,
+        beta1=0.5, beta2=0.999, batch_size=1, lambda_GAN=1.0, lambda_NCE=lambda_nce,
+        nce_idt=nce_idt, flip_equivariance=flip)
+    torch.manual_seed(3)
+    np.random.seed(3)
+    model = CUTModel(opt)
+    batches = [
+        {"A": torch.rand(1, 3, 32, 32) * 2 - 1, "B": torch.rand(1, 3, 32, 32) * 2 - 1,
+         "A_paths": ["a"], "B_paths": ["b"]}
+        for _ in range(2)
+    ]
+    model.data_dependent_initialize(batches[0])
+    nets = {"G": model.netG, "D": model.netD, "F": model.netF}
+    out = {}
+    for name, net in nets.items():
+        for key, value in net.state_dict().items():
+            out[f"init.{name}.{key}"] = value.detach().clone()
+
+    drawn = []
+    official_forward = model.netF.forward
+
+    def recording_forward(feats, num_patches=64, patch_ids=None):
+        feats_out, ids = official_forward(feats, num_patches, patch_ids)
+        if patch_ids is None:
+            drawn.append([torch.as_tensor(i).clone() for i in ids])
+        return feats_out, ids
+
+    model.netF.forward = recording_forward
+    for step, seed in ((1, 1), (2, 0)):
+        batch = batches[step - 1]
+        drawn.clear()
+        np.random.seed(seed)
+        model.set_input(batch)
+        model.optimize_parameters()
+        out[f"real_A.{step}"] = batch["A"]
+        out[f"real_B.{step}"] = batch["B"]
+        nce_y = model.loss_NCE_Y if nce_idt else torch.zeros(())
+        out[f"losses.{step}"] = torch.stack([
+            torch.as_tensor(v).detach().float().reshape(())
+            for v in (model.loss_G_GAN, model.loss_D_real, model.loss_D_fake, model.loss_G,
+                      model.loss_NCE, nce_y)])
+        out[f"flipped.{step}"] = torch.tensor(
+            [float(getattr(model, "flipped_for_equivariance", False))])
+        assert len(drawn) == (2 if nce_idt else 1), len(drawn)
+        for prefix, ids in zip(("ids", "idt_ids"), drawn):
+            for j, ids_j in enumerate(ids):
+                out[f"{prefix}.{step}.{j}"] = ids_j.float()
+        if step == 1:
+            for name, net in nets.items():
+                for key, param in net.named_parameters():
+                    out[f"grad.1.{name}.{key}"] = param.grad.detach().clone()
+    for name, net in nets.items():
+        for key, value in net.state_dict().items():
+            out[f"after.2.{name}.{key}"] = value.detach().clone()
+    save_file({k: v.contiguous() for k, v in out.items()},
+              os.path.join(OUT, f"steps_{mode.lower()}.safetensors"))
+    print(mode, {step: out[f"losses.{step}"].tolist() for step in (1, 2)},
+          "flipped", [out[f"flipped.{s}"].item() for s in (1, 2)])
 
 
 if __name__ == "__main__":

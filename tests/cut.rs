@@ -437,3 +437,362 @@ fn the_nce_term_equals_the_official_calculate_nce_loss() {
         [256, 256, 256, 64, 64]
     );
 }
+
+/// The entries of `dict` under `prefix`, without it.
+fn sub_dict(dict: &StateDict, prefix: &str) -> StateDict {
+    dict.iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
+        .collect()
+}
+
+/// The small CUT or FastCUT model of `scripts/make_cut_fixtures.py`'s `make_steps`, with the
+/// official initial weights of `steps_<mode>.safetensors`.
+fn official_step_model(
+    mode: cyclegan_burn::cut::CutMode,
+    dict: &StateDict,
+    device: &Device,
+) -> cyclegan_burn::cut::Cut {
+    use cyclegan_burn::cut::{Cut, CutConfig, CutNets};
+    let base = CutConfig::new().with_cut_mode(mode);
+    let config = base
+        .clone()
+        .with_networks(
+            base.networks
+                .with_ngf(8)
+                .with_ndf(4)
+                .with_net_g(GeneratorKind::Resnet6Blocks),
+        )
+        .with_netf_nc(32);
+    let nets = CutNets::new(&config, device).unwrap();
+    let source = std::path::Path::new("steps fixture");
+    let nets = CutNets {
+        g: nets
+            .g
+            .load_state_dict(&sub_dict(dict, "init.G."), source)
+            .unwrap(),
+        d: nets
+            .d
+            .load_state_dict(&sub_dict(dict, "init.D."), source)
+            .unwrap(),
+        f: nets
+            .f
+            .load_state_dict(&sub_dict(dict, "init.F."), source)
+            .unwrap(),
+    };
+    Cut::try_from_nets(&config, nets, device).unwrap()
+}
+
+/// The patch ids `<prefix>.<step>.<j>` of the fixture, if any.
+fn step_ids(dict: &StateDict, prefix: &str, step: usize) -> Option<Vec<Vec<usize>>> {
+    let ids: Vec<Vec<usize>> = (0..)
+        .map_while(|j| dict.get(&format!("{prefix}.{step}.{j}")))
+        .map(|t| t.values.iter().map(|&v| v as usize).collect())
+        .collect();
+    (!ids.is_empty()).then_some(ids)
+}
+
+/// Biases of convs followed by an instance norm in the fixture's networks, which the norm
+/// makes irrelevant: their true gradient is 0, both sides compute float noise (1e-7 to 1e-3
+/// against weight gradients of 1e1 to 1e2). The down convs model.4 and model.8 are not
+/// among them: CUT taps their outputs before the norm, so their biases learn.
+fn is_pre_norm_bias(net: &str, key: &str) -> bool {
+    match net {
+        "G" => {
+            key.ends_with("conv_block.1.bias")
+                || key.ends_with("conv_block.5.bias")
+                || ["model.1.bias", "model.19.bias", "model.23.bias"].contains(&key)
+        }
+        "D" => ["model.3.bias", "model.7.bias", "model.11.bias"].contains(&key),
+        _ => false,
+    }
+}
+
+/// Two steps of the small CUT or FastCUT model against the official `optimize_parameters()`
+/// (`make_steps` of scripts/make_cut_fixtures.py), with the official flips and patches:
+/// the losses of step 1 within 1e-5 and of step 2 within 1e-4 (relative; absolute below 1e-6), every gradient of
+/// step 1 within 1e-4 (relative L2; pre-norm biases: noise below 1e-4 of the net's largest
+/// gradient), every weight after step 2 within 1e-6 (pre-norm biases: moved by at most
+/// Adam's bound of 2.06 · lr on both sides).
+fn check_official_steps(mode: cyclegan_burn::cut::CutMode, file: &str) {
+    use cyclegan_burn::cut::CutDraws;
+    const LR: f32 = 2e-4;
+    let device = common::device().autodiff();
+    let dict = read_state_dict(common::crate_dir().join("tests/fixtures/cut").join(file)).unwrap();
+    let mut cut = official_step_model(mode, &dict, &device);
+    for (step, tolerance) in [(1, 1e-5), (2, 1e-4)] {
+        let draws = CutDraws {
+            // CUT has no flips: its steps report none.
+            flipped: (mode == cyclegan_burn::cut::CutMode::FastCut)
+                .then(|| dict[&format!("flipped.{step}")].values[0] == 1.0),
+            patch_ids: step_ids(&dict, "ids", step),
+            idt_patch_ids: step_ids(&dict, "idt_ids", step),
+        };
+        let real_a = tensor(&dict, &format!("real_A.{step}"), &device);
+        let real_b = tensor(&dict, &format!("real_B.{step}"), &device);
+        let report = cut.train_step_with(real_a, real_b, &draws, step == 1);
+        assert_eq!(
+            report.draws, draws,
+            "{file} step {step}: the given draws are used"
+        );
+        let l = report.losses;
+        let ours = [l.g_gan, l.d_real, l.d_fake, l.g, l.nce, l.nce_y];
+        let theirs = host(&dict, &format!("losses.{step}"));
+        eprintln!("{file} step {step}: losses {ours:?}, official {theirs:?}");
+        for (name, (a, b)) in ["G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y"]
+            .iter()
+            .zip(ours.iter().zip(&theirs))
+        {
+            assert!(
+                // D_fake is about 1e-10 here (D's first outputs are about 1e-5, squared):
+                // below 1e-6 the tolerance is absolute.
+                (a - b).abs() <= tolerance * b.abs().max(1e-6),
+                "{file} step {step} {name}: {a} against {b}"
+            );
+        }
+        let Some(gradients) = report.gradients else {
+            continue;
+        };
+        for (net, ours) in [
+            ("G", &gradients.g),
+            ("D", &gradients.d),
+            ("F", &gradients.f),
+        ] {
+            let official = sub_dict(&dict, &format!("grad.1.{net}."));
+            assert_eq!(
+                ours.keys().collect::<Vec<_>>(),
+                official.keys().collect::<Vec<_>>(),
+                "{file} {net}: gradient keys"
+            );
+            let largest = official
+                .values()
+                .flat_map(|t| &t.values)
+                .fold(0.0f32, |m, v| m.max(v.abs()));
+            let mut worst = 0.0f64;
+            for (key, grad) in ours {
+                let reference = &official[key].values;
+                if is_pre_norm_bias(net, key) {
+                    let noise = grad.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                    assert!(
+                        noise <= 1e-4 * largest,
+                        "{file} {net}.{key}: pre-norm bias gradient {noise} of {largest}"
+                    );
+                    continue;
+                }
+                let error = common::rel_l2(&grad.values, reference);
+                worst = worst.max(error);
+                assert!(error <= 1e-4, "{file} {net}.{key}: relative L2 {error:.2e}");
+            }
+            eprintln!("{file} step 1 gradients of {net}: largest relative L2 {worst:.2e}");
+        }
+    }
+    let nets = cut.nets();
+    for (net, ours) in [
+        ("G", nets.g.to_state_dict()),
+        ("D", nets.d.to_state_dict()),
+        ("F", nets.f.to_state_dict()),
+    ] {
+        let official = sub_dict(&dict, &format!("after.2.{net}."));
+        let initial = sub_dict(&dict, &format!("init.{net}."));
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            official.keys().collect::<Vec<_>>()
+        );
+        let mut worst = 0.0f32;
+        for (key, weight) in &ours {
+            let (reference, start) = (&official[key].values, &initial[key].values);
+            if is_pre_norm_bias(net, key) {
+                for side in [&weight.values, reference] {
+                    let moved = common::max_abs_diff(side, start);
+                    assert!(moved <= 2.06 * LR, "{file} {net}.{key}: moved {moved}");
+                }
+                continue;
+            }
+            let error = common::max_abs_diff(&weight.values, reference);
+            worst = worst.max(error);
+            assert!(error <= 1e-6, "{file} {net}.{key} after step 2: {error}");
+        }
+        eprintln!("{file} weights of {net} after step 2: largest difference {worst:.2e}");
+    }
+}
+
+#[test]
+fn two_cut_steps_equal_the_official_ones() {
+    check_official_steps(cyclegan_burn::cut::CutMode::Cut, "steps_cut.safetensors");
+}
+
+#[test]
+fn two_fastcut_steps_equal_the_official_ones() {
+    check_official_steps(
+        cyclegan_burn::cut::CutMode::FastCut,
+        "steps_fastcut.safetensors",
+    );
+}
+
+#[test]
+fn fastcut_with_the_other_flip_decision_differs_from_the_official_step() {
+    use cyclegan_burn::cut::{CutDraws, CutMode};
+    let device = common::device().autodiff();
+    let dict =
+        read_state_dict(common::crate_dir().join("tests/fixtures/cut/steps_fastcut.safetensors"))
+            .unwrap();
+    let mut cut = official_step_model(CutMode::FastCut, &dict, &device);
+    // The official step 1 flipped the batch; not flipping it must not give its losses.
+    assert_eq!(dict["flipped.1"].values[0], 1.0);
+    let draws = CutDraws {
+        flipped: Some(false),
+        patch_ids: step_ids(&dict, "ids", 1),
+        idt_patch_ids: None,
+    };
+    let report = cut.train_step_with(
+        tensor(&dict, "real_A.1", &device),
+        tensor(&dict, "real_B.1", &device),
+        &draws,
+        false,
+    );
+    let official_nce = host(&dict, "losses.1")[4];
+    let relative = ((report.losses.nce - official_nce) / official_nce).abs();
+    assert!(
+        relative > 1e-3,
+        "NCE {} against {official_nce}",
+        report.losses.nce
+    );
+}
+
+#[test]
+fn drawn_steps_are_reproducible_from_the_seed_and_report_their_draws() {
+    use cyclegan_burn::cut::{Cut, CutConfig, CutDraws, CutMode};
+    let device = common::device().autodiff();
+    let base = CutConfig::new().with_cut_mode(CutMode::FastCut);
+    let config = base
+        .clone()
+        .with_networks(
+            base.networks
+                .with_ngf(4)
+                .with_ndf(4)
+                .with_net_g(GeneratorKind::Resnet6Blocks),
+        )
+        .with_netf_nc(16)
+        .with_num_patches(20)
+        .with_seed(5);
+    let real_a = Tensor::<4>::random(
+        [1, 3, 32, 32],
+        burn::tensor::Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
+    let real_b = real_a.clone().flip([2]);
+    let run = || {
+        let mut cut = Cut::new(&config, &device);
+        (0..3)
+            .map(|_| {
+                let step = cut.train_step_with(
+                    real_a.clone(),
+                    real_b.clone(),
+                    &CutDraws::default(),
+                    false,
+                );
+                (step.losses, step.draws)
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = run();
+    assert_eq!(first, run());
+    for (losses, draws) in &first {
+        assert!(losses.is_finite() && losses.nce > 0.0 && losses.nce_y == 0.0);
+        assert!(draws.flipped.is_some() && draws.idt_patch_ids.is_none());
+        let ids = draws.patch_ids.as_ref().unwrap();
+        // 20 patches of each of the five taps (38², 32², 16², 8², 8² positions).
+        assert_eq!(ids.iter().map(Vec::len).collect::<Vec<_>>(), [20; 5]);
+    }
+    // Three steps, three independent patch draws.
+    assert_ne!(first[0].1.patch_ids, first[1].1.patch_ids);
+}
+
+#[test]
+fn netf_round_trips_through_the_official_key_names_and_layouts() {
+    use cyclegan_burn::cut::PatchSampleFConfig;
+    let device = common::device();
+    let net_f = PatchSampleFConfig::new()
+        .with_netf_nc(8)
+        .init_seeded(&[3, 16], &device, 1);
+    let dict = net_f.to_state_dict();
+    let keys: Vec<_> = dict.keys().cloned().collect();
+    assert_eq!(
+        keys,
+        [
+            "mlp_0.0.bias",
+            "mlp_0.0.weight",
+            "mlp_0.2.bias",
+            "mlp_0.2.weight",
+            "mlp_1.0.bias",
+            "mlp_1.0.weight",
+            "mlp_1.2.bias",
+            "mlp_1.2.weight"
+        ]
+    );
+    // PyTorch's nn.Linear weight is [out, in].
+    assert_eq!(dict["mlp_1.0.weight"].shape, [8, 16]);
+    let first = net_f.mlps[1].first.weight.val();
+    assert_eq!(
+        dict["mlp_1.0.weight"].values,
+        common::values(first.clone().transpose())
+    );
+    let fresh = PatchSampleFConfig::new()
+        .with_netf_nc(8)
+        .init_seeded(&[3, 16], &device, 2);
+    let loaded = fresh
+        .load_state_dict(&dict, std::path::Path::new("netF"))
+        .unwrap();
+    assert_eq!(loaded.to_state_dict(), dict);
+    // A checkpoint with the weight as Burn stores it ([in, out]) is refused with its key.
+    let mut wrong = dict.clone();
+    wrong.insert("mlp_1.0.weight".into(), dict["mlp_1.0.weight"].transposed());
+    let error = PatchSampleFConfig::new()
+        .with_netf_nc(8)
+        .init_seeded(&[3, 16], &device, 2)
+        .load_state_dict(&wrong, std::path::Path::new("netF.pth"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("mlp_1.0.weight") && error.contains("netF.pth"),
+        "{error}"
+    );
+}
+
+#[test]
+fn module_channels_are_those_of_the_generators_features() {
+    let device = common::device();
+    for (antialias, antialias_up) in [(true, true), (true, false), (false, false)] {
+        let config = ResnetGeneratorConfig::new(3, 2)
+            .with_ngf(4)
+            .with_n_blocks(2)
+            .with_antialias(antialias)
+            .with_antialias_up(antialias_up);
+        let channels = config.module_channels();
+        let generator = config.init_seeded(&device, 0);
+        let every: Vec<usize> = (0..channels.len()).collect();
+        let taps = generator.forward_features(Tensor::zeros([1, 3, 16, 16], &device), &every);
+        let tapped: Vec<usize> = taps.iter().map(|t| t.dims()[1]).collect();
+        assert_eq!(tapped, channels, "antialias {antialias}/{antialias_up}");
+    }
+}
+
+#[test]
+fn cut_options_that_cannot_work_are_refused_by_name() {
+    use cyclegan_burn::cut::{Cut, CutConfig};
+    let device = common::device().autodiff();
+    let unet = CutConfig::new()
+        .with_networks(CutConfig::new().networks.with_net_g(GeneratorKind::Unet256));
+    let past = CutConfig::new().with_nce_layers(vec![0, 40]);
+    let twice = CutConfig::new().with_nce_layers(vec![4, 4]);
+    let idt = CutConfig::new().with_networks(CutConfig::new().networks.with_output_nc(1));
+    for (config, field) in [
+        (unet, "netG"),
+        (past, "nce_layers"),
+        (twice, "nce_layers"),
+        (idt, "nce_idt"),
+        (CutConfig::new().with_nce_t(0.0), "nce_T"),
+    ] {
+        let error = Cut::try_new(&config, &device).unwrap_err().to_string();
+        assert!(error.contains(field), "{field}: {error}");
+    }
+}

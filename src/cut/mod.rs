@@ -13,20 +13,29 @@
 //!   [`PatchSampleF`], [`PatchNceLoss`] per layer, weighted by `lambda_NCE` and averaged;
 //!   FastCUT's flipped queries included.
 //!
-//! Both equal the official code's on the CPU (`tests/cut.rs`, goldens from
-//! `scripts/make_cut_fixtures.py`, which runs the official modules), as do the anti-aliased
-//! resampling layers of CUT's networks ([`crate::model::antialias`]), its anti-aliased
-//! generator and PatchGAN (`ResnetGeneratorConfig::with_antialias` / `with_antialias_up`,
-//! `NLayerDiscriminatorConfig::with_antialias`, official `.pth` keys both ways) and the
-//! generator's feature taps (`ResnetGenerator::forward_features`), and the whole NCE term
-//! ([`NceLoss`] against the official `calculate_NCE_loss`). The CUT training step (D then
-//! G + F, netF's optimizer after the first batch), its options in the train program and the
-//! measured comparison are not in the crate yet.
+//! - [`Cut`]: the training step (`optimize_parameters`: D, then G and netF), CUT's or
+//!   FastCUT's by [`CutConfig::with_cut_mode`], with [`CutNets`] (G, D, netF, saved and
+//!   loaded under the official `_net_G` / `_net_D` / `_net_F` names and keys).
+//!
+//! All of it equals the official code on the CPU (`tests/cut.rs`, goldens from
+//! `scripts/make_cut_fixtures.py`, which runs the official modules and `CUTModel`): the
+//! anti-aliased resampling layers ([`crate::model::antialias`]), the anti-aliased generator and
+//! PatchGAN (`ResnetGeneratorConfig::with_antialias` / `with_antialias_up`,
+//! `NLayerDiscriminatorConfig::with_antialias`, official `.pth` keys both ways), the
+//! generator's feature taps (`ResnetGenerator::forward_features`), the NCE term ([`NceLoss`]
+//! against `calculate_NCE_loss`) and two whole steps of CUT and FastCUT (losses, every
+//! gradient, the weights after step 2).
 
+mod config;
 mod nce;
+mod nets;
 mod patch_nce;
 mod patch_sample;
+mod step;
 
+pub use config::{CutConfig, CutMode, NetF};
 pub use nce::{NceLoss, NceLossConfig};
+pub use nets::CutNets;
 pub use patch_nce::{PatchNceLoss, PatchNceLossConfig};
 pub use patch_sample::{PatchMlp, PatchSampleF, PatchSampleFConfig, draw_patch_ids};
+pub use step::{Cut, CutDraws, CutGradients, CutLosses, CutStep};

@@ -13,6 +13,7 @@ use burn::prelude::*;
 
 use super::pth::write_pth;
 use super::state_dict::{HostTensor, StateDict, natural_key, read_state_dict, write_safetensors};
+use crate::cut::PatchSampleF;
 use crate::error::CycleGanError;
 use crate::model::antialias::{downsample_filter, upsample_filter};
 use crate::model::{
@@ -31,6 +32,12 @@ pub trait PytorchLayout: Module + Sized {
     /// Saved with the weights; on load they must be there with these values.
     fn pytorch_buffers(&self) -> Vec<(String, HostTensor)> {
         Vec::new()
+    }
+
+    /// The Burn paths of the 2-D parameters that the official model stores transposed
+    /// (`nn.Linear` weights: `[out, in]` there, `[in, out]` in Burn).
+    fn pytorch_transposed(&self) -> BTreeSet<String> {
+        BTreeSet::new()
     }
 
     /// The official key of every parameter, by Burn parameter path.
@@ -62,10 +69,11 @@ pub trait PytorchLayout: Module + Sized {
             out: StateDict::new(),
         };
         self.visit(&mut collector);
+        let transposed = self.pytorch_transposed();
         collector
             .out
             .into_iter()
-            .map(|(path, tensor)| (keys[&path].clone(), tensor))
+            .map(|(path, tensor)| official_entry(&keys, &transposed, path, tensor))
             .chain(self.pytorch_buffers())
             .collect()
     }
@@ -79,11 +87,15 @@ pub trait PytorchLayout: Module + Sized {
     /// the file in errors.
     fn load_state_dict(self, dict: &StateDict, source: &Path) -> Result<Self, CycleGanError> {
         let keys = self.pytorch_keys();
+        let transposed = self.pytorch_transposed();
         let mut missing = Vec::new();
         let mut wrong_shape = Vec::new();
         // In the network's own layer order, so that the first entries listed are the first
         // layers that differ.
-        for (path, shape) in param_paths(&self) {
+        for (path, mut shape) in param_paths(&self) {
+            if transposed.contains(&path) {
+                shape.reverse();
+            }
             let key = &keys[&path];
             match dict.get(key) {
                 None => missing.push(key.clone()),
@@ -124,9 +136,17 @@ pub trait PytorchLayout: Module + Sized {
                 mismatch_message(&missing, &unexpected, &wrong_shape),
             ));
         }
-        let by_path: BTreeMap<String, &HostTensor> = keys
+        let by_path: BTreeMap<String, HostTensor> = keys
             .iter()
-            .map(|(path, key)| (path.clone(), &dict[key]))
+            .map(|(path, key)| {
+                let official = &dict[key];
+                let tensor = if transposed.contains(path) {
+                    official.transposed()
+                } else {
+                    official.clone()
+                };
+                (path.clone(), tensor)
+            })
             .collect();
         let mut loader = Loader {
             path: PathTracker::default(),
@@ -314,12 +334,12 @@ impl ModuleVisitor for Collector {
     }
 }
 
-struct Loader<'a> {
+struct Loader {
     path: PathTracker,
-    tensors: BTreeMap<String, &'a HostTensor>,
+    tensors: BTreeMap<String, HostTensor>,
 }
 
-impl ModuleMapper for Loader<'_> {
+impl ModuleMapper for Loader {
     fn enter_module(&mut self, name: &str, container_type: &str) {
         self.path.enter(name, container_type);
     }
@@ -578,11 +598,51 @@ pub fn gradients_state_dict<M: PytorchLayout>(
         out: StateDict::new(),
     };
     module.visit(&mut collector);
+    let transposed = module.pytorch_transposed();
     collector
         .out
         .into_iter()
-        .map(|(path, tensor)| (keys[&path].clone(), tensor))
+        .map(|(path, tensor)| official_entry(&keys, &transposed, path, tensor))
         .collect()
+}
+
+/// A parameter (or its gradient) at Burn path `path` under its official key and layout.
+fn official_entry(
+    keys: &BTreeMap<String, String>,
+    transposed: &BTreeSet<String>,
+    path: String,
+    tensor: HostTensor,
+) -> (String, HostTensor) {
+    let tensor = if transposed.contains(&path) {
+        tensor.transposed()
+    } else {
+        tensor
+    };
+    (keys[&path].clone(), tensor)
+}
+
+impl PytorchLayout for PatchSampleF {
+    fn pytorch_layers(&self) -> Vec<(String, String)> {
+        (0..self.mlps.len())
+            .flat_map(|j| {
+                [
+                    (format!("mlps.{j}.first"), format!("mlp_{j}.0")),
+                    (format!("mlps.{j}.second"), format!("mlp_{j}.2")),
+                ]
+            })
+            .collect()
+    }
+
+    fn pytorch_transposed(&self) -> BTreeSet<String> {
+        (0..self.mlps.len())
+            .flat_map(|j| {
+                [
+                    format!("mlps.{j}.first.weight"),
+                    format!("mlps.{j}.second.weight"),
+                ]
+            })
+            .collect()
+    }
 }
 
 impl PytorchLayout for Generator {
@@ -592,6 +652,13 @@ impl PytorchLayout for Generator {
             Generator::Unet(g) => g.pytorch_layers(),
         }
     }
+
+    fn pytorch_buffers(&self) -> Vec<(String, HostTensor)> {
+        match self {
+            Generator::Resnet(g) => g.pytorch_buffers(),
+            Generator::Unet(g) => g.pytorch_buffers(),
+        }
+    }
 }
 
 impl PytorchLayout for Discriminator {
@@ -599,6 +666,13 @@ impl PytorchLayout for Discriminator {
         match self {
             Discriminator::NLayer(d) => d.pytorch_layers(),
             Discriminator::Pixel(d) => d.pytorch_layers(),
+        }
+    }
+
+    fn pytorch_buffers(&self) -> Vec<(String, HostTensor)> {
+        match self {
+            Discriminator::NLayer(d) => d.pytorch_buffers(),
+            Discriminator::Pixel(d) => d.pytorch_buffers(),
         }
     }
 }

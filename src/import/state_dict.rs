@@ -15,6 +15,30 @@ pub struct HostTensor {
     pub values: Vec<f32>,
 }
 
+impl HostTensor {
+    /// The transpose of a 2-D tensor (PyTorch's `nn.Linear` weight is `[out, in]`, Burn's
+    /// `[in, out]`).
+    ///
+    /// # Panics
+    ///
+    /// If the tensor is not 2-D.
+    pub fn transposed(&self) -> HostTensor {
+        let [rows, cols] = self.shape[..] else {
+            panic!("transposing a tensor of shape {:?}", self.shape);
+        };
+        let mut values = vec![0.0; self.values.len()];
+        for r in 0..rows {
+            for c in 0..cols {
+                values[c * rows + r] = self.values[r * cols + c];
+            }
+        }
+        HostTensor {
+            shape: vec![cols, rows],
+            values,
+        }
+    }
+}
+
 /// Named tensors in key order, as a PyTorch `state_dict()`.
 pub type StateDict = BTreeMap<String, HostTensor>;
 

@@ -88,6 +88,37 @@ impl ResnetGeneratorConfig {
         Self::new(input_nc, output_nc).with_n_blocks(9)
     }
 
+    /// The output channels of each official module `model.N`, in order (the length is the
+    /// number of modules): the indices [`ResnetGenerator::forward_features`] takes, with the
+    /// channels of the features it returns for them (CUT's netF is sized from these).
+    ///
+    /// ```
+    /// use cyclegan_burn::prelude::*;
+    /// let channels = ResnetGeneratorConfig::new(3, 3).with_antialias(true).with_antialias_up(true)
+    ///     .module_channels();
+    /// assert_eq!(channels.len(), 32);
+    /// assert_eq!([0, 4, 8, 12, 16].map(|n| channels[n]), [3, 128, 256, 256, 256]);
+    /// ```
+    pub fn module_channels(&self) -> Vec<usize> {
+        let ngf = self.ngf;
+        let mut channels = vec![self.input_nc, ngf, ngf, ngf];
+        let per_down = if self.antialias { 4 } else { 3 };
+        for i in 0..2 {
+            channels.extend(std::iter::repeat_n(ngf << (i + 1), per_down));
+        }
+        channels.extend(std::iter::repeat_n(ngf * 4, self.n_blocks));
+        for i in 0..2 {
+            let (cin, cout) = ((ngf * 4) >> i, (ngf * 2) >> i);
+            if self.antialias_up {
+                channels.extend([cin, cout, cout, cout]);
+            } else {
+                channels.extend([cout, cout, cout]);
+            }
+        }
+        channels.extend([ngf, self.output_nc, self.output_nc]);
+        channels
+    }
+
     /// Builds the generator with weights initialised from a fresh random seed.
     pub fn init(&self, device: &Device) -> ResnetGenerator {
         self.init_seeded(device, random_seed())
