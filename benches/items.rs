@@ -38,6 +38,13 @@ pub enum Item {
     /// before it decoded JPEGs itself: [`DecodeFolder`](Item::DecodeFolder)'s baseline in the
     /// same build. PyTorch's side is PIL again.
     DecodeFolderImageCrate(usize),
+    /// One CUT training step (official defaults: anti-aliased resnet_9blocks G and basic D,
+    /// netF mlp_sample with 256 channels, 256 patches at nce_layers 0,4,8,12,16, the
+    /// identity NCE term) at `size × size`.
+    CutStep(usize),
+    /// One FastCUT training step (as [`CutStep`](Item::CutStep), with no identity term and
+    /// flip equivariance, lambda_NCE 10) at `size × size`.
+    FastCutStep(usize),
     /// pool3 features of a batch of this many 256×256 images with pytorch-fid's Inception
     /// (preprocessing included; weights from a cheap formula: speed does not depend on them).
     FidFeatures(usize),
@@ -71,6 +78,8 @@ impl Item {
             Item::FidFeatures(batch) => format!("fid_features_{batch}"),
             Item::DecodeFolder(s) => format!("decode_folder_{s}"),
             Item::DecodeFolderImageCrate(s) => format!("decode_folder_image_crate_{s}"),
+            Item::CutStep(s) => format!("cut_step_{s}"),
+            Item::FastCutStep(s) => format!("fastcut_step_{s}"),
         }
     }
 
@@ -90,6 +99,8 @@ impl Item {
             "fid_features" => Some(Item::FidFeatures(size)),
             "decode_folder" => Some(Item::DecodeFolder(size)),
             "decode_folder_image_crate" => Some(Item::DecodeFolderImageCrate(size)),
+            "cut_step" => Some(Item::CutStep(size)),
+            "fastcut_step" => Some(Item::FastCutStep(size)),
             _ => None,
         }
     }
@@ -122,6 +133,20 @@ impl Item {
                 Box::new(move || {
                     // The losses are read back, which waits for the whole step.
                     let _ = gan.train_step(a.clone(), b.clone());
+                })
+            }
+            Item::CutStep(size) | Item::FastCutStep(size) => {
+                use cyclegan_burn::cut::{Cut, CutConfig, CutMode};
+                let device = device.clone().autodiff();
+                let mode = if matches!(self, Item::CutStep(_)) {
+                    CutMode::Cut
+                } else {
+                    CutMode::FastCut
+                };
+                let mut cut = Cut::new(&CutConfig::new().with_cut_mode(mode), &device);
+                let (a, b) = (input(size, &device), input(size, &device));
+                Box::new(move || {
+                    let _ = cut.train_step(a.clone(), b.clone());
                 })
             }
             Item::PresetTrainStep => {

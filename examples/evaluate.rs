@@ -306,8 +306,9 @@ fn inception_scores(o: &Options, device: &burn::prelude::Device) -> Result<(), C
             "FID and KID need --folders GENERATED REAL, or --dataroot (with testA and testB) and a generator",
         ));
     };
-    // A run folder has both generators: both directions; a single file, its own.
-    let directions = if o.generator.run.is_some() {
+    // A CycleGAN run folder has both generators: both directions; a CUT run or a single
+    // file, its own.
+    let directions = if o.generator.run.is_some() && !o.generator.is_cut_run() {
         vec![Direction::AtoB, Direction::BtoA]
     } else {
         vec![o.generator.direction]

@@ -1,4 +1,5 @@
-//! Train a CycleGAN, with the options of the official `train.py`.
+//! Train a CycleGAN, or CUT / FastCUT (`--model cut`), with the options of the official
+//! `train.py` (CycleGAN's and CUT's).
 //!
 //! Without `--dataroot` it trains on the embedded StripeShapes data (32×32, flat objects ↔
 //! striped objects) with settings that finish in a few minutes on two CPU cores:
@@ -6,6 +7,7 @@
 //! ```text
 //! cargo run --release --example train
 //! cargo run --release --example train -- --dataroot ../datasets/horse2zebra --name horse2zebra
+//! cargo run --release --example train -- --model cut --CUT_mode FastCUT --dataroot ../datasets/horse2zebra
 //! ```
 
 mod common;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use burn::prelude::Device;
 use clap::Parser;
 use common::{BackendOption, official_name, official_name_or_none};
+use cyclegan_burn::cut::{CutConfig, CutMode, NetF};
 use cyclegan_burn::data::{
     DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions, UnalignedDataset,
 };
@@ -24,17 +27,80 @@ use cyclegan_burn::loss::GanMode;
 use cyclegan_burn::model::{DiscriminatorKind, GeneratorKind, InitType, Norm};
 use cyclegan_burn::train::report::{Report, write_options};
 use cyclegan_burn::train::{
-    Checkpointer, Console, CycleGanConfig, LrPolicyName, RunOptions, train_observed,
-    write_test_page,
+    Checkpointer, Console, CycleGanConfig, LrPolicyName, RunOptions, RunSummary,
+    train_cut_observed, train_observed, write_test_page,
 };
 use cyclegan_burn::{CycleGanError, backend};
 use serde::Serialize;
 
-/// Train a CycleGAN (options and defaults of the official train.py; without --dataroot,
-/// the embedded StripeShapes data with a small, fast preset and a held-out test page).
+/// Which model trains (`--model`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+enum ModelName {
+    /// CycleGAN: two generators, two discriminators, cycle and identity losses.
+    #[value(name = "cycle_gan")]
+    CycleGan,
+    /// CUT or FastCUT (`--CUT_mode`): one generator, one discriminator, PatchNCE.
+    #[value(name = "cut")]
+    Cut,
+}
+
+/// Train a CycleGAN or CUT / FastCUT (options and defaults of the official train.py; without
+/// --dataroot, the embedded StripeShapes data with a small, fast preset and a held-out test
+/// page).
 #[derive(Parser, Debug, Serialize)]
 #[command(rename_all = "snake_case", version)]
 struct Options {
+    /// The model: cycle_gan, or cut (CUT and FastCUT, with the options of the official CUT
+    /// code).
+    #[arg(long, value_enum, default_value_t = ModelName::CycleGan)]
+    #[serde(serialize_with = "official_name")]
+    model: ModelName,
+    /// cut: CUT or FastCUT; sets the defaults of nce_idt, lambda_NCE, flip_equivariance
+    /// and the epochs (200 + 200, FastCUT 150 + 50) [default: CUT].
+    #[arg(long = "CUT_mode", value_enum)]
+    #[serde(rename = "CUT_mode", serialize_with = "official_name_or_none")]
+    cut_mode: Option<CutMode>,
+    /// cut: weight of the GAN loss [default: 1].
+    #[arg(long = "lambda_GAN")]
+    #[serde(rename = "lambda_GAN")]
+    lambda_gan: Option<f64>,
+    /// cut: weight of the NCE loss [default: CUT 1, FastCUT 10].
+    #[arg(long = "lambda_NCE")]
+    #[serde(rename = "lambda_NCE")]
+    lambda_nce: Option<f64>,
+    /// cut: the identity NCE term NCE(G(Y), Y) [default: CUT true, FastCUT false].
+    #[arg(long, action = clap::ArgAction::Set)]
+    nce_idt: Option<bool>,
+    /// cut: the generator layers whose features NCE compares [default: 0,4,8,12,16].
+    #[arg(long)]
+    nce_layers: Option<String>,
+    /// cut: negatives from every image of the batch [default: false].
+    #[arg(long, action = clap::ArgAction::Set)]
+    nce_includes_all_negatives_from_minibatch: Option<bool>,
+    /// cut: how netF samples the features [default: mlp_sample].
+    #[arg(long = "netF", value_enum)]
+    #[serde(rename = "netF", serialize_with = "official_name_or_none")]
+    net_f: Option<NetF>,
+    /// cut: width of netF's MLPs [default: 256].
+    #[arg(long = "netF_nc")]
+    #[serde(rename = "netF_nc")]
+    netf_nc: Option<usize>,
+    /// cut: temperature of the NCE loss [default: 0.07].
+    #[arg(long = "nce_T")]
+    #[serde(rename = "nce_T")]
+    nce_t: Option<f64>,
+    /// cut: patches per layer [default: 256].
+    #[arg(long)]
+    num_patches: Option<usize>,
+    /// cut: flip equivariance [default: CUT false, FastCUT true].
+    #[arg(long, action = clap::ArgAction::Set)]
+    flip_equivariance: Option<bool>,
+    /// cut: stride-2 convs instead of CUT's anti-aliased downsampling.
+    #[arg(long)]
+    no_antialias: bool,
+    /// cut: transposed convs instead of CUT's upsample + conv.
+    #[arg(long)]
+    no_antialias_up: bool,
     /// Folder with trainA/ and trainB/ (default: the embedded StripeShapes data).
     #[arg(long)]
     dataroot: Option<PathBuf>,
@@ -86,10 +152,10 @@ struct Options {
     #[arg(long, value_enum, default_value_t = Norm::Instance)]
     #[serde(serialize_with = "official_name")]
     norm: Norm,
-    /// Weight initialisation.
-    #[arg(long, value_enum, default_value_t = InitType::Normal)]
-    #[serde(serialize_with = "official_name")]
-    init_type: InitType,
+    /// Weight initialisation [default: normal; cut: xavier].
+    #[arg(long, value_enum)]
+    #[serde(serialize_with = "official_name_or_none")]
+    init_type: Option<InitType>,
     /// Scale of normal, xavier and orthogonal init.
     #[arg(long, default_value_t = 0.02)]
     init_gain: f64,
@@ -151,17 +217,17 @@ struct Options {
     /// Multiply the learning rate by 0.1 every lr_decay_iters epochs (step policy).
     #[arg(long, default_value_t = 50)]
     lr_decay_iters: usize,
-    /// Weight of the A → B → A cycle loss.
-    #[arg(long = "lambda_A", default_value_t = 10.0)]
+    /// cycle_gan: weight of the A → B → A cycle loss [default: 10].
+    #[arg(long = "lambda_A")]
     #[serde(rename = "lambda_A")]
-    lambda_a: f64,
-    /// Weight of the B → A → B cycle loss.
-    #[arg(long = "lambda_B", default_value_t = 10.0)]
+    lambda_a: Option<f64>,
+    /// cycle_gan: weight of the B → A → B cycle loss [default: 10].
+    #[arg(long = "lambda_B")]
     #[serde(rename = "lambda_B")]
-    lambda_b: f64,
-    /// Identity loss weight, relative to the cycle weights (0: off).
-    #[arg(long, default_value_t = 0.5)]
-    lambda_identity: f64,
+    lambda_b: Option<f64>,
+    /// cycle_gan: identity loss weight, relative to the cycle weights (0: off) [default: 0.5].
+    #[arg(long)]
+    lambda_identity: Option<f64>,
     /// Log losses every this many images.
     #[arg(long, default_value_t = 100)]
     print_freq: usize,
@@ -217,12 +283,119 @@ mod preset {
 
 struct Plan {
     config: CycleGanConfig,
+    /// The CUT configuration, with `--model cut` (then `config` holds the shared options).
+    cut: Option<CutConfig>,
     run: RunOptions,
     dataset: UnalignedDataset,
     source: String,
 }
 
+/// Refuses the options of the model that does not train, as the official parsers know only
+/// the chosen model's.
+fn check_model_options(o: &Options) -> Result<(), CycleGanError> {
+    let cut_only = [
+        ("CUT_mode", o.cut_mode.is_some()),
+        ("lambda_GAN", o.lambda_gan.is_some()),
+        ("lambda_NCE", o.lambda_nce.is_some()),
+        ("nce_idt", o.nce_idt.is_some()),
+        ("nce_layers", o.nce_layers.is_some()),
+        (
+            "nce_includes_all_negatives_from_minibatch",
+            o.nce_includes_all_negatives_from_minibatch.is_some(),
+        ),
+        ("netF", o.net_f.is_some()),
+        ("netF_nc", o.netf_nc.is_some()),
+        ("nce_T", o.nce_t.is_some()),
+        ("num_patches", o.num_patches.is_some()),
+        ("flip_equivariance", o.flip_equivariance.is_some()),
+        ("no_antialias", o.no_antialias),
+        ("no_antialias_up", o.no_antialias_up),
+    ];
+    let cycle_gan_only = [
+        ("lambda_A", o.lambda_a.is_some()),
+        ("lambda_B", o.lambda_b.is_some()),
+        ("lambda_identity", o.lambda_identity.is_some()),
+    ];
+    let (other, model, given) = match o.model {
+        ModelName::CycleGan => (&cut_only[..], "cut", "cycle_gan"),
+        ModelName::Cut => (&cycle_gan_only[..], "cycle_gan", "cut"),
+    };
+    if let Some(&(name, _)) = other.iter().find(|(_, set)| *set) {
+        return Err(CycleGanError::config(
+            name,
+            format!("is an option of --model {model}, not of --model {given}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The CUT configuration of `--model cut`: the mode's defaults, then the options given, on
+/// the networks, optimizer and schedule of `shared`.
+fn cut_config(
+    o: &Options,
+    shared: &CycleGanConfig,
+    stripes: bool,
+) -> Result<CutConfig, CycleGanError> {
+    let mode = o.cut_mode.unwrap_or(CutMode::Cut);
+    let defaults = CutConfig::new().with_cut_mode(mode);
+    let nce_layers = match &o.nce_layers {
+        Some(text) => text
+            .split(',')
+            .map(|layer| {
+                layer.trim().parse().map_err(|_| {
+                    CycleGanError::config(
+                        "nce_layers",
+                        format!("`{text}` is not a comma-separated list of layer indices"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<usize>, _>>()?,
+        None => defaults.nce_layers.clone(),
+    };
+    let schedule = shared
+        .schedule
+        .clone()
+        .with_n_epochs(o.n_epochs.unwrap_or(if stripes {
+            preset::EPOCHS
+        } else {
+            defaults.schedule.n_epochs
+        }))
+        .with_n_epochs_decay(o.n_epochs_decay.unwrap_or(if stripes {
+            preset::EPOCHS_DECAY
+        } else {
+            defaults.schedule.n_epochs_decay
+        }));
+    let config = CutConfig {
+        networks: shared
+            .networks
+            .clone()
+            .with_init_type(o.init_type.unwrap_or(InitType::Xavier)),
+        no_antialias: o.no_antialias,
+        no_antialias_up: o.no_antialias_up,
+        gan_mode: o.gan_mode,
+        lambda_gan: o.lambda_gan.unwrap_or(defaults.lambda_gan),
+        lambda_nce: o.lambda_nce.unwrap_or(defaults.lambda_nce),
+        nce_idt: o.nce_idt.unwrap_or(defaults.nce_idt),
+        nce_layers,
+        nce_includes_all_negatives_from_minibatch: o
+            .nce_includes_all_negatives_from_minibatch
+            .unwrap_or(false),
+        net_f: o.net_f.unwrap_or(defaults.net_f),
+        netf_nc: o.netf_nc.unwrap_or(defaults.netf_nc),
+        nce_t: o.nce_t.unwrap_or(defaults.nce_t),
+        num_patches: o.num_patches.unwrap_or(defaults.num_patches),
+        flip_equivariance: o.flip_equivariance.unwrap_or(defaults.flip_equivariance),
+        optimizer: shared.optimizer.clone(),
+        schedule,
+        seed: o.seed,
+        ..defaults
+    };
+    config.validate()?;
+    Ok(config)
+}
+
 fn plan(o: &Options) -> Result<Plan, CycleGanError> {
+    check_model_options(o)?;
     let stripes = o.dataroot.is_none();
     let pick = |value: Option<usize>, official: usize, preset: usize| {
         value.unwrap_or(if stripes { preset } else { official })
@@ -247,21 +420,27 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         }))
         .with_n_layers_d(pick(o.n_layers_d, 3, preset::N_LAYERS_D))
         .with_norm(o.norm)
-        .with_init_type(o.init_type)
+        .with_init_type(o.init_type.unwrap_or(InitType::Normal))
         .with_init_gain(o.init_gain)
         .with_dropout(!o.no_dropout)
         .with_gan_mode(o.gan_mode)
         .with_pool_size(o.pool_size)
         .with_lr(o.lr.unwrap_or(if stripes { preset::LR } else { 0.0002 }))
         .with_beta1(o.beta1)
-        .with_lambda_a(o.lambda_a)
-        .with_lambda_b(o.lambda_b)
-        .with_lambda_identity(o.lambda_identity)
+        .with_lambda_a(o.lambda_a.unwrap_or(10.0))
+        .with_lambda_b(o.lambda_b.unwrap_or(10.0))
+        .with_lambda_identity(o.lambda_identity.unwrap_or(0.5))
         .with_n_epochs(n_epochs)
         .with_n_epochs_decay(n_epochs_decay)
         .with_lr_policy(o.lr_policy.policy(o.lr_decay_iters)?)
         .with_seed(o.seed);
-    config.validate()?;
+    let cut = match o.model {
+        ModelName::CycleGan => {
+            config.validate()?;
+            None
+        }
+        ModelName::Cut => Some(cut_config(o, &config, stripes)?),
+    };
     let preprocess = o.preprocess.unwrap_or(if stripes {
         Preprocess::None
     } else {
@@ -311,7 +490,13 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
             (
                 UnalignedDataset::stripe_shapes(size, len, data_options)?,
                 format!("embedded StripeShapes, {len} images per domain at {size}x{size}"),
-                "stripeshapes",
+                match o.model {
+                    ModelName::CycleGan => "stripeshapes",
+                    ModelName::Cut => match o.cut_mode.unwrap_or(CutMode::Cut) {
+                        CutMode::Cut => "stripeshapes_cut",
+                        CutMode::FastCut => "stripeshapes_fastcut",
+                    },
+                },
             )
         }
     };
@@ -331,8 +516,12 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
         stop_after_epoch: None,
         max_iters: None,
     };
+    // CUT's fine-tuning phase: no resize-and-crop in the decay epochs.
+    let dataset =
+        dataset.with_fine_tuning_after(cut.as_ref().map(|cut| cut.schedule.n_epochs as u64));
     Ok(Plan {
         config,
+        cut,
         run,
         dataset,
         source,
@@ -342,16 +531,44 @@ fn plan(o: &Options) -> Result<Plan, CycleGanError> {
 /// `train_opt.txt`: every option under its official name, from the options themselves;
 /// those left unset show the value the run uses.
 fn write_train_options(o: &Options, plan: &Plan, path: PathBuf) -> Result<(), CycleGanError> {
+    let schedule = plan
+        .cut
+        .as_ref()
+        .map_or(&plan.config.schedule, |cut| &cut.schedule);
+    let cut = plan.cut.as_ref();
     let in_use = |name: &str| -> Option<String> {
+        let from_cut = |value: &dyn Fn(&CutConfig) -> String| cut.map(value);
         Some(match name {
+            "CUT_mode" => from_cut(&|c| c.mode.to_string())?,
+            "lambda_GAN" => from_cut(&|c| c.lambda_gan.to_string())?,
+            "lambda_NCE" => from_cut(&|c| c.lambda_nce.to_string())?,
+            "nce_idt" => from_cut(&|c| c.nce_idt.to_string())?,
+            "nce_layers" => from_cut(&|c| {
+                let layers: Vec<String> = c.nce_layers.iter().map(usize::to_string).collect();
+                layers.join(",")
+            })?,
+            "nce_includes_all_negatives_from_minibatch" => {
+                from_cut(&|c| c.nce_includes_all_negatives_from_minibatch.to_string())?
+            }
+            "netF" => from_cut(&|c| c.net_f.to_string())?,
+            "netF_nc" => from_cut(&|c| c.netf_nc.to_string())?,
+            "nce_T" => from_cut(&|c| c.nce_t.to_string())?,
+            "num_patches" => from_cut(&|c| c.num_patches.to_string())?,
+            "flip_equivariance" => from_cut(&|c| c.flip_equivariance.to_string())?,
+            "lambda_A" if cut.is_none() => plan.config.loss.lambda_a.to_string(),
+            "lambda_B" if cut.is_none() => plan.config.loss.lambda_b.to_string(),
+            "lambda_identity" if cut.is_none() => plan.config.loss.lambda_identity.to_string(),
+            "init_type" => cut
+                .map_or(plan.config.networks.init_type, |c| c.networks.init_type)
+                .to_string(),
             "name" => plan.run.name.clone(),
             "ngf" => plan.config.networks.ngf.to_string(),
             "ndf" => plan.config.networks.ndf.to_string(),
             "netG" => plan.config.networks.net_g.to_string(),
             "netD" => plan.config.networks.net_d.to_string(),
             "n_layers_D" => plan.config.networks.n_layers_d.to_string(),
-            "n_epochs" => plan.config.schedule.n_epochs.to_string(),
-            "n_epochs_decay" => plan.config.schedule.n_epochs_decay.to_string(),
+            "n_epochs" => schedule.n_epochs.to_string(),
+            "n_epochs_decay" => schedule.n_epochs_decay.to_string(),
             "lr" => plan.config.optimizer.lr.to_string(),
             "preprocess" => plan.dataset.options().transform.preprocess.to_string(),
             "load_size" => plan.dataset.options().transform.load_size.to_string(),
@@ -461,66 +678,98 @@ fn run(o: Options) -> Result<(), CycleGanError> {
     let run_dir = plan.run.checkpoints_dir.join(&plan.run.name);
     std::fs::create_dir_all(&run_dir).map_err(|e| CycleGanError::io(&run_dir, e))?;
     write_train_options(&o, &plan, run_dir.join("train_opt.txt"))?;
+    let networks = &plan.config.networks;
+    let (model, total_epochs) = match &plan.cut {
+        Some(cut) => (
+            format!("{} ({} / {})", cut.mode, networks.net_g, networks.net_d),
+            cut.schedule.total_epochs(),
+        ),
+        None => (
+            format!("CycleGAN ({} / {})", networks.net_g, networks.net_d),
+            plan.config.schedule.total_epochs(),
+        ),
+    };
     eprintln!(
-        "training {} / {} on {} ({}), {} epochs, run folder {}",
-        plan.config.networks.net_g,
-        plan.config.networks.net_d,
+        "training {model} on {} ({}), {total_epochs} epochs, run folder {}",
         plan.source,
         o.backend.backend,
-        plan.config.schedule.total_epochs(),
         run_dir.display()
     );
     let image_size = plan.dataset.options().transform.load_size;
     let mut console = Console::new().with_progress_bar(!o.quiet);
-    let summary = train_observed(
-        &plan.config,
-        Arc::new(plan.dataset),
-        &plan.run,
-        &device,
-        &mut [&mut console],
-    )?;
-    let l = summary.last_epoch_losses;
-    eprintln!(
-        "finished epoch {} ({} images, {:.0} s): G {:.3}, D_A {:.3}, D_B {:.3}, cycle {:.3}",
-        summary.last_epoch,
-        summary.total_iters,
-        summary.train_seconds,
-        l.g,
-        l.d_a,
-        l.d_b,
-        l.cycle_a + l.cycle_b
-    );
+    let dataset = Arc::new(plan.dataset);
+    let summary = match &plan.cut {
+        Some(cut) => train_cut_observed(cut, dataset, &plan.run, &device, &mut [&mut console])?,
+        None => train_observed(
+            &plan.config,
+            dataset,
+            &plan.run,
+            &device,
+            &mut [&mut console],
+        )?,
+    };
+    eprintln!("{}", finished_line(&summary));
     println!("HTML report: {}", summary.report.display());
     if o.dataroot.is_none() && o.num_test > 0 && o.direction == Direction::AtoB {
-        let (nets, _) = Checkpointer::new(&run_dir)?.load_nets("latest", &inference_device)?;
+        let checkpointer = Checkpointer::new(&run_dir)?;
+        let (g_a, g_b) = if plan.cut.is_some() {
+            let (nets, _) = checkpointer.load_cut_nets("latest", &inference_device)?;
+            (nets.g.into(), None)
+        } else {
+            let (nets, _) = checkpointer.load_nets("latest", &inference_device)?;
+            (nets.g_a, Some(nets.g_b))
+        };
         let data = StripeShapes::test(image_size, o.num_test);
         let (page, scores) = write_test_page(
             &run_dir,
-            &nets.g_a,
-            &nets.g_b,
+            &g_a,
+            g_b.as_ref(),
             &data,
             preset::SHOWN,
             &inference_device,
         )?;
         Report::open(&run_dir, &plan.run.name)?.write_html()?;
-        let (forward, backward) = (scores.visual_a_to_b.model, scores.visual_b_to_a.model);
-        eprintln!(
+        let forward = scores.visual_a_to_b.model;
+        let mut line = format!(
             "held-out test ({} latents): A→B shape IoU {:.2}, colour error {:.3}, background L1 \
-             {:.3}, stripes {:.2}× the truth's; B→A shape IoU {:.2}, colour error {:.3}, \
-             background L1 {:.3}, stripes left {:.2}× the input's",
+             {:.3}, stripes {:.2}× the truth's",
             o.num_test,
             forward.shape_iou,
             forward.colour_error,
             forward.background_l1,
             forward.stripe_energy,
-            backward.shape_iou,
-            backward.colour_error,
-            backward.background_l1,
-            backward.stripe_energy,
         );
+        if let Some(backward) = scores.visual_b_to_a.map(|v| v.model) {
+            line.push_str(&format!(
+                "; B→A shape IoU {:.2}, colour error {:.3}, background L1 {:.3}, stripes left \
+                 {:.2}× the input's",
+                backward.shape_iou,
+                backward.colour_error,
+                backward.background_l1,
+                backward.stripe_energy,
+            ));
+        }
+        eprintln!("{line}");
         println!("held-out test page: {}", page.display());
     }
     Ok(())
+}
+
+/// The line printed when training ends: the last epoch's mean losses.
+fn finished_line(summary: &RunSummary) -> String {
+    let losses: Vec<String> = summary
+        .last_epoch_losses
+        .named()
+        .iter()
+        .map(|(name, value)| format!("{name} {value:.3}"))
+        .collect();
+    format!(
+        "finished epoch {} ({} images, {:.0} s): {}",
+        summary.last_epoch,
+        summary.total_iters,
+        summary.train_seconds,
+        losses.join(", ")
+    )
 }
 
 fn main() -> ExitCode {
@@ -561,7 +810,7 @@ mod tests {
         assert_eq!(o.net_g, Some(GeneratorKind::Unet256));
         assert_eq!(o.net_d, Some(DiscriminatorKind::NLayers));
         assert_eq!(o.norm, Norm::InstanceAffine);
-        assert_eq!(o.init_type, InitType::Kaiming);
+        assert_eq!(o.init_type, Some(InitType::Kaiming));
         assert_eq!(o.direction, Direction::BtoA);
         assert_eq!(o.preprocess, Some(Preprocess::ScaleWidthAndCrop));
         assert_eq!(o.gan_mode, GanMode::Wgan, "`wgan` is an alias of `wgangp`");

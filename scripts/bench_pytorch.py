@@ -12,7 +12,8 @@ JPEGs), train_step_<size> (the official
 CycleGANModel.optimize_parameters: LSGAN, lambda 10/10, identity 0.5, pool 50, two Adams,
 lr 2e-4, betas (0.5, 0.999)), train_step_b2_<size> (the same at batch 2), decode_folder_<size>
 and decode_folder_image_crate_<size> (PIL's decode of translate_folder's JPEGs, the reference
-of the crate's decoder and of the image crate's).
+of the crate's decoder and of the image crate's), cut_step_<size> and fastcut_step_<size> (the
+official CUTModel.optimize_parameters with its defaults; needs --cut_repo).
 `--device cuda` runs the networks on the GPU with `cudnn.benchmark` on, as the official
 BaseModel sets it; each iteration ends by reading a value back, which waits for the GPU. `--flops` counts the floating-point operations of one
 iteration with torch.utils.flop_counter (convolutions and matrix products, 2 per
@@ -44,6 +45,8 @@ def status_mib(field):
 
 # Where the networks and inputs live: "cpu" (default) or "cuda" (--device).
 DEVICE = torch.device("cpu")
+# A clone of the official CUT code (--cut_repo).
+CUT_REPO = None
 
 
 def train_step_fn(size, ngf=64, ndf=64, n_blocks=9, lr=2e-4, batch=1, n_layers_d=3):
@@ -149,6 +152,32 @@ def decode_folder_fn(size):
     return run
 
 
+def cut_step_fn(size, mode):
+    """One official `CUTModel.optimize_parameters()` (CUT or FastCUT, the official defaults:
+    scripts/make_cut_fixtures.py's `official_cut_options`) at batch 1, after the official
+    `data_dependent_initialize` on the same batch. Needs the official code: `--cut_repo` (a
+    clone of taesungp/contrastive-unpaired-translation)."""
+    if not CUT_REPO:
+        raise SystemExit("cut_step_<size> and fastcut_step_<size> need --cut_repo")
+    sys.path.insert(0, os.path.abspath(CUT_REPO))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_cut_fixtures import official_cut_options
+    from models.cut_model import CUTModel
+
+    opt = official_cut_options(mode, gpu_ids=[0] if DEVICE.type == "cuda" else [])
+    model = CUTModel(opt)
+    data = {"A": torch.rand(1, 3, size, size) * 2 - 1, "B": torch.rand(1, 3, size, size) * 2 - 1,
+            "A_paths": ["a"], "B_paths": ["b"]}
+    model.data_dependent_initialize(data)
+    model.set_input(data)
+
+    def step():
+        model.optimize_parameters()
+        return model.loss_G.item()
+
+    return step
+
+
 def fid_features_fn(batch):
     """pytorch-fid's InceptionV3 (formula weights: speed does not depend on them) on a batch
     of 256x256 images in [0, 1], resized to 299 inside the model as pytorch-fid does."""
@@ -182,6 +211,10 @@ def prepare(item):
         return train_step_fn(size)
     elif kind == "train_step_b2":
         return train_step_fn(size, batch=2)
+    elif kind == "cut_step":
+        return cut_step_fn(size, "CUT")
+    elif kind == "fastcut_step":
+        return cut_step_fn(size, "FastCUT")
     elif kind == "fid_features":
         return fid_features_fn(size)
     elif kind == "translate_folder":
@@ -208,8 +241,10 @@ def main():
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--cut_repo", help="the official CUT code, for cut_step / fastcut_step")
     args = parser.parse_args()
-    global DEVICE
+    global DEVICE, CUT_REPO
+    CUT_REPO = args.cut_repo
     DEVICE = torch.device(args.device)
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True

@@ -279,6 +279,26 @@ STEP_MODES = {
 }
 
 
+def official_cut_options(mode, **overrides):
+    """The options `CUTModel(opt)` reads, as the official `--model cut --CUT_mode <mode>`
+    defaults for training on the CPU (xavier 0.02, anti-aliased G and D, resnet_9blocks,
+    netF mlp_sample 256, 256 patches at 0,4,8,12,16, LSGAN, Adam 2e-4 (0.5, 0.999)), with
+    `overrides` applied."""
+    nce_idt, lambda_nce, flip = STEP_MODES[mode]
+    options = dict(
+        gpu_ids=[], isTrain=True, checkpoints_dir="/tmp", name="cut_fixture",
+        preprocess="resize_and_crop", direction="AtoB", CUT_mode=mode,
+        input_nc=3, output_nc=3, ngf=64, ndf=64, netG="resnet_9blocks", netD="basic",
+        n_layers_D=3, normG="instance", normD="instance", no_dropout=True,
+        init_type="xavier", init_gain=0.02, no_antialias=False, no_antialias_up=False,
+        netF="mlp_sample", netF_nc=256, nce_T=0.07, num_patches=256, nce_layers="0,4,8,12,16",
+        nce_includes_all_negatives_from_minibatch=False, gan_mode="lsgan", lr=2e-4,
+        beta1=0.5, beta2=0.999, batch_size=1, lambda_GAN=1.0, lambda_NCE=lambda_nce,
+        nce_idt=nce_idt, flip_equivariance=flip)
+    options.update(overrides)
+    return types.SimpleNamespace(**options)
+
+
 def make_steps(mode):
     """Two official `CUTModel.optimize_parameters()` steps, on the CPU, of a small CUT or
     FastCUT model (ngf 8, ndf 4, resnet_6blocks, anti-aliased G and D, netF_nc 32, CUT's
@@ -293,17 +313,9 @@ def make_steps(mode):
     gradients of step 1) and `after.2.{G,D,F}.<key>` (the weights after step 2), s = 1, 2."""
     from models.cut_model import CUTModel
 
-    nce_idt, lambda_nce, flip = STEP_MODES[mode]
-    opt = types.SimpleNamespace(
-        gpu_ids=[], isTrain=True, checkpoints_dir="/tmp", name="cut_fixture",
-        preprocess="resize_and_crop", direction="AtoB", CUT_mode=mode,
-        input_nc=3, output_nc=3, ngf=8, ndf=4, netG="resnet_6blocks", netD="basic",
-        n_layers_D=3, normG="instance", normD="instance", no_dropout=True,
-        init_type="xavier", init_gain=0.02, no_antialias=False, no_antialias_up=False,
-        netF="mlp_sample", netF_nc=32, nce_T=0.07, num_patches=256, nce_layers="0,4,8,12,16",
-        nce_includes_all_negatives_from_minibatch=False, gan_mode="lsgan", lr=2e-4,
-        beta1=0.5, beta2=0.999, batch_size=1, lambda_GAN=1.0, lambda_NCE=lambda_nce,
-        nce_idt=nce_idt, flip_equivariance=flip)
+    opt = official_cut_options(
+        mode, ngf=8, ndf=4, netG="resnet_6blocks", netF_nc=32, batch_size=1)
+    nce_idt = opt.nce_idt
     torch.manual_seed(3)
     np.random.seed(3)
     model = CUTModel(opt)

@@ -796,3 +796,23 @@ fn cut_options_that_cannot_work_are_refused_by_name() {
         assert!(error.contains(field), "{field}: {error}");
     }
 }
+
+/// An all-zero row (netF's ReLU MLP gives one when every hidden unit is off) normalises to 0
+/// with a finite gradient, where the official `Normalize` gives NaN and the run is lost.
+#[test]
+fn an_all_zero_patch_row_has_a_finite_gradient() {
+    use cyclegan_burn::cut::PatchSampleF;
+    let device = common::device().autodiff();
+    let features = Tensor::<4>::zeros([1, 3, 2, 2], &device).require_grad();
+    let net_f = PatchSampleF { mlps: Vec::new() };
+    let (rows, _) = net_f.forward(
+        std::slice::from_ref(&features),
+        4,
+        Some(&[vec![0, 1, 2, 3]]),
+        &mut rand::rng(),
+    );
+    assert!(common::values(rows[0].clone()).iter().all(|&v| v == 0.0));
+    let grads = rows[0].clone().sum().backward();
+    let grad = common::values(features.grad(&grads).unwrap());
+    assert!(grad.iter().all(|v| v.is_finite()), "{grad:?}");
+}

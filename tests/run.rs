@@ -411,17 +411,24 @@ fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it(
         .load_nets("latest", &device)
         .unwrap();
     let data = StripeShapes::test(32, 5);
-    let (page, scores) =
-        write_test_page(&summary.run_dir, &nets.g_a, &nets.g_b, &data, 3, &device).unwrap();
+    let (page, scores) = write_test_page(
+        &summary.run_dir,
+        &nets.g_a,
+        Some(&nets.g_b),
+        &data,
+        3,
+        &device,
+    )
+    .unwrap();
     assert_eq!(page, summary.run_dir.join("web/test.html"));
 
     // The page's scores are evaluate's: StripeScores of G_A (A → B) and G_B (B → A).
     let expected = HeldOutScores {
         data,
         a_to_b: StripeScores::measure(&nets.g_a, &data, true, &device).unwrap(),
-        b_to_a: StripeScores::measure(&nets.g_b, &data, false, &device).unwrap(),
+        b_to_a: Some(StripeScores::measure(&nets.g_b, &data, false, &device).unwrap()),
         visual_a_to_b: VisualComparison::measure(&nets.g_a, &data, true, &device).unwrap(),
-        visual_b_to_a: VisualComparison::measure(&nets.g_b, &data, false, &device).unwrap(),
+        visual_b_to_a: Some(VisualComparison::measure(&nets.g_b, &data, false, &device).unwrap()),
     };
     assert_eq!(scores, expected);
     assert_eq!(
@@ -432,8 +439,12 @@ fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it(
         scores.a_to_b.identity[0] > 0.0,
         "flat and striped objects differ"
     );
-    let [b_to_a, a_to_b] = scores.ratios_to_identity();
-    assert_eq!(b_to_a, scores.b_to_a.model[0] / scores.b_to_a.identity[0]);
+    let (b_to_a, a_to_b) = scores.ratios_to_identity();
+    let scores_b_to_a = scores.b_to_a.unwrap();
+    assert_eq!(
+        b_to_a,
+        Some(scores_b_to_a.model[0] / scores_b_to_a.identity[0])
+    );
     assert_eq!(a_to_b, scores.a_to_b.model[1] / scores.a_to_b.identity[1]);
 
     // Three rows of input | translation | truth for both directions, and both score tables.
@@ -456,7 +467,7 @@ fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it(
         .find("What the pictures show")
         .expect("the visual scores");
     assert!(pictures < numbers, "the page leads with the pictures");
-    let (forward, backward) = (scores.visual_a_to_b, scores.visual_b_to_a);
+    let (forward, backward) = (scores.visual_a_to_b, scores.visual_b_to_a.unwrap());
     assert!(html.contains(&format!("{:.3}", forward.model.shape_iou)));
     assert!(html.contains("perfect (output = truth)"));
     for visual in [forward, backward] {
@@ -477,7 +488,7 @@ fn the_held_out_test_page_scores_the_trained_generators_and_the_report_links_it(
         forward.identity.stripe_energy < 0.15,
         "flat objects have no stripes"
     );
-    assert!(html.contains(&format!("{:.4}", scores.b_to_a.model[0])));
+    assert!(html.contains(&format!("{:.4}", scores_b_to_a.model[0])));
     assert!(html.contains(&format!("{:.4}", scores.a_to_b.identity[1])));
     // The truth column is the other domain's rendering of the same latent.
     let truth = image::open(summary.run_dir.join("web/test/000_AtoB_truth.png"))
@@ -682,4 +693,158 @@ fn an_observer_error_stops_the_run() {
     .unwrap_err();
     assert_eq!(err.to_string(), "invalid observer: stop here");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn tiny_cut_config(mode: cyclegan_burn::cut::CutMode) -> cyclegan_burn::cut::CutConfig {
+    use cyclegan_burn::cut::CutConfig;
+    let base = CutConfig::new().with_cut_mode(mode);
+    let schedule = base
+        .schedule
+        .clone()
+        .with_n_epochs(2)
+        .with_n_epochs_decay(1);
+    base.clone()
+        .with_networks(
+            base.networks
+                .with_net_g(GeneratorKind::Resnet6Blocks)
+                .with_ngf(4)
+                .with_ndf(4),
+        )
+        .with_netf_nc(8)
+        .with_num_patches(16)
+        .with_schedule(schedule)
+        .with_seed(3)
+}
+
+/// A CUT run (FastCUT, with its random flips and patches) stopped after each epoch and
+/// resumed ends with the weights, optimizer states and step count of an uninterrupted run;
+/// its checkpoint files carry the official names (`_net_G`, `_net_D`, `_net_F`), and a
+/// short last batch is dropped (7 images in batches of 2: 3 steps an epoch).
+#[test]
+fn a_resumed_cut_run_equals_an_uninterrupted_one() {
+    use cyclegan_burn::cut::CutMode;
+    use cyclegan_burn::train::train_cut;
+    let _serial = serial();
+    let dir = temp_dir("cut-resume");
+    let device = common::device().autodiff();
+    let config = tiny_cut_config(CutMode::FastCut);
+    let data = || {
+        let options = DatasetOptions {
+            transform: TransformOptions {
+                preprocess: Preprocess::None,
+                ..Default::default()
+            },
+            seed: 5,
+            ..Default::default()
+        };
+        Arc::new(UnalignedDataset::stripe_shapes(32, 7, options).unwrap())
+    };
+    let whole = train_cut(&config, data(), &run_options(&dir, "whole"), &device).unwrap();
+    assert_eq!(whole.last_epoch, 3);
+    assert_eq!(
+        whole.total_iters,
+        3 * 6,
+        "the short last batch of each epoch is dropped"
+    );
+    assert!(whole.last_epoch_losses.is_finite());
+    for epoch in 1..=3 {
+        let options = RunOptions {
+            continue_train: epoch > 1,
+            stop_after_epoch: Some(epoch),
+            ..run_options(&dir, "pieces")
+        };
+        train_cut(&config, data(), &options, &device).unwrap();
+    }
+    let load = |name: &str| {
+        Checkpointer::new(dir.join(name))
+            .unwrap()
+            .load_cut("latest", &device)
+            .unwrap()
+    };
+    let ((whole_cut, whole_state), (pieces_cut, pieces_state)) = (load("whole"), load("pieces"));
+    assert_eq!(whole_state.total_iters, pieces_state.total_iters);
+    assert_eq!(whole_cut.steps_done(), 9);
+    assert_eq!(pieces_cut.steps_done(), 9);
+    let weights = |cut: &cyclegan_burn::cut::Cut| {
+        let nets = cut.nets();
+        [
+            nets.g.to_state_dict(),
+            nets.d.to_state_dict(),
+            nets.f.to_state_dict(),
+        ]
+    };
+    assert_eq!(weights(&whole_cut), weights(&pieces_cut), "bit for bit");
+    for net in ["G", "D", "F"] {
+        let file = dir
+            .join("whole")
+            .join(format!("latest_net_{net}.safetensors"));
+        assert!(file.is_file(), "{}", file.display());
+    }
+    let g =
+        ResnetGenerator::from_pytorch(dir.join("whole/latest_net_G.safetensors"), &device).unwrap();
+    assert!(
+        g.antialias,
+        "CUT's anti-aliased generator, detected from its keys"
+    );
+    // A CUT checkpoint is not a CycleGAN's.
+    let error = Checkpointer::new(dir.join("whole"))
+        .unwrap()
+        .load("latest", &device)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("CUT"), "{error}");
+    let log = std::fs::read_to_string(dir.join("whole/loss_log.txt")).unwrap();
+    assert!(
+        log.contains("G_GAN:") && log.contains("NCE:") && !log.contains("NCE_Y"),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// CUT's fine-tuning phase: after `n_epochs`, images are resized straight to `crop_size`.
+#[test]
+fn cut_data_resize_straight_to_the_crop_in_the_decay_epochs() {
+    use burn::data::dataset::Dataset;
+    let options = DatasetOptions {
+        transform: TransformOptions {
+            preprocess: Preprocess::ResizeAndCrop,
+            load_size: 48,
+            crop_size: 32,
+            no_flip: true,
+            ..Default::default()
+        },
+        seed: 1,
+        ..Default::default()
+    };
+    let dataset = UnalignedDataset::stripe_shapes(32, 4, options)
+        .unwrap()
+        .with_fine_tuning_after(Some(2));
+    let item = |epoch| {
+        dataset.set_epoch(epoch);
+        dataset.get(0).unwrap().a.values
+    };
+    let plain = {
+        let options = DatasetOptions {
+            transform: TransformOptions {
+                preprocess: Preprocess::ResizeAndCrop,
+                load_size: 32,
+                crop_size: 32,
+                no_flip: true,
+                ..Default::default()
+            },
+            seed: 1,
+            ..Default::default()
+        };
+        let dataset = UnalignedDataset::stripe_shapes(32, 4, options).unwrap();
+        dataset.set_epoch(3);
+        dataset.get(0).unwrap().a.values
+    };
+    assert!(!dataset.is_fine_tuning() || dataset.epoch() > 2);
+    assert_ne!(item(2), plain, "epoch 2: resized to 48 and cropped");
+    assert_eq!(
+        item(3),
+        plain,
+        "epoch 3: resized to 32, the crop is the whole image"
+    );
+    assert!(dataset.is_fine_tuning());
 }

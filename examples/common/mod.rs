@@ -76,7 +76,8 @@ pub struct GeneratorSource {
     /// a run's resume bundle folder (resume_<epoch>/) or its nets.bpk.
     #[arg(long, conflicts_with = "run")]
     pub model: Option<PathBuf>,
-    /// A run folder written by the train program (uses <epoch>_net_G_A or G_B).
+    /// A run folder written by the train program (uses <epoch>_net_G_A or G_B; a CUT run's
+    /// <epoch>_net_G).
     #[arg(long)]
     pub run: Option<PathBuf>,
     /// Which checkpoint of the run folder: latest or an epoch number.
@@ -96,6 +97,19 @@ impl GeneratorSource {
         }
     }
 
+    /// Whether `--run` names a CUT run (one generator, `<epoch>_net_G`, A → B only).
+    pub fn is_cut_run(&self) -> bool {
+        self.run.as_ref().is_some_and(|run| {
+            let has = |net: &str| {
+                ["safetensors", "pth"].iter().any(|ext| {
+                    run.join(format!("{}_net_{net}.{ext}", self.epoch))
+                        .is_file()
+                })
+            };
+            has("G") && !has("G_A")
+        })
+    }
+
     /// Loads the generator and says which file it came from.
     pub fn load(&self, device: &Device) -> Result<(Generator, PathBuf), CycleGanError> {
         if let Some(model) = &self.model
@@ -106,18 +120,29 @@ impl GeneratorSource {
         let file = match (&self.model, &self.run) {
             (Some(model), _) => model.clone(),
             (None, Some(run)) => {
-                let candidates = ["safetensors", "pth"]
-                    .map(|ext| run.join(format!("{}_net_{}.{ext}", self.epoch, self.net_name())));
-                candidates
-                    .iter()
-                    .find(|p| p.is_file())
-                    .cloned()
-                    .ok_or_else(|| {
-                        CycleGanError::checkpoint(
-                            &candidates[0],
-                            "not found in the run folder (check --run and --epoch)",
-                        )
-                    })?
+                let file =
+                    |net: &str, ext: &str| run.join(format!("{}_net_{net}.{ext}", self.epoch));
+                let candidates = ["safetensors", "pth"].map(|ext| file(self.net_name(), ext));
+                // A CUT run's one generator, G (A → B).
+                let cut = ["safetensors", "pth"].map(|ext| file("G", ext));
+                match candidates.iter().find(|p| p.is_file()) {
+                    Some(found) => found.clone(),
+                    None => match cut.iter().find(|p| p.is_file()) {
+                        Some(_) if self.direction == Direction::BtoA => {
+                            return Err(CycleGanError::checkpoint(
+                                run,
+                                "a CUT run has one generator, G (A → B): use --direction AtoB",
+                            ));
+                        }
+                        Some(found) => found.clone(),
+                        None => {
+                            return Err(CycleGanError::checkpoint(
+                                &candidates[0],
+                                "not found in the run folder (check --run and --epoch)",
+                            ));
+                        }
+                    },
+                }
             }
             (None, None) => {
                 return Err(CycleGanError::config(
@@ -159,7 +184,18 @@ impl GeneratorSource {
                 )
             })?;
         let run = bundle.parent().unwrap_or(Path::new("."));
-        let (nets, _) = Checkpointer::new(run)?.load_nets(label, device)?;
+        let checkpointer = Checkpointer::new(run)?;
+        if checkpointer.state(label)?.cut.is_some() {
+            if self.direction == Direction::BtoA {
+                return Err(CycleGanError::checkpoint(
+                    model,
+                    "a CUT run has one generator, G (A → B): use --direction AtoB",
+                ));
+            }
+            let (nets, _) = checkpointer.load_cut_nets(label, device)?;
+            return Ok(Some(nets.g.into()));
+        }
+        let (nets, _) = checkpointer.load_nets(label, device)?;
         Ok(Some(match self.direction {
             Direction::AtoB => nets.g_a,
             Direction::BtoA => nets.g_b,

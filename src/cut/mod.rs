@@ -38,4 +38,4 @@ pub use nce::{NceLoss, NceLossConfig};
 pub use nets::CutNets;
 pub use patch_nce::{PatchNceLoss, PatchNceLossConfig};
 pub use patch_sample::{PatchMlp, PatchSampleF, PatchSampleFConfig, draw_patch_ids};
-pub use step::{Cut, CutDraws, CutGradients, CutLosses, CutStep};
+pub use step::{Cut, CutDraws, CutGradients, CutStep};

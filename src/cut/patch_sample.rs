@@ -153,9 +153,17 @@ impl PatchSampleF {
     }
 }
 
-/// `x / (‖x‖₂ + 1e-7)` row by row (the official `Normalize(2)`).
+/// `x / (‖x‖₂ + 1e-7)` row by row (the official `Normalize(2)`), with `‖x‖₂` taken as
+/// `sqrt(Σx² + 1e-30)`: the same values in float32 for any row with `Σx² > 1e-23`, and a
+/// gradient of 0 instead of the official NaN (`0 / sqrt(0)`) for an all-zero row, which
+/// netF's ReLU MLP can produce at the start of training (the official run is lost then).
 fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
-    let norm = x.clone().powf_scalar(2.0).sum_dim(1).sqrt();
+    let norm = x
+        .clone()
+        .powf_scalar(2.0)
+        .sum_dim(1)
+        .add_scalar(1e-30)
+        .sqrt();
     x / (norm + 1e-7)
 }
 

@@ -10,9 +10,10 @@ use super::{CutConfig, CutNets, NceLoss};
 use crate::error::CycleGanError;
 use crate::import::StateDict;
 use crate::import::pytorch::gradients_state_dict;
-use crate::kernels::FusedAdam;
 use crate::loss::GanLoss;
 use crate::model::networks::sub_seed;
+use crate::train::step::adam_optimizer;
+use crate::train::{LossSet, StepLosses};
 
 /// The random choices of one step: FastCUT's flip decision and the patches of the NCE terms.
 /// A choice left `None` is drawn from the trainer's seeded generator, in the official order
@@ -26,61 +27,6 @@ pub struct CutDraws {
     pub patch_ids: Option<Vec<Vec<usize>>>,
     /// The patch positions of the identity term NCE(G(Y), Y), per NCE layer.
     pub idt_patch_ids: Option<Vec<Vec<usize>>>,
-}
-
-/// The losses of one step, as the official `get_current_losses()` names them
-/// (`G_GAN D_real D_fake G NCE`, then `NCE_Y` with `nce_idt`).
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct CutLosses {
-    /// D judging G(X) as real, times `lambda_GAN`.
-    pub g_gan: f32,
-    /// D's loss on real B images.
-    pub d_real: f32,
-    /// D's loss on G(X), detached.
-    pub d_fake: f32,
-    /// The generator objective: `G_GAN` plus NCE (CUT: the mean of `NCE` and `NCE_Y`).
-    pub g: f32,
-    /// NCE(G(X), X), weighted by `lambda_NCE`.
-    pub nce: f32,
-    /// The identity term NCE(G(Y), Y), weighted by `lambda_NCE` (0 without `nce_idt`).
-    pub nce_y: f32,
-}
-
-impl CutLosses {
-    /// `(name, value)` pairs with the official names, in the official order; `NCE_Y` only
-    /// when `nce_idt` computes it.
-    pub fn named(&self, nce_idt: bool) -> Vec<(&'static str, f32)> {
-        let mut named = vec![
-            ("G_GAN", self.g_gan),
-            ("D_real", self.d_real),
-            ("D_fake", self.d_fake),
-            ("G", self.g),
-            ("NCE", self.nce),
-        ];
-        if nce_idt {
-            named.push(("NCE_Y", self.nce_y));
-        }
-        named
-    }
-
-    /// Whether every loss is a finite number.
-    pub fn is_finite(&self) -> bool {
-        self.named(true).iter().all(|(_, value)| value.is_finite())
-    }
-
-    /// The mean of each term over `losses` (all zero for none).
-    pub fn mean(losses: &[CutLosses]) -> CutLosses {
-        let count = losses.len().max(1) as f32;
-        let mean = |term: fn(&CutLosses) -> f32| losses.iter().map(term).sum::<f32>() / count;
-        CutLosses {
-            g_gan: mean(|l| l.g_gan),
-            d_real: mean(|l| l.d_real),
-            d_fake: mean(|l| l.d_fake),
-            g: mean(|l| l.g),
-            nce: mean(|l| l.nce),
-            nce_y: mean(|l| l.nce_y),
-        }
-    }
 }
 
 /// Gradients of one step under the official key names: D's from D's loss (before D's
@@ -100,7 +46,7 @@ pub struct CutGradients {
 #[derive(Debug, Clone)]
 pub struct CutStep {
     /// The losses.
-    pub losses: CutLosses,
+    pub losses: StepLosses,
     /// The choices the step made (all `Some` that the configuration uses).
     pub draws: CutDraws,
     /// The gradients, when asked for.
@@ -108,8 +54,9 @@ pub struct CutStep {
 }
 
 /// A CUT or FastCUT model in training: G, D and netF on an autodiff device, one Adam each
-/// (betas (beta1, 0.999), epsilon 1e-8 as PyTorch's), and the generator of the run's random
-/// choices (seeded from the configuration).
+/// (betas (beta1, 0.999), epsilon 1e-8 as PyTorch's), and the count of steps done: the random
+/// choices of step `n` come from a generator seeded by the configuration's seed and `n`, so
+/// that a resumed run draws what an uninterrupted one would.
 ///
 /// ```
 /// # #[cfg(feature = "flex")] {
@@ -132,7 +79,7 @@ pub struct Cut {
     optim_f: ModuleOptimizer,
     gan_loss: GanLoss,
     nce_loss: NceLoss,
-    rng: StdRng,
+    steps: u64,
     learning_rate: f64,
     device: Device,
 }
@@ -171,7 +118,7 @@ impl Cut {
         device: &Device,
     ) -> Result<Self, CycleGanError> {
         config.validate()?;
-        let adam = || FusedAdam::new(config.optimizer.beta1 as f32, 0.999, 1e-8).init();
+        let adam = || adam_optimizer(config.optimizer.beta1);
         Ok(Self {
             config: config.clone(),
             nets: nets.fork(device).train(),
@@ -180,7 +127,7 @@ impl Cut {
             optim_f: adam(),
             gan_loss: GanLoss::new(config.gan_mode),
             nce_loss: config.nce_loss().init(),
-            rng: StdRng::seed_from_u64(sub_seed(config.seed, 5)),
+            steps: 0,
             learning_rate: config.optimizer.lr,
             device: device.clone(),
         })
@@ -213,14 +160,23 @@ impl Cut {
         self.optim_f = optim_f;
     }
 
-    /// Replaces the generator of random choices (e.g. with one restored on resume).
-    pub fn set_rng(&mut self, rng: StdRng) {
-        self.rng = rng;
+    /// Steps trained so far (they number the random draws of the next step).
+    pub fn steps_done(&self) -> u64 {
+        self.steps
     }
 
-    /// The generator of random choices as it is now.
-    pub fn rng(&self) -> &StdRng {
-        &self.rng
+    /// Sets the steps trained so far (on resume, from the checkpoint).
+    pub fn set_steps_done(&mut self, steps: u64) {
+        self.steps = steps;
+    }
+
+    /// The losses this model reports: CUT's with or without `NCE_Y`.
+    pub fn loss_set(&self) -> LossSet {
+        if self.config.nce_idt && self.config.lambda_nce > 0.0 {
+            LossSet::CutWithIdentity
+        } else {
+            LossSet::Cut
+        }
     }
 
     /// The device training runs on.
@@ -278,7 +234,7 @@ impl Cut {
     ///
     /// Inside Burn if the batches do not fit the networks; programs call
     /// [`check_batch`](Self::check_batch) first.
-    pub fn train_step(&mut self, real_a: Tensor<4>, real_b: Tensor<4>) -> CutLosses {
+    pub fn train_step(&mut self, real_a: Tensor<4>, real_b: Tensor<4>) -> StepLosses {
         self.train_step_with(real_a, real_b, &CutDraws::default(), false)
             .losses
     }
@@ -310,6 +266,8 @@ impl Cut {
         keep_gradients: bool,
     ) -> CutStep {
         let config = &self.config;
+        let mut rng = StdRng::seed_from_u64(sub_seed(sub_seed(config.seed, 5), self.steps));
+        self.steps += 1;
         let real_a = real_a.to_device(&self.device);
         let real_b = real_b.to_device(&self.device);
         let batch = real_a.dims()[0];
@@ -318,10 +276,8 @@ impl Cut {
         } else {
             real_a.clone()
         };
-        let flipped = config.flip_equivariance
-            && given
-                .flipped
-                .unwrap_or_else(|| self.rng.random::<f64>() < 0.5);
+        let flipped =
+            config.flip_equivariance && given.flipped.unwrap_or_else(|| rng.random::<f64>() < 0.5);
         if flipped {
             real = real.flip([3]);
         }
@@ -363,7 +319,7 @@ impl Cut {
                 fake_b,
                 flipped,
                 given.patch_ids.as_deref(),
-                &mut self.rng,
+                &mut rng,
             );
             (loss, Some(ids))
         } else {
@@ -378,7 +334,7 @@ impl Cut {
                     idt_b,
                     flipped,
                     given.idt_patch_ids.as_deref(),
-                    &mut self.rng,
+                    &mut rng,
                 );
                 (loss, Some(ids))
             }
@@ -422,14 +378,16 @@ impl Cut {
         .try_to_vec()
         .expect("f32 losses");
         CutStep {
-            losses: CutLosses {
+            losses: StepLosses {
                 g_gan: values[0],
                 d_real: values[1],
                 d_fake: values[2],
                 g: values[3],
                 nce: values[4],
                 nce_y: values[5],
-            },
+                ..StepLosses::default()
+            }
+            .with_set(self.loss_set()),
             draws: CutDraws {
                 flipped: config.flip_equivariance.then_some(flipped),
                 patch_ids,

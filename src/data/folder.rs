@@ -255,6 +255,7 @@ pub struct UnalignedDataset {
     epoch: AtomicU64,
     order: std::sync::RwLock<Vec<usize>>,
     resized: std::sync::OnceLock<Resized>,
+    fine_tune_after: Option<u64>,
 }
 
 impl UnalignedDataset {
@@ -324,9 +325,25 @@ impl UnalignedDataset {
             epoch: AtomicU64::new(0),
             order: std::sync::RwLock::new(Vec::new()),
             resized: std::sync::OnceLock::new(),
+            fine_tune_after: None,
         };
         dataset.set_epoch(0);
         Ok(dataset)
+    }
+
+    /// CUT's fine-tuning phase: in the epochs after `n_epochs` (the learning-rate decay),
+    /// images are resized straight to `crop_size` (`load_size` replaced by `crop_size`, so
+    /// the random crop takes the whole image; the flip stays), as the official CUT
+    /// `UnalignedDataset` does. `None` (the default, CycleGAN's) keeps the transform.
+    pub fn with_fine_tuning_after(mut self, n_epochs: Option<u64>) -> Self {
+        self.fine_tune_after = n_epochs;
+        self
+    }
+
+    /// Whether the epoch set last is in CUT's fine-tuning phase.
+    pub fn is_fine_tuning(&self) -> bool {
+        self.fine_tune_after
+            .is_some_and(|n_epochs| self.epoch() > n_epochs)
     }
 
     /// Sets the epoch whose order and random draws (B choice, crops, flips) `get` makes.
@@ -419,10 +436,13 @@ impl UnalignedDataset {
     ) -> Result<ImageItem, CycleGanError> {
         let path = source.path(index);
         let image = source.load(index)?;
-        let transform = TransformOptions {
+        let mut transform = TransformOptions {
             channels,
             ..self.options.transform
         };
+        if self.is_fine_tuning() {
+            transform.load_size = transform.crop_size;
+        }
         let before = image.dimensions();
         let (image, applied) = transform.apply(&image, rng, &path)?;
         if applied.resized_to_multiple {

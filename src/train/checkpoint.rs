@@ -3,12 +3,13 @@
 //! A save under a label (`latest`, or an epoch number) writes two things into the run
 //! folder:
 //!
-//! * `<label>_net_{G_A,G_B,D_A,D_B}.safetensors`: the weights under the official key names,
-//!   each file written to a temporary name, synced and renamed;
-//! * `resume_<label>/`: everything an exact resume needs (the four nets with Burn's
-//!   parameter ids, both Adam states, the trainer state), written as a whole into
-//!   `resume_<label>.tmp/` and then swapped in, so that a crash at any moment leaves either
-//!   the previous complete bundle or the new one.
+//! * `<label>_net_<name>.safetensors`: the weights under the official key names (CycleGAN:
+//!   `G_A`, `G_B`, `D_A`, `D_B`; CUT: `G`, `D`, `F`), each file written to a temporary name,
+//!   synced and renamed;
+//! * `resume_<label>/`: everything an exact resume needs (the nets with Burn's parameter ids,
+//!   every Adam state, the trainer state; CUT: the step count that seeds its draws), written
+//!   as a whole into `resume_<label>.tmp/` and then swapped in, so that a crash at any moment
+//!   leaves either the previous complete bundle or the new one.
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +19,10 @@ use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
 
 use super::config::CycleGanConfig;
+use super::model::TrainModel;
 use super::step::{CycleGan, adam_optimizer};
+use crate::cut::{Cut, CutConfig, CutNets};
 use crate::error::CycleGanError;
-use crate::import::PytorchLayout;
 use crate::io::write_atomic;
 use crate::model::CycleGanNets;
 
@@ -41,8 +43,12 @@ pub struct TrainerState {
     pub train_seconds: f64,
     /// The learning rate in use when the checkpoint was written.
     pub learning_rate: f64,
-    /// The configuration the networks were built with.
+    /// The configuration the networks were built with (a CUT run keeps the default here
+    /// and its own in [`cut`](Self::cut)).
     pub config: CycleGanConfig,
+    /// The configuration of a CUT or FastCUT run; `None` for CycleGAN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<CutConfig>,
 }
 
 /// Saves and loads checkpoints in one run folder (`<checkpoints_dir>/<name>`).
@@ -81,20 +87,14 @@ impl Checkpointer {
         self.dir.join(format!("{label}_net_{net}.safetensors"))
     }
 
-    /// Saves `gan` and `state` under `label`.
+    /// Saves `model` and `state` under `label`.
     pub fn save(
         &self,
-        gan: &CycleGan,
+        model: &dyn TrainModel,
         label: &str,
         state: &TrainerState,
     ) -> Result<(), CycleGanError> {
-        let nets = gan.nets();
-        for (name, dict) in [
-            ("G_A", nets.g_a.to_state_dict()),
-            ("G_B", nets.g_b.to_state_dict()),
-            ("D_A", nets.d_a.to_state_dict()),
-            ("D_B", nets.d_b.to_state_dict()),
-        ] {
+        for (name, dict) in model.official_networks() {
             crate::import::state_dict::write_safetensors(self.net_path(label, name), &dict, None)?;
         }
 
@@ -105,18 +105,9 @@ impl Checkpointer {
             std::fs::remove_dir_all(&tmp).map_err(|e| CycleGanError::io(&tmp, e))?;
         }
         std::fs::create_dir_all(&tmp).map_err(|e| CycleGanError::io(&tmp, e))?;
-        let nets_path = tmp.join("nets.bpk");
-        let bytes = nets
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| record_error(&nets_path, e))?;
-        write_atomic(&nets_path, &bytes)?;
-        let (optim_g, optim_d) = gan.optimizers();
-        for (name, optim) in [("optim_G.bpk", optim_g), ("optim_D.bpk", optim_d)] {
-            let path = tmp.join(name);
-            let bytes = optim.into_bytes().map_err(|e| record_error(&path, e))?;
-            write_atomic(&path, &bytes)?;
+        let files = model.resume_files().map_err(|e| record_error(&tmp, e))?;
+        for (name, bytes) in files {
+            write_atomic(&tmp.join(name), &bytes)?;
         }
         let state_path = tmp.join("state.json");
         let json = serde_json::to_vec_pretty(state).map_err(|e| record_error(&state_path, e))?;
@@ -156,22 +147,60 @@ impl Checkpointer {
         })
     }
 
-    /// The four networks saved under `label` (any architecture: it is read from the saved
-    /// configuration), on `device`, e.g. to translate with the exact weights of a run.
+    /// The networks' record saved under `label`, with the trainer state and the bundle it
+    /// came from; `cut` says which model the caller expects, and a run of the other is
+    /// refused with a message that says which it is.
+    fn record(
+        &self,
+        label: &str,
+        cut: bool,
+    ) -> Result<(ModuleRecord, TrainerState, PathBuf), CycleGanError> {
+        let state = self.state(label)?;
+        let bundle = self.complete_bundle(label).expect("checked by state()");
+        if state.cut.is_some() != cut {
+            let (is, use_) = if cut {
+                ("a CycleGAN", "load_nets / load")
+            } else {
+                ("a CUT", "load_cut_nets / load_cut")
+            };
+            return Err(CycleGanError::checkpoint(
+                &bundle,
+                format!("this is {is} run's checkpoint: use {use_}"),
+            ));
+        }
+        let nets_path = bundle.join("nets.bpk");
+        let bytes = std::fs::read(&nets_path).map_err(|e| CycleGanError::io(&nets_path, e))?;
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| record_error(&nets_path, e))?;
+        Ok((record, state, bundle))
+    }
+
+    /// The four networks of a CycleGAN run saved under `label` (any architecture: it is read
+    /// from the saved configuration), on `device`, e.g. to translate with the exact weights
+    /// of a run.
     pub fn load_nets(
         &self,
         label: &str,
         device: &Device,
     ) -> Result<(CycleGanNets, TrainerState), CycleGanError> {
-        let state = self.state(label)?;
-        let bundle = self.complete_bundle(label).expect("checked by state()");
-        let nets_path = bundle.join("nets.bpk");
-        let bytes = std::fs::read(&nets_path).map_err(|e| CycleGanError::io(&nets_path, e))?;
-        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-            .map_err(|e| record_error(&nets_path, e))?;
+        let (record, state, bundle) = self.record(label, false)?;
         let nets = CycleGanNets::new(&state.config.networks, state.config.seed, device)?
             .try_load_record(record)
-            .map_err(|e| record_error(&nets_path, e))?;
+            .map_err(|e| record_error(&bundle.join("nets.bpk"), e))?;
+        Ok((nets, state))
+    }
+
+    /// The three networks of a CUT or FastCUT run saved under `label`, on `device`.
+    pub fn load_cut_nets(
+        &self,
+        label: &str,
+        device: &Device,
+    ) -> Result<(CutNets, TrainerState), CycleGanError> {
+        let (record, state, bundle) = self.record(label, true)?;
+        let config = state.cut.as_ref().expect("checked by record()");
+        let nets = CutNets::new(config, device)?
+            .try_load_record(record)
+            .map_err(|e| record_error(&bundle.join("nets.bpk"), e))?;
         Ok((nets, state))
     }
 
@@ -188,6 +217,19 @@ impl Checkpointer {
         serde_json::from_slice(&bytes).map_err(|e| record_error(&path, e))
     }
 
+    /// The optimizer state `name` of a bundle, for Adam with `beta1`.
+    fn optimizer(
+        bundle: &Path,
+        name: &str,
+        beta1: f64,
+    ) -> Result<burn::optim::ModuleOptimizer, CycleGanError> {
+        let path = bundle.join(name);
+        let bytes = std::fs::read(&path).map_err(|e| CycleGanError::io(&path, e))?;
+        adam_optimizer(beta1)
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| record_error(&path, e))
+    }
+
     /// Restores a [`CycleGan`] exactly as saved under `label` (weights, Adam moments and
     /// step counts, learning rate), on `device`.
     pub fn load(
@@ -197,17 +239,46 @@ impl Checkpointer {
     ) -> Result<(CycleGan, TrainerState), CycleGanError> {
         let (nets, state) = self.load_nets(label, device)?;
         let bundle = self.complete_bundle(label).expect("checked by load_nets()");
-        let read = |path: &Path| std::fs::read(path).map_err(|e| CycleGanError::io(path, e));
         let mut gan = CycleGan::try_from_nets(&state.config, nets, device)?;
-        let load_optim = |name: &str| {
-            let path = bundle.join(name);
-            adam_optimizer(&state.config)
-                .from_bytes(burn::tensor::Bytes::from_bytes_vec(read(&path)?))
-                .map_err(|e| record_error(&path, e))
-        };
-        gan.set_optimizers(load_optim("optim_G.bpk")?, load_optim("optim_D.bpk")?);
+        let beta1 = state.config.optimizer.beta1;
+        gan.set_optimizers(
+            Self::optimizer(&bundle, "optim_G.bpk", beta1)?,
+            Self::optimizer(&bundle, "optim_D.bpk", beta1)?,
+        );
         gan.set_learning_rate(state.learning_rate);
         Ok((gan, state))
+    }
+
+    /// Restores a [`Cut`] exactly as saved under `label` (weights, the three Adam states,
+    /// the learning rate and the step count that numbers its random draws), on `device`.
+    pub fn load_cut(
+        &self,
+        label: &str,
+        device: &Device,
+    ) -> Result<(Cut, TrainerState), CycleGanError> {
+        let (nets, state) = self.load_cut_nets(label, device)?;
+        let bundle = self
+            .complete_bundle(label)
+            .expect("checked by load_cut_nets()");
+        let config = state.cut.clone().expect("checked by load_cut_nets()");
+        let mut cut = Cut::try_from_nets(&config, nets, device)?;
+        let beta1 = config.optimizer.beta1;
+        cut.set_optimizers([
+            Self::optimizer(&bundle, "optim_G.bpk", beta1)?,
+            Self::optimizer(&bundle, "optim_D.bpk", beta1)?,
+            Self::optimizer(&bundle, "optim_F.bpk", beta1)?,
+        ]);
+        let steps_path = bundle.join("cut_steps.json");
+        let steps =
+            std::fs::read_to_string(&steps_path).map_err(|e| CycleGanError::io(&steps_path, e))?;
+        cut.set_steps_done(
+            steps
+                .trim()
+                .parse()
+                .map_err(|e| record_error(&steps_path, e))?,
+        );
+        cut.set_learning_rate(state.learning_rate);
+        Ok((cut, state))
     }
 }
 
@@ -220,8 +291,13 @@ fn sync_dir(dir: &Path) {
 /// The checkpointer writes every checkpoint a run asks for.
 impl super::events::TrainObserver for Checkpointer {
     fn on_event(&mut self, event: &super::events::TrainEvent<'_>) -> Result<(), CycleGanError> {
-        if let super::events::TrainEvent::Checkpoint { label, gan, state } = event {
-            self.save(gan, label, state)?;
+        if let super::events::TrainEvent::Checkpoint {
+            label,
+            model,
+            state,
+        } = event
+        {
+            self.save(*model, label, state)?;
         }
         Ok(())
     }

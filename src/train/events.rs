@@ -32,8 +32,8 @@ use burn::prelude::*;
 
 use super::checkpoint::TrainerState;
 use super::losses::StepLosses;
+use super::model::TrainModel;
 use super::run::RunSummary;
-use super::step::CycleGan;
 use crate::error::CycleGanError;
 
 /// Something that happened in a training run.
@@ -80,7 +80,7 @@ pub enum TrainEvent<'a> {
         /// Seconds the epoch took in this call.
         seconds: f64,
         /// The model after the epoch.
-        gan: &'a CycleGan,
+        model: &'a dyn TrainModel,
     },
     /// A checkpoint is due under `label` (`latest`, or the epoch number): the
     /// [`Checkpointer`](super::Checkpointer) writes it.
@@ -88,7 +88,7 @@ pub enum TrainEvent<'a> {
         /// `latest`, or an epoch number.
         label: &'a str,
         /// The model to save.
-        gan: &'a CycleGan,
+        model: &'a dyn TrainModel,
         /// Where training stands.
         state: &'a TrainerState,
     },
@@ -120,7 +120,7 @@ pub struct StepEvent<'a> {
     /// The batch of domain B.
     pub real_b: &'a Tensor<4>,
     /// The model after the step.
-    pub gan: &'a CycleGan,
+    pub model: &'a dyn TrainModel,
 }
 
 /// Losses averaged over the steps since the previous [`TrainEvent::Losses`].

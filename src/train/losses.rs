@@ -1,6 +1,7 @@
 //! The losses of a training step as data: named terms in the official order
-//! ([`LossTerm`]), and their values for one step ([`StepLosses`]), which the loss log, the
-//! plot, the progress display and the averages iterate over.
+//! ([`LossTerm`]), the set a model reports ([`LossSet`]: CycleGAN's or CUT's), and their
+//! values for one step ([`StepLosses`]), which the loss log, the plot, the progress display
+//! and the averages iterate over.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,8 +24,19 @@ pub enum LossTerm {
     CycleB,
     /// Identity loss of G_B × lambda_A × lambda_identity (0 when not computed).
     IdtB,
-    /// The total generator loss (sum of the six generator terms).
+    /// The total generator loss (CycleGAN: the sum of the six generator terms; CUT:
+    /// `G_GAN` plus the NCE terms).
     G,
+    /// CUT: D judging G(X) as real, times `lambda_GAN`.
+    GGan,
+    /// CUT: D's loss on real B images.
+    DReal,
+    /// CUT: D's loss on G(X), detached.
+    DFake,
+    /// CUT: NCE(G(X), X), times `lambda_NCE`.
+    Nce,
+    /// CUT: the identity term NCE(G(Y), Y), times `lambda_NCE` (with `nce_idt`).
+    NceY,
 }
 
 impl LossTerm {
@@ -55,6 +67,16 @@ impl LossTerm {
     /// The terms of the discriminator objective.
     pub const DISCRIMINATOR: [LossTerm; 2] = [LossTerm::DA, LossTerm::DB];
 
+    /// CUT's terms with `nce_idt`, in the official order (`G_GAN D_real D_fake G NCE NCE_Y`).
+    pub const CUT: [LossTerm; 6] = [
+        LossTerm::GGan,
+        LossTerm::DReal,
+        LossTerm::DFake,
+        LossTerm::G,
+        LossTerm::Nce,
+        LossTerm::NceY,
+    ];
+
     /// The official name (`D_A`, `G_A`, `cycle_A`, `idt_A`, ..., `G`).
     pub fn name(self) -> &'static str {
         match self {
@@ -67,14 +89,43 @@ impl LossTerm {
             LossTerm::CycleB => "cycle_B",
             LossTerm::IdtB => "idt_B",
             LossTerm::G => "G",
+            LossTerm::GGan => "G_GAN",
+            LossTerm::DReal => "D_real",
+            LossTerm::DFake => "D_fake",
+            LossTerm::Nce => "NCE",
+            LossTerm::NceY => "NCE_Y",
         }
     }
 }
 
-/// The nine losses of one training step, as the official `get_current_losses()` reports
-/// them (weighted: the cycle and identity terms include their lambdas). The fields are the
-/// terms' values; [`get`](Self::get), [`terms`](Self::terms) and [`mean`](Self::mean) treat
-/// them as data.
+/// Which terms a model reports (the official `loss_names`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LossSet {
+    /// CycleGAN's nine ([`LossTerm::ALL`]).
+    #[default]
+    CycleGan,
+    /// CUT's without the identity term (FastCUT): `G_GAN D_real D_fake G NCE`.
+    Cut,
+    /// CUT's with `nce_idt` ([`LossTerm::CUT`]).
+    CutWithIdentity,
+}
+
+impl LossSet {
+    /// The terms, in the official display order.
+    pub fn terms(self) -> &'static [LossTerm] {
+        match self {
+            LossSet::CycleGan => &LossTerm::ALL,
+            LossSet::Cut => &LossTerm::CUT[..5],
+            LossSet::CutWithIdentity => &LossTerm::CUT,
+        }
+    }
+}
+
+/// The losses of one training step, as the official `get_current_losses()` reports them
+/// (weighted: the cycle, identity and NCE terms include their lambdas): CycleGAN's nine or
+/// CUT's five or six, as [`set`](Self::set) says. The fields are the terms' values (those of
+/// the other model stay 0); [`get`](Self::get), [`terms`](Self::terms) and
+/// [`mean`](Self::mean) treat them as data.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct StepLosses {
     /// [`LossTerm::GA`].
@@ -95,6 +146,24 @@ pub struct StepLosses {
     pub d_a: f32,
     /// [`LossTerm::DB`].
     pub d_b: f32,
+    /// [`LossTerm::GGan`].
+    #[serde(default)]
+    pub g_gan: f32,
+    /// [`LossTerm::DReal`].
+    #[serde(default)]
+    pub d_real: f32,
+    /// [`LossTerm::DFake`].
+    #[serde(default)]
+    pub d_fake: f32,
+    /// [`LossTerm::Nce`].
+    #[serde(default)]
+    pub nce: f32,
+    /// [`LossTerm::NceY`].
+    #[serde(default)]
+    pub nce_y: f32,
+    /// The terms reported.
+    #[serde(default)]
+    pub set: LossSet,
 }
 
 impl StepLosses {
@@ -109,6 +178,11 @@ impl StepLosses {
             LossTerm::CycleB => &mut self.cycle_b,
             LossTerm::IdtB => &mut self.idt_b,
             LossTerm::G => &mut self.g,
+            LossTerm::GGan => &mut self.g_gan,
+            LossTerm::DReal => &mut self.d_real,
+            LossTerm::DFake => &mut self.d_fake,
+            LossTerm::Nce => &mut self.nce,
+            LossTerm::NceY => &mut self.nce_y,
         }
     }
 
@@ -122,7 +196,7 @@ impl StepLosses {
         *self.slot(term) = value;
     }
 
-    /// The losses with the given values (terms not given are 0).
+    /// The losses with the given values (terms not given are 0), CycleGAN's set.
     ///
     /// ```
     /// use cyclegan_burn::train::{LossTerm, StepLosses};
@@ -137,15 +211,28 @@ impl StepLosses {
         losses
     }
 
-    /// Every term with its value, in the official display order ([`LossTerm::ALL`]).
-    pub fn terms(&self) -> [(LossTerm, f32); 9] {
-        LossTerm::ALL.map(|term| (term, self.get(term)))
+    /// The same values, reported as the terms of `set`.
+    pub fn with_set(mut self, set: LossSet) -> Self {
+        self.set = set;
+        self
     }
 
-    /// `(name, value)` pairs with the official names (`D_A`, `G_A`, `cycle_A`, ...), in the
-    /// official display order.
-    pub fn named(&self) -> [(&'static str, f32); 9] {
-        self.terms().map(|(term, value)| (term.name(), value))
+    /// Every term of the set with its value, in the official display order.
+    pub fn terms(&self) -> Vec<(LossTerm, f32)> {
+        self.set
+            .terms()
+            .iter()
+            .map(|&term| (term, self.get(term)))
+            .collect()
+    }
+
+    /// `(name, value)` pairs with the official names (`D_A`, `G_A`, `cycle_A`, ...; `G_GAN`,
+    /// `D_real`, ...), in the official display order.
+    pub fn named(&self) -> Vec<(&'static str, f32)> {
+        self.terms()
+            .into_iter()
+            .map(|(term, value)| (term.name(), value))
+            .collect()
     }
 
     /// Whether every loss is a finite number.
@@ -153,13 +240,15 @@ impl StepLosses {
         self.terms().iter().all(|(_, value)| value.is_finite())
     }
 
-    /// The mean of every term over `losses` (all zero for none).
+    /// The mean of every term over `losses`, in the set of the first (all zero for none).
     pub fn mean(losses: &[StepLosses]) -> StepLosses {
         let count = losses.len().max(1) as f32;
-        StepLosses::from_terms(LossTerm::ALL.map(|term| {
+        let set = losses.first().map_or(LossSet::default(), |l| l.set);
+        StepLosses::from_terms(set.terms().iter().map(|&term| {
             let sum = losses.iter().map(|l| l.get(term)).sum::<f32>();
             (term, sum / count)
         }))
+        .with_set(set)
     }
 }
 
@@ -172,6 +261,15 @@ mod tests {
         let values = LossTerm::ALL.map(|term| (term, term as u8 as f32 + 0.5));
         let losses = StepLosses::from_terms(values);
         assert_eq!(losses.terms(), values);
+        let cut = StepLosses::from_terms([(LossTerm::Nce, 2.0), (LossTerm::NceY, 3.0)]);
+        let names = |l: StepLosses| l.named().iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        assert_eq!(
+            names(cut.with_set(LossSet::CutWithIdentity)),
+            ["G_GAN", "D_real", "D_fake", "G", "NCE", "NCE_Y"]
+        );
+        assert_eq!(names(cut.with_set(LossSet::Cut)).len(), 5);
+        let mean = StepLosses::mean(&[cut.with_set(LossSet::Cut); 2]);
+        assert_eq!((mean.nce, mean.set), (2.0, LossSet::Cut));
         assert_eq!((losses.d_a, losses.g_a, losses.g), (0.5, 1.5, 8.5));
         let names: Vec<_> = losses.named().iter().map(|(name, _)| *name).collect();
         assert_eq!(

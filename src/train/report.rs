@@ -184,7 +184,7 @@ fn loss_plot_svg(history: &[LossPoint]) -> String {
         .max(x_min + 1e-9);
     let y_max = history
         .iter()
-        .flat_map(|p| p.losses.named().map(|(_, v)| v as f64))
+        .flat_map(|p| p.losses.named().into_iter().map(|(_, v)| v as f64))
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::max)
         .max(1e-9);
@@ -271,9 +271,9 @@ impl TrainObserver for Report {
             TrainEvent::Losses(losses) => {
                 self.add_losses(losses.epoch, losses.epoch_fraction, losses.losses)
             }
-            TrainEvent::EpochEnded { epoch, gan, .. } => {
+            TrainEvent::EpochEnded { epoch, model, .. } => {
                 if let Some((real_a, real_b)) = self.visual_batch.take() {
-                    self.save_visuals(*epoch, &gan.visuals(real_a, real_b))?;
+                    self.save_visuals(*epoch, &model.visuals(real_a, real_b))?;
                 }
                 self.write_html()?;
             }

@@ -1,8 +1,8 @@
 //! A whole training run, as the official `train.py`: epochs over a data loader, the
 //! learning-rate schedule, checkpoints with exact resume, and events for the loss log, the
 //! HTML report and whatever else observes the run ([`events`](super::events)). The programs
-//! parse options into a [`CycleGanConfig`] and [`RunOptions`] and call [`train`] or
-//! [`train_observed`].
+//! parse options into a [`CycleGanConfig`] (or a [`CutConfig`]) and [`RunOptions`] and call
+//! [`train`] or [`train_observed`] ([`train_cut`], [`train_cut_observed`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,8 +16,11 @@ use super::config::CycleGanConfig;
 use super::events::{LossesEvent, StepEvent, TrainEvent, TrainObserver, TrainWarning};
 use super::loss_log::LossLog;
 use super::losses::StepLosses;
+use super::model::TrainModel;
 use super::report::Report;
+use super::schedule::ScheduleConfig;
 use super::step::CycleGan;
+use crate::cut::{Cut, CutConfig};
 use crate::data::{DataLoader, UnalignedDataset};
 use crate::error::CycleGanError;
 
@@ -119,22 +122,88 @@ impl Progress {
     /// restarts), so that a run reports what its last checkpoint records.
     fn state(
         self,
-        gan: &CycleGan,
-        config: &CycleGanConfig,
+        model: &dyn TrainModel,
+        config: RunConfig<'_>,
         train_seconds: &mut f64,
         clock: &mut Instant,
     ) -> TrainerState {
         *train_seconds += clock.elapsed().as_secs_f64();
         *clock = Instant::now();
+        let (config, cut) = match config {
+            RunConfig::CycleGan(config) => (config.clone(), None),
+            RunConfig::Cut(config) => (CycleGanConfig::new(), Some(config.clone())),
+        };
         TrainerState {
             epoch: self.epoch,
             total_iters: self.total_iters,
             epoch_progress: self.epoch_progress,
             train_seconds: *train_seconds,
-            learning_rate: gan.learning_rate(),
-            config: config.clone(),
+            learning_rate: model.learning_rate(),
+            config,
+            cut,
         }
     }
+}
+
+/// The configuration of the model a run trains.
+#[derive(Debug, Clone, Copy)]
+enum RunConfig<'a> {
+    CycleGan(&'a CycleGanConfig),
+    Cut(&'a CutConfig),
+}
+
+impl RunConfig<'_> {
+    fn schedule(&self) -> &ScheduleConfig {
+        match self {
+            RunConfig::CycleGan(config) => &config.schedule,
+            RunConfig::Cut(config) => &config.schedule,
+        }
+    }
+
+    fn lr(&self) -> f64 {
+        match self {
+            RunConfig::CycleGan(config) => config.optimizer.lr,
+            RunConfig::Cut(config) => config.optimizer.lr,
+        }
+    }
+}
+
+/// Where a resumed run starts (all zero for a fresh one, but the first epoch).
+struct Start {
+    first_epoch: usize,
+    total_iters: usize,
+    epoch_progress: usize,
+    train_seconds: f64,
+}
+
+impl Start {
+    fn fresh(options: &RunOptions) -> Self {
+        Self {
+            first_epoch: options.epoch_count.max(1),
+            total_iters: 0,
+            epoch_progress: 0,
+            train_seconds: 0.0,
+        }
+    }
+
+    fn resumed(state: &TrainerState) -> Self {
+        Self {
+            first_epoch: state.epoch + 1,
+            total_iters: state.total_iters,
+            epoch_progress: state.epoch_progress,
+            train_seconds: state.train_seconds,
+        }
+    }
+}
+
+/// Refuses a batch size of 0; opens the run folder.
+fn open_run(options: &RunOptions) -> Result<(PathBuf, Checkpointer), CycleGanError> {
+    if options.batch_size == 0 {
+        return Err(CycleGanError::config("batch_size", "must be at least 1"));
+    }
+    let run_dir = options.checkpoints_dir.join(&options.name);
+    let checkpointer = Checkpointer::new(&run_dir)?;
+    Ok((run_dir, checkpointer))
 }
 
 /// Trains `config` on `dataset` on `device` (an autodiff device) as `options` say, writing
@@ -168,14 +237,8 @@ pub fn train_observed(
     observers: &mut [&mut dyn TrainObserver],
 ) -> Result<RunSummary, CycleGanError> {
     config.validate()?;
-    if options.batch_size == 0 {
-        return Err(CycleGanError::config("batch_size", "must be at least 1"));
-    }
-    let run_dir = options.checkpoints_dir.join(&options.name);
-    let mut checkpointer = Checkpointer::new(&run_dir)?;
-    let (mut gan, first_epoch, mut total_iters, mut epoch_progress, previous_seconds) = if options
-        .continue_train
-    {
+    let (run_dir, checkpointer) = open_run(options)?;
+    let (mut gan, start) = if options.continue_train {
         let (gan, state) = checkpointer.load(&options.epoch, device)?;
         if state.config.networks != config.networks {
             return Err(CycleGanError::checkpoint(
@@ -192,22 +255,114 @@ pub fn train_observed(
         let mut gan =
             CycleGan::try_from_nets(config, nets, device)?.with_replicas(&options.replica_devices);
         gan.set_optimizers(optim_g, optim_d);
-        (
-            gan,
-            state.epoch + 1,
-            state.total_iters,
-            state.epoch_progress,
-            state.train_seconds,
-        )
+        (gan, Start::resumed(&state))
     } else {
         (
             CycleGan::try_new(config, device)?.with_replicas(&options.replica_devices),
-            options.epoch_count.max(1),
-            0,
-            0,
-            0.0,
+            Start::fresh(options),
         )
     };
+    run_loop(
+        &mut gan,
+        RunConfig::CycleGan(config),
+        dataset,
+        options,
+        device,
+        (run_dir, checkpointer, start),
+        observers,
+    )
+}
+
+/// Trains a CUT or FastCUT model as [`train`] trains a CycleGAN: the same loop, schedule,
+/// checkpoints (`<label>_net_{G,D,F}.safetensors` and the resume bundle), loss log and report.
+/// A resume continues the draws (flips, patches) where the run stopped. Data-parallel
+/// replicas are CycleGAN's only: [`RunOptions::replica_devices`] must be empty.
+pub fn train_cut(
+    config: &CutConfig,
+    dataset: Arc<UnalignedDataset>,
+    options: &RunOptions,
+    device: &Device,
+) -> Result<RunSummary, CycleGanError> {
+    train_cut_observed(config, dataset, options, device, &mut [])
+}
+
+/// [`train_cut`], with `observers` receiving every [event](super::events) after the run's
+/// own.
+pub fn train_cut_observed(
+    config: &CutConfig,
+    dataset: Arc<UnalignedDataset>,
+    options: &RunOptions,
+    device: &Device,
+    observers: &mut [&mut dyn TrainObserver],
+) -> Result<RunSummary, CycleGanError> {
+    config.validate()?;
+    if !options.replica_devices.is_empty() {
+        return Err(CycleGanError::config(
+            "devices",
+            "CUT trains on one device (data-parallel replicas are CycleGAN's only)",
+        ));
+    }
+    let (run_dir, checkpointer) = open_run(options)?;
+    let (mut cut, start) = if options.continue_train {
+        let (cut, state) = checkpointer.load_cut(&options.epoch, device)?;
+        let saved = state.cut.as_ref().expect("a CUT checkpoint");
+        let networks = |c: &CutConfig| {
+            (
+                c.networks.clone(),
+                c.no_antialias,
+                c.no_antialias_up,
+                c.net_f,
+                c.netf_nc,
+                c.nce_layers.clone(),
+            )
+        };
+        if networks(saved) != networks(config) {
+            return Err(CycleGanError::checkpoint(
+                checkpointer.dir(),
+                format!(
+                    "the checkpoint `{}` holds other networks than the configuration asks for (G, D and netF options differ); resume with the same networks",
+                    options.epoch
+                ),
+            ));
+        }
+        // Loss, optimizer and schedule options may change on resume, as in the official
+        // code.
+        let steps = cut.steps_done();
+        let (nets, optimizers) = cut.into_parts();
+        let mut cut = Cut::try_from_nets(config, nets, device)?;
+        cut.set_optimizers(optimizers);
+        cut.set_steps_done(steps);
+        (cut, Start::resumed(&state))
+    } else {
+        (Cut::try_new(config, device)?, Start::fresh(options))
+    };
+    run_loop(
+        &mut cut,
+        RunConfig::Cut(config),
+        dataset,
+        options,
+        device,
+        (run_dir, checkpointer, start),
+        observers,
+    )
+}
+
+/// The epochs of a run: one loop for every model.
+fn run_loop(
+    model: &mut dyn TrainModel,
+    config: RunConfig<'_>,
+    dataset: Arc<UnalignedDataset>,
+    options: &RunOptions,
+    device: &Device,
+    (run_dir, mut checkpointer, start): (PathBuf, Checkpointer, Start),
+    observers: &mut [&mut dyn TrainObserver],
+) -> Result<RunSummary, CycleGanError> {
+    let Start {
+        first_epoch,
+        mut total_iters,
+        mut epoch_progress,
+        train_seconds: previous_seconds,
+    } = start;
     let mut loss_log = LossLog::new(&run_dir);
     let mut report = Report::open(&run_dir, &options.name)?.with_display_freq(options.display_freq);
     let mut run = Run {
@@ -225,12 +380,12 @@ pub fn train_observed(
     let mut train_seconds = previous_seconds;
     let mut clock = Instant::now();
     let max_iters = options.max_iters.unwrap_or(usize::MAX);
-    let total_epochs = config.schedule.total_epochs();
+    let total_epochs = config.schedule().total_epochs();
     let last_epoch = options
         .stop_after_epoch
         .map_or(total_epochs, |stop| stop.min(total_epochs));
     // Each replica takes `batch_size` images of every step's batch.
-    let step_batch = options.batch_size * gan.replica_count();
+    let step_batch = options.batch_size * model.replica_count();
     let loader = DataLoader::new(dataset.clone(), step_batch, options.num_threads, device);
     let mut last_epoch_losses = StepLosses::default();
     let mut warned_resize = false;
@@ -264,16 +419,30 @@ pub fn train_observed(
         }
         trained_in = epoch;
         dataset.set_epoch(epoch as u64);
-        gan.set_learning_rate(config.schedule.lr_at(config.optimizer.lr, epoch));
+        model.set_learning_rate(config.schedule().lr_at(config.lr(), epoch));
         let epoch_start = Instant::now();
         let epoch_size = dataset.len();
-        let steps = epoch_size.div_ceil(step_batch);
+        // The images an epoch trains on: all, or (drop_last) whole batches only.
+        let epoch_images = if model.drops_last_batch() {
+            epoch_size - epoch_size % step_batch
+        } else {
+            epoch_size
+        };
+        if epoch_images == 0 {
+            return Err(CycleGanError::config(
+                "batch_size",
+                format!(
+                    "batches of {step_batch} images leave none of the {epoch_size} images of an epoch (this model drops a short last batch)"
+                ),
+            ));
+        }
+        let steps = epoch_images.div_ceil(step_batch);
         run.emit(TrainEvent::EpochStarted {
             epoch,
             last_epoch,
             steps,
             first_step: skipped / step_batch,
-            learning_rate: gan.learning_rate(),
+            learning_rate: model.learning_rate(),
         })?;
         let mut epoch_losses = Vec::with_capacity(steps);
         let mut since_print = Vec::new();
@@ -281,6 +450,9 @@ pub fn train_observed(
         let mut data_seconds = 0.0;
         let mut data_start = Instant::now();
         for batch in loader.iter_from(skipped / step_batch) {
+            if epoch_iter >= epoch_images {
+                break;
+            }
             let batch = batch?;
             data_seconds = data_start.elapsed().as_secs_f64();
             if !warned_resize && let Some((path, from, to)) = dataset.resized_image() {
@@ -291,10 +463,10 @@ pub fn train_observed(
                     to: *to,
                 }))?;
             }
-            gan.check_batch(batch.real_a.dims(), batch.real_b.dims())?;
+            model.check_batch(batch.real_a.dims(), batch.real_b.dims())?;
             let images = batch.real_a.dims()[0];
             let step_start = Instant::now();
-            let losses = gan.train_step(batch.real_a.clone(), batch.real_b.clone());
+            let losses = model.train_step(batch.real_a.clone(), batch.real_b.clone());
             let step_seconds = step_start.elapsed().as_secs_f64();
             if !losses.is_finite() {
                 return Err(CycleGanError::Diverged {
@@ -319,7 +491,7 @@ pub fn train_observed(
                 data_seconds,
                 real_a: &batch.real_a,
                 real_b: &batch.real_b,
-                gan: &gan,
+                model: &*model,
             }))?;
             let crossed = |freq: usize| freq > 0 && previous / freq != total_iters / freq;
             if crossed(options.print_freq) {
@@ -343,10 +515,10 @@ pub fn train_observed(
                     total_iters,
                     epoch_progress: epoch_iter,
                 };
-                let state = progress.state(&gan, config, &mut train_seconds, &mut clock);
+                let state = progress.state(&*model, config, &mut train_seconds, &mut clock);
                 run.emit(TrainEvent::Checkpoint {
                     label: "latest",
-                    gan: &gan,
+                    model: &*model,
                     state: &state,
                 })?;
             }
@@ -355,7 +527,7 @@ pub fn train_observed(
                 break;
             }
         }
-        let epoch_complete = epoch_iter >= epoch_size;
+        let epoch_complete = epoch_iter >= epoch_images;
         if !since_print.is_empty() {
             let mean = StepLosses::mean(&since_print);
             run.emit(TrainEvent::Losses(LossesEvent {
@@ -373,7 +545,7 @@ pub fn train_observed(
             complete: epoch_complete,
             epoch_iter,
             seconds: epoch_start.elapsed().as_secs_f64(),
-            gan: &gan,
+            model: &*model,
         })?;
         last_epoch_losses = StepLosses::mean(&epoch_losses);
         let progress = Progress {
@@ -381,10 +553,10 @@ pub fn train_observed(
             total_iters,
             epoch_progress: if epoch_complete { 0 } else { epoch_iter },
         };
-        let state = progress.state(&gan, config, &mut train_seconds, &mut clock);
+        let state = progress.state(&*model, config, &mut train_seconds, &mut clock);
         run.emit(TrainEvent::Checkpoint {
             label: "latest",
-            gan: &gan,
+            model: &*model,
             state: &state,
         })?;
         if !epoch_complete {
@@ -393,7 +565,7 @@ pub fn train_observed(
         if options.save_epoch_freq > 0 && epoch % options.save_epoch_freq == 0 {
             run.emit(TrainEvent::Checkpoint {
                 label: &epoch.to_string(),
-                gan: &gan,
+                model: &*model,
                 state: &state,
             })?;
         }
@@ -407,7 +579,7 @@ pub fn train_observed(
         last_epoch: trained_in,
         total_iters,
         last_epoch_losses,
-        learning_rate: gan.learning_rate(),
+        learning_rate: model.learning_rate(),
         train_seconds,
     };
     run.emit(TrainEvent::Finished(&summary))?;

@@ -30,9 +30,9 @@ pub struct CycleGanGradients {
 
 /// The official Adam: betas (beta1, 0.999) and PyTorch's epsilon 1e-8 (Burn's default is
 /// 1e-5), no weight decay; one pass per parameter on Flex ([`FusedAdam`]), Burn's `Adam`
-/// elsewhere.
-pub(crate) fn adam_optimizer(config: &CycleGanConfig) -> ModuleOptimizer {
-    FusedAdam::new(config.optimizer.beta1 as f32, 0.999, 1e-8).init()
+/// elsewhere. CycleGAN's and CUT's optimizers all are this.
+pub(crate) fn adam_optimizer(beta1: f64) -> ModuleOptimizer {
+    FusedAdam::new(beta1 as f32, 0.999, 1e-8).init()
 }
 
 /// Images of the forward pass.
@@ -135,8 +135,8 @@ impl CycleGan {
         Ok(Self {
             config: config.clone(),
             nets: nets.fork(device).train(),
-            optim_g: adam_optimizer(config),
-            optim_d: adam_optimizer(config),
+            optim_g: adam_optimizer(config.optimizer.beta1),
+            optim_d: adam_optimizer(config.optimizer.beta1),
             replicas: vec![Replica::new(config, device, 0)],
             gan_loss: config.loss.gan_loss(),
             cycle_loss: config.loss.cycle_loss(),

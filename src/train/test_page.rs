@@ -1,5 +1,5 @@
-//! The held-out test page of a StripeShapes run: both generators on test latents the model
-//! never saw, as input | translation | ground truth, then what a person sees there as numbers
+//! The held-out test page of a StripeShapes run: the generators (both for CycleGAN, CUT's one
+//! A → B) on test latents the model never saw, as input | translation | ground truth, then what a person sees there as numbers
 //! ([`VisualComparison`]: shape, colour, background, stripes) beside the identity baseline
 //! (output = input) and a perfect translation, then the L1 scores of [`StripeScores`].
 
@@ -20,53 +20,61 @@ use crate::translate::translate_rgb;
 /// The file name of the page, in the run's `web/` folder beside the training report.
 pub const TEST_PAGE: &str = "test.html";
 
-/// What the held-out test page shows: the scores of both directions on the test split.
+/// What the held-out test page shows: the scores of each direction on the test split (B → A
+/// only for models that have a B → A generator).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HeldOutScores {
     /// The test split that was scored (paired latents never used for training).
     pub data: StripeShapes,
     /// G_A (flat → striped): `[in-mask L1, low-pass in-mask L1, background L1]`.
     pub a_to_b: StripeScores,
-    /// G_B (striped → flat), the same columns.
-    pub b_to_a: StripeScores,
+    /// G_B (striped → flat), the same columns; `None` without a G_B (CUT).
+    pub b_to_a: Option<StripeScores>,
     /// G_A's visual scores (shape IoU, colour error, background L1, stripe energy against
     /// the truth's).
     pub visual_a_to_b: VisualComparison,
-    /// G_B's visual scores (stripe energy: what is left of the input's).
-    pub visual_b_to_a: VisualComparison,
+    /// G_B's visual scores (stripe energy: what is left of the input's); `None` without a
+    /// G_B.
+    pub visual_b_to_a: Option<VisualComparison>,
 }
 
 impl HeldOutScores {
-    /// Scores both generators on `data` (a [`StripeShapes::test`] split).
+    /// Scores the generators on `data` (a [`StripeShapes::test`] split): `g_a` (A → B) and,
+    /// when there is one, `g_b` (B → A).
     pub fn measure(
         g_a: &Generator,
-        g_b: &Generator,
+        g_b: Option<&Generator>,
         data: &StripeShapes,
         device: &Device,
     ) -> Result<Self, CycleGanError> {
         Ok(Self {
             data: *data,
             a_to_b: StripeScores::measure(g_a, data, true, device)?,
-            b_to_a: StripeScores::measure(g_b, data, false, device)?,
+            b_to_a: g_b
+                .map(|g| StripeScores::measure(g, data, false, device))
+                .transpose()?,
             visual_a_to_b: VisualComparison::measure(g_a, data, true, device)?,
-            visual_b_to_a: VisualComparison::measure(g_b, data, false, device)?,
+            visual_b_to_a: g_b
+                .map(|g| VisualComparison::measure(g, data, false, device))
+                .transpose()?,
         })
     }
 
     /// The scores that say whether the translation works, as ratios to the identity
     /// baseline (below 1: closer to the truth than leaving the image alone): B → A in-mask
-    /// L1 and A → B low-pass in-mask L1.
-    pub fn ratios_to_identity(&self) -> [f64; 2] {
-        [
-            self.b_to_a.model[0] / self.b_to_a.identity[0].max(f64::MIN_POSITIVE),
+    /// L1 (when there is a G_B) and A → B low-pass in-mask L1.
+    pub fn ratios_to_identity(&self) -> (Option<f64>, f64) {
+        (
+            self.b_to_a
+                .map(|s| s.model[0] / s.identity[0].max(f64::MIN_POSITIVE)),
             self.a_to_b.model[1] / self.a_to_b.identity[1].max(f64::MIN_POSITIVE),
-        ]
+        )
     }
 }
 
 /// Writes `<run_dir>/web/test.html` and its images: the first `samples` test latents of
-/// `data` through both generators, and the scores over all of `data`. Returns the page's
-/// path and the scores.
+/// `data` through `g_a` (A → B) and `g_b` (B → A, when given: CUT has none), and the scores
+/// over all of `data`. Returns the page's path and the scores.
 ///
 /// ```
 /// # #[cfg(feature = "flex")] {
@@ -79,7 +87,7 @@ impl HeldOutScores {
 ///     ResnetGeneratorConfig::new(3, 3).with_ngf(4).with_n_blocks(1).init_seeded(&device, seed));
 /// let run_dir = std::env::temp_dir().join("cyclegan-burn-doc-test-page");
 /// let (page, scores) =
-///     write_test_page(&run_dir, &g(0), &g(1), &StripeShapes::test(16, 4), 2, &device)?;
+///     write_test_page(&run_dir, &g(0), Some(&g(1)), &StripeShapes::test(16, 4), 2, &device)?;
 /// assert!(page.ends_with("web/test.html") && page.is_file());
 /// assert_eq!(scores.a_to_b.identity[2], 0.0); // the input's own background
 /// # std::fs::remove_dir_all(&run_dir)?;
@@ -89,7 +97,7 @@ impl HeldOutScores {
 pub fn write_test_page(
     run_dir: &Path,
     g_a: &Generator,
-    g_b: &Generator,
+    g_b: Option<&Generator>,
     data: &StripeShapes,
     samples: usize,
     device: &Device,
@@ -102,10 +110,11 @@ pub fn write_test_page(
     for index in 0..samples.min(data.len) {
         let item = data.paired(index);
         let _ = write!(rows, "<tr><td>{index}</td>");
-        for (name, input, generator, truth) in [
-            ("AtoB", &item.a, g_a, &item.b),
-            ("BtoA", &item.b, g_b, &item.a),
-        ] {
+        let directions = [
+            Some(("AtoB", &item.a, g_a, &item.b)),
+            g_b.map(|g_b| ("BtoA", &item.b, g_b, &item.a)),
+        ];
+        for (name, input, generator, truth) in directions.into_iter().flatten() {
             let output = translate_rgb(generator, input, device)?;
             for (column, image) in [("input", input), ("output", &output), ("truth", truth)] {
                 let file = format!("{index:03}_{name}_{column}.png");
@@ -115,7 +124,7 @@ pub fn write_test_page(
                     "<td><img src=\"test/{file}\" alt=\"{name} {column}\"></td>"
                 );
             }
-            if name == "AtoB" {
+            if name == "AtoB" && g_b.is_some() {
                 rows.push_str("<td class=\"gap\"></td>");
             }
         }
@@ -161,7 +170,29 @@ pub fn write_test_page(
         );
         html
     };
-    let [b_to_a_ratio, a_to_b_ratio] = scores.ratios_to_identity();
+    let (b_to_a_ratio, a_to_b_ratio) = scores.ratios_to_identity();
+    let b_to_a_header = if g_b.is_some() {
+        "<th></th><th>B (input)</th><th>G_B(B)</th><th>A (truth)</th>"
+    } else {
+        ""
+    };
+    let task = if g_b.is_some() {
+        "G_A should add stripes (A&nbsp;→&nbsp;B) and G_B remove them (B&nbsp;→&nbsp;A)"
+    } else {
+        "G (A&nbsp;→&nbsp;B; this model has no B&nbsp;→&nbsp;A generator) should add stripes"
+    };
+    let b_to_a_ratio = b_to_a_ratio.map_or(String::new(), |ratio| {
+        format!("B&nbsp;→&nbsp;A in-mask L1: {ratio:.2}× identity; ")
+    });
+    let background_b = scores
+        .b_to_a
+        .map_or(String::new(), |s| format!(" / {:.3}", s.model[2]));
+    let visual_b_to_a = scores.visual_b_to_a.map_or(String::new(), |s| {
+        visual("B → A (remove stripes)", &s, "≤ 0.15")
+    });
+    let b_to_a = scores
+        .b_to_a
+        .map_or(String::new(), |s| table("B → A (remove stripes)", &s));
     let html = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Held-out test</title>\
          <style>body{{font-family:sans-serif;margin:20px}} img{{width:128px;image-rendering:pixelated}} \
@@ -170,11 +201,10 @@ pub fn write_test_page(
          tr.target td{{color:#555;font-style:italic}}</style></head><body>\n\
          <h1>Held-out test: {len} StripeShapes latents at {size}x{size} the model never saw</h1>\n\
          <p><a href=\"index.html\">training report</a> · Domain A has flat objects, domain B \
-         the same objects striped. G_A should add stripes (A&nbsp;→&nbsp;B) and G_B remove \
-         them (B&nbsp;→&nbsp;A), keeping each object's shape and colour and leaving the \
-         background alone.</p>\n\
+         the same objects striped. {task}, keeping each object's shape and colour and leaving \
+         the background alone.</p>\n\
          <h2>The first {shown} latents</h2>\n<table><tr><th>#</th><th>A (input)</th><th>G_A(A)</th>\
-         <th>B (truth)</th><th></th><th>B (input)</th><th>G_B(B)</th><th>A (truth)</th></tr>\n\
+         <th>B (truth)</th>{b_to_a_header}</tr>\n\
          {rows}</table>\n\
          <h2>What the pictures show, as numbers ({len} latents)</h2>\n\
          <p>Shape IoU: the pixels that differ from the latent's known background by more than \
@@ -189,18 +219,14 @@ pub fn write_test_page(
          domain's rendering of the same latent; low-pass: after a blur of one stripe period, \
          so stripes at another phase still count as stripes) and on the background (against \
          the input). Lower is better; the identity row is what leaving the image alone scores. \
-         B&nbsp;→&nbsp;A in-mask L1: {b_to_a_ratio:.2}× identity; \
-         A&nbsp;→&nbsp;B low-pass in-mask L1: {a_to_b_ratio:.2}× identity; \
-         background L1 {background_a:.3} / {background_b:.3}.</p>\n\
+         {b_to_a_ratio}A&nbsp;→&nbsp;B low-pass in-mask L1: {a_to_b_ratio:.2}× identity; \
+         background L1 {background_a:.3}{background_b}.</p>\n\
          {a_to_b}\n{b_to_a}\n</body></html>\n",
         len = data.len,
         size = data.size,
         background_a = scores.a_to_b.model[2],
-        background_b = scores.b_to_a.model[2],
         visual_a_to_b = visual("A → B (add stripes)", &scores.visual_a_to_b, "0.6–1.4"),
-        visual_b_to_a = visual("B → A (remove stripes)", &scores.visual_b_to_a, "≤ 0.15"),
         a_to_b = table("A → B (add stripes)", &scores.a_to_b),
-        b_to_a = table("B → A (remove stripes)", &scores.b_to_a),
         shown = samples.min(data.len),
     );
     let page = web.join(TEST_PAGE);
