@@ -9,6 +9,9 @@
 //! cargo run --release --example protocol -- --protocol F --dataroot ../shared/data/facades
 //! # the paper's ablation (Table 5 columns) on facades, seed 0
 //! cargo run --release --example protocol -- --protocol F --dataroot ../shared/data/facades --ablation --seeds 0
+//! # CUT and FastCUT at protocol F's networks and budget
+//! cargo run --release --example protocol -- --protocol F --dataroot ../shared/data/facades --model cut
+//! cargo run --release --example protocol -- --protocol F --dataroot ../shared/data/facades --model cut --CUT_mode FastCUT
 //! ```
 //!
 //! `--steps` (S) and `--n_epochs` / `--n_epochs_decay` (F) change the budget for a quicker
@@ -31,7 +34,8 @@ use std::sync::Arc;
 use burn::data::dataset::Dataset;
 use burn::prelude::Device;
 use clap::Parser;
-use common::BackendOption;
+use common::{BackendOption, ModelName};
+use cyclegan_burn::cut::{CutConfig, CutMode};
 use cyclegan_burn::CycleGanError;
 use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::paired::paired_files;
@@ -44,7 +48,8 @@ use cyclegan_burn::metrics::{
 };
 use cyclegan_burn::model::{Generator, GeneratorKind, ResnetGenerator};
 use cyclegan_burn::train::{
-    Checkpointer, Console, CycleGanConfig, LrPolicy, RunOptions, RunSummary, train_observed,
+    Checkpointer, Console, CycleGanConfig, LrPolicy, RunOptions, RunSummary, train_cut_observed,
+    train_observed,
 };
 use cyclegan_burn::translate::translate_rgb;
 use image::{Rgb, RgbImage, imageops};
@@ -56,6 +61,13 @@ struct Options {
     /// S (StripeShapes 32²) or F (facades 64², needs --dataroot).
     #[arg(long, value_enum)]
     protocol: Protocol,
+    /// The model: cycle_gan, or cut (protocol F only: CUT's defaults on the protocol's
+    /// networks, budget and data; its one generator is scored).
+    #[arg(long, value_enum, default_value_t = ModelName::CycleGan)]
+    model: ModelName,
+    /// cut: CUT or FastCUT.
+    #[arg(long = "CUT_mode", value_enum, default_value_t = CutMode::Cut)]
+    cut_mode: CutMode,
     /// Facades folder (trainA/trainB photos/labels, testA/testB paired by file stem).
     #[arg(long)]
     dataroot: Option<PathBuf>,
@@ -110,6 +122,24 @@ const FULL: Variant = Variant {
 };
 
 /// In the paper's row order.
+/// CUT (`--model cut`; the loss switches are CycleGAN's and unused).
+const CUT: Variant = Variant {
+    label: "CUT",
+    key: "cut",
+    gan: true,
+    forward_cycle: false,
+    backward_cycle: false,
+};
+
+/// FastCUT (`--model cut --CUT_mode FastCUT`).
+const FAST_CUT: Variant = Variant {
+    label: "FastCUT",
+    key: "fastcut",
+    gan: true,
+    forward_cycle: false,
+    backward_cycle: false,
+};
+
 const ABLATION: [Variant; 5] = [
     Variant {
         label: "Cycle alone",
@@ -232,6 +262,14 @@ fn dataset(protocol: Protocol, seed: u64, o: &Options) -> Result<UnalignedDatase
     }
 }
 
+/// The checkpoint names of the A → B and B → A generators of a run of `model`.
+fn generator_names(model: ModelName) -> [&'static str; 2] {
+    match model {
+        ModelName::CycleGan => ["G_A", "G_B"],
+        ModelName::Cut => ["G", "G"],
+    }
+}
+
 fn facades_root(o: &Options) -> Result<&Path, CycleGanError> {
     o.dataroot.as_deref().ok_or_else(|| {
         CycleGanError::config(
@@ -280,7 +318,39 @@ fn train_run(
     };
     let mut console = Console::new().with_progress_bar(!o.quiet);
     let device = device.clone().autodiff();
-    train_observed(&config, dataset, &options, &device, &mut [&mut console])
+    match o.model {
+        ModelName::CycleGan => {
+            train_observed(&config, dataset, &options, &device, &mut [&mut console])
+        }
+        ModelName::Cut => {
+            let cut = cut_config(&config, o.cut_mode)?;
+            let dataset = Arc::new(
+                Arc::try_unwrap(dataset)
+                    .map_err(|_| CycleGanError::config("dataset", "shared before training"))?
+                    .with_fine_tuning_after(Some(cut.schedule.n_epochs as u64)),
+            );
+            train_cut_observed(&cut, dataset, &options, &device, &mut [&mut console])
+        }
+    }
+}
+
+/// CUT or FastCUT with the protocol's networks, optimizer, schedule and seed (`shared`, the
+/// CycleGAN configuration of the run) and CUT's own defaults for the rest: xavier init,
+/// anti-aliased G and D, netF mlp_sample 256, 256 patches at layers 0,4,8,12,16, and the
+/// mode's lambda_NCE, nce_idt and flips.
+fn cut_config(shared: &CycleGanConfig, mode: CutMode) -> Result<CutConfig, CycleGanError> {
+    let config = CutConfig {
+        networks: shared
+            .networks
+            .clone()
+            .with_init_type(cyclegan_burn::model::InitType::Xavier),
+        optimizer: shared.optimizer.clone(),
+        schedule: shared.schedule.clone(),
+        seed: shared.seed,
+        ..CutConfig::new().with_cut_mode(mode)
+    };
+    config.validate()?;
+    Ok(config)
 }
 
 /// Input, output and truth side by side for the first `n` test items, scaled up.
@@ -405,10 +475,19 @@ fn run(o: Options) -> Result<(), CycleGanError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let device = o.backend.device()?;
-    let variants: Vec<Variant> = if o.ablation {
-        ABLATION.to_vec()
-    } else {
-        vec![FULL]
+    let variants: Vec<Variant> = match (o.model, o.ablation) {
+        (ModelName::Cut, _) if protocol != Protocol::Facades || o.ablation => {
+            return Err(CycleGanError::config(
+                "model",
+                "--model cut runs protocol F without --ablation (CUT has no B → A generator for S's scores)",
+            ));
+        }
+        (ModelName::Cut, _) => vec![match o.cut_mode {
+            CutMode::Cut => CUT,
+            CutMode::FastCut => FAST_CUT,
+        }],
+        (ModelName::CycleGan, true) => ABLATION.to_vec(),
+        (ModelName::CycleGan, false) => vec![FULL],
     };
     let budget = match protocol {
         Protocol::Stripes => format!(
@@ -416,8 +495,16 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             o.steps
         ),
         Protocol::Facades => format!(
-            "facades 64² (bicubic; labels nearest for scoring), flip, resnet_6blocks ngf 32, basic D ndf 32, lsgan, λ 10/10, identity 0.5, pool 50, batch 1, {} + {} epochs; G_A(testA) photo→label on 75 test pairs",
-            o.n_epochs, o.n_epochs_decay
+            "facades 64² (bicubic; labels nearest for scoring), flip, resnet_6blocks ngf 32, basic D ndf 32, lsgan, {}, batch 1, {} + {} epochs; G_A(testA) photo→label on 75 test pairs",
+            match o.model {
+                ModelName::CycleGan => "λ 10/10, identity 0.5, pool 50".to_string(),
+                ModelName::Cut => format!(
+                    "{}: anti-aliased G and D, xavier, netF mlp_sample 256, 256 patches at 0,4,8,12,16, no resize-crop in the decay epochs",
+                    o.cut_mode
+                ),
+            },
+            o.n_epochs,
+            o.n_epochs_decay
         ),
     };
     let mut report = format!(
@@ -463,8 +550,7 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             let finished = same_budget
                 && !o.retrain
                 && record.as_ref().is_some_and(|r| r["finished"] != false)
-                && net_path("G_A").exists()
-                && net_path("G_B").exists();
+                && generator_names(o.model).iter().all(|name| net_path(name).exists());
             let (seconds, steps) = if finished {
                 let record = record.expect("read above");
                 eprintln!(
@@ -504,7 +590,9 @@ fn run(o: Options) -> Result<(), CycleGanError> {
                     &device,
                 )?))
             };
-            let (g_a, g_b) = (load("G_A")?, load("G_B")?);
+            // A CUT run's one generator stands in for G_B too: protocol F scores G_A only.
+            let [a, b] = generator_names(o.model);
+            let (g_a, g_b) = (load(a)?, load(b)?);
             let (scores, identity) = score(protocol, (&g_a, &g_b), &o, &run_dir, &device)?;
             let line = format!(
                 "{} seed {seed}: {} steps in {:.1} min; {}",

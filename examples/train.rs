@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use burn::prelude::Device;
 use clap::Parser;
-use common::{BackendOption, official_name, official_name_or_none};
+use common::{BackendOption, ModelName, official_name, official_name_or_none};
 use cyclegan_burn::cut::{CutConfig, CutMode, NetF};
 use cyclegan_burn::data::{
     DatasetOptions, Direction, Preprocess, StripeShapes, TransformOptions, UnalignedDataset,
@@ -32,17 +32,6 @@ use cyclegan_burn::train::{
 };
 use cyclegan_burn::{CycleGanError, backend};
 use serde::Serialize;
-
-/// Which model trains (`--model`).
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-enum ModelName {
-    /// CycleGAN: two generators, two discriminators, cycle and identity losses.
-    #[value(name = "cycle_gan")]
-    CycleGan,
-    /// CUT or FastCUT (`--CUT_mode`): one generator, one discriminator, PatchNCE.
-    #[value(name = "cut")]
-    Cut,
-}
 
 /// Train a CycleGAN or CUT / FastCUT (options and defaults of the official train.py; without
 /// --dataroot, the embedded StripeShapes data with a small, fast preset and a held-out test

@@ -68,6 +68,17 @@ impl BackendOption {
     }
 }
 
+/// Which model trains (`--model` of the train and protocol programs).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum ModelName {
+    /// CycleGAN: two generators, two discriminators, cycle and identity losses.
+    #[value(name = "cycle_gan")]
+    CycleGan,
+    /// CUT or FastCUT (`--CUT_mode`): one generator, one discriminator, PatchNCE.
+    #[value(name = "cut")]
+    Cut,
+}
+
 /// Where a generator comes from: a file, or a run folder of the train program and which of
 /// its checkpoints and directions.
 #[derive(Args, Debug, Clone)]
