@@ -8,7 +8,8 @@ GFLOP/s and peak memory.
     python3 scripts/bench_compare.py --ours $CARGO_TARGET_DIR/release/examples/bench_item
 
 `--backend wgpu` (with a build that has `--features wgpu`) compares another backend of ours
-with PyTorch on the CPU. `--baseline` adds an older build of bench_item beside both (before
+with PyTorch on the CPU. `--cut_repo` (a clone of the official CUT code) is needed for the cut_step_<size> and
+fastcut_step_<size> items. `--baseline` adds an older build of bench_item beside both (before
 and after a change, in the same runs), and `--rounds N` repeats the three runs of each item N
 times, interleaved, reporting the median of the rounds (this VM's speed drifts by 10-20 %
 within minutes). FLOP counts come from PyTorch's flop counter (2 per multiply-add).
@@ -49,18 +50,23 @@ def main():
     parser.add_argument("--train_repeats", type=int, default=3)
     parser.add_argument("--baseline", help="an older bench_item binary to time beside --ours")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--cut_repo", help="the official CUT code, for cut_step / fastcut_step items")
     args = parser.parse_args()
     torch_script = os.path.join(HERE, "bench_pytorch.py")
     rows = []
     for item in args.items.split(","):
-        repeats = str(args.train_repeats if item.startswith("train_step") else args.repeats)
-        flops = run_json([sys.executable, torch_script, "--flops", item])["flops"]
+        training = item.startswith(("train_step", "cut_step", "fastcut_step"))
+        repeats = str(args.train_repeats if training else args.repeats)
+        torch_command = [sys.executable, torch_script]
+        if args.cut_repo:
+            torch_command += ["--cut_repo", args.cut_repo]
+        flops = run_json(torch_command + ["--flops", item])["flops"]
         runs = {"ours": [], "theirs": [], "baseline": []}
         for _ in range(args.rounds):
             commands = [("ours", [args.ours, "--backend", args.backend])]
             if args.baseline:
                 commands.append(("baseline", [args.baseline, "--backend", args.backend]))
-            commands.append(("theirs", [sys.executable, torch_script]))
+            commands.append(("theirs", torch_command))
             for name, command in commands:
                 result = run_json(command + ["--item", item, "--repeats", repeats])
                 print(json.dumps(result), file=sys.stderr)

@@ -82,13 +82,22 @@ impl NceLoss {
         if flipped {
             queries = queries.into_iter().map(|q| q.flip([3])).collect();
         }
-        let keys = generator.forward_features(source, &self.nce_layers);
+        // The keys take no gradient (the official PatchNCELoss detaches them after netF):
+        // computed with G and netF held constant, their pass keeps no autodiff graph, which
+        // saves its activations (CUT's largest memory after the translation itself).
+        let keys = generator
+            .clone()
+            .no_grad()
+            .forward_features(source.detach(), &self.nce_layers);
         assert_eq!(
             keys.len(),
             self.nce_layers.len(),
             "an NCE layer past the generator's last module"
         );
-        let (keys, ids) = net_f.forward(&keys, self.num_patches, patch_ids, rng);
+        let (keys, ids) = net_f
+            .clone()
+            .no_grad()
+            .forward(&keys, self.num_patches, patch_ids, rng);
         let (queries, _) = net_f.forward(&queries, self.num_patches, Some(&ids), rng);
         let total = queries
             .into_iter()
