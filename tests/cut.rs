@@ -816,3 +816,35 @@ fn an_all_zero_patch_row_has_a_finite_gradient() {
     let grad = common::values(features.grad(&grads).unwrap());
     assert!(grad.iter().all(|v| v.is_finite()), "{grad:?}");
 }
+
+/// The official netF, G and D state dicts of the step fixture, written as `.pth` the way
+/// PyTorch saves them, load with their architecture detected (netF's maps and width from its
+/// `mlp_{j}` tensors).
+#[test]
+fn official_cut_checkpoints_load_with_their_architecture_detected() {
+    use cyclegan_burn::cut::PatchSampleF;
+    use cyclegan_burn::import::pth::write_pth;
+    let device = common::device();
+    let dict = read_state_dict(common::crate_dir().join("tests/fixtures/cut/steps_cut.safetensors"))
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("cut-pth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |net: &str| dir.join(format!("latest_net_{net}.pth"));
+    for net in ["G", "D", "F"] {
+        write_pth(&path(net), &sub_dict(&dict, &format!("init.{net}.")), 0).unwrap();
+    }
+    let net_f = PatchSampleF::from_pytorch(path("F"), &device).unwrap();
+    assert_eq!(net_f.mlps.len(), 5);
+    assert_eq!(net_f.to_state_dict(), sub_dict(&dict, "init.F."));
+    let g = ResnetGenerator::from_pytorch(path("G"), &device).unwrap();
+    assert_eq!(g.blocks.len(), 6);
+    assert_eq!(g.to_state_dict(), sub_dict(&dict, "init.G."));
+    let d = NLayerDiscriminator::from_pytorch(path("D"), &device).unwrap();
+    assert_eq!(d.to_state_dict(), sub_dict(&dict, "init.D."));
+    // A generator file is no netF.
+    let error = PatchSampleF::from_pytorch(path("G"), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("mlp_0.0.weight") && error.contains("latest_net_G.pth"), "{error}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,6 +7,7 @@ use burn::prelude::*;
 
 use super::pytorch::PytorchLayout;
 use super::state_dict::{StateDict, read_state_dict};
+use crate::cut::{PatchSampleF, PatchSampleFConfig};
 use crate::error::CycleGanError;
 use crate::model::{
     NLayerDiscriminator, NLayerDiscriminatorConfig, Norm, PaddingType, ResnetGenerator,
@@ -149,5 +150,51 @@ impl NLayerDiscriminator {
         let config =
             detect_n_layer_discriminator(&dict).map_err(|m| CycleGanError::checkpoint(path, m))?;
         config.init_seeded(device, 0).load_state_dict(&dict, path)
+    }
+}
+
+/// The configuration and map channels of an official netF (`PatchSampleF`) state dict: its
+/// `mlp_{j}.0.weight` tensors (`[netF_nc, channels_j]`), in order.
+pub fn detect_patch_sample_f(dict: &StateDict) -> Result<(PatchSampleFConfig, Vec<usize>), String> {
+    let mut channels = Vec::new();
+    let mut width = None;
+    while let Some(first) = dict.get(&format!("mlp_{}.0.weight", channels.len())) {
+        let [out, input] = first.shape[..] else {
+            return Err(format!(
+                "mlp_{}.0.weight has shape {:?}, not [netF_nc, channels]",
+                channels.len(),
+                first.shape
+            ));
+        };
+        if width.is_some_and(|w| w != out) {
+            return Err(format!(
+                "mlp_{}.0.weight is {out} wide where the first MLP is {}",
+                channels.len(),
+                width.unwrap_or_default()
+            ));
+        }
+        width = Some(out);
+        channels.push(input);
+    }
+    let Some(netf_nc) = width else {
+        return Err(
+            "no mlp_0.0.weight: not a netF (mlp_sample) checkpoint (netF `sample` has no weights)"
+                .into(),
+        );
+    };
+    Ok((PatchSampleFConfig::new().with_netf_nc(netf_nc), channels))
+}
+
+impl PatchSampleF {
+    /// Loads an official CUT netF checkpoint (`latest_net_F.pth` of `--netF mlp_sample`): the
+    /// number of maps, their channels and netF_nc come from the tensors.
+    pub fn from_pytorch(path: impl AsRef<Path>, device: &Device) -> Result<Self, CycleGanError> {
+        let path = path.as_ref();
+        let dict = read_state_dict(path)?;
+        let (config, channels) =
+            detect_patch_sample_f(&dict).map_err(|m| CycleGanError::checkpoint(path, m))?;
+        config
+            .init_seeded(&channels, device, 0)
+            .load_state_dict(&dict, path)
     }
 }
