@@ -35,8 +35,8 @@ use burn::data::dataset::Dataset;
 use burn::prelude::Device;
 use clap::Parser;
 use common::{BackendOption, ModelName};
-use cyclegan_burn::cut::{CutConfig, CutMode};
 use cyclegan_burn::CycleGanError;
+use cyclegan_burn::cut::{CutConfig, CutMode};
 use cyclegan_burn::data::folder::load_rgb;
 use cyclegan_burn::data::paired::paired_files;
 use cyclegan_burn::data::{
@@ -550,7 +550,9 @@ fn run(o: Options) -> Result<(), CycleGanError> {
             let finished = same_budget
                 && !o.retrain
                 && record.as_ref().is_some_and(|r| r["finished"] != false)
-                && generator_names(o.model).iter().all(|name| net_path(name).exists());
+                && generator_names(o.model)
+                    .iter()
+                    .all(|name| net_path(name).exists());
             let (seconds, steps) = if finished {
                 let record = record.expect("read above");
                 eprintln!(

@@ -815,6 +815,38 @@ mod tests {
     }
 
     #[test]
+    fn cut_options_take_the_modes_defaults_and_the_other_models_options_are_refused() {
+        let fast = plan(&parse(&["--model", "cut", "--CUT_mode", "FastCUT"]).unwrap()).unwrap();
+        let cut = fast.cut.expect("a CUT configuration");
+        assert_eq!(cut.mode, CutMode::FastCut);
+        assert_eq!(
+            (cut.lambda_nce, cut.nce_idt, cut.flip_equivariance),
+            (10.0, false, true)
+        );
+        // StripeShapes: the preset's networks and epochs, CUT's xavier init.
+        assert_eq!(cut.networks.ngf, preset::NGF);
+        assert_eq!(
+            cut.schedule.total_epochs(),
+            preset::EPOCHS + preset::EPOCHS_DECAY
+        );
+        assert_eq!(cut.networks.init_type, InitType::Xavier);
+        assert_eq!(fast.run.name, "stripeshapes_fastcut");
+        let o = parse(&["--model", "cut", "--lambda_NCE", "2", "--nce_layers", "0,4"]).unwrap();
+        let cut = plan(&o).unwrap().cut.unwrap();
+        assert_eq!((cut.lambda_nce, cut.nce_layers.clone()), (2.0, vec![0, 4]));
+        assert_eq!(cut.schedule.n_epochs, preset::EPOCHS);
+        for (args, option) in [
+            (&["--model", "cut", "--lambda_A", "5"][..], "lambda_A"),
+            (&["--lambda_NCE", "2"][..], "lambda_NCE"),
+            (&["--no_antialias"][..], "no_antialias"),
+            (&["--model", "cut", "--nce_layers", "0,x"][..], "nce_layers"),
+        ] {
+            let message = plan(&parse(args).unwrap()).err().unwrap().to_string();
+            assert!(message.contains(option), "{args:?}: {message}");
+        }
+    }
+
+    #[test]
     fn an_unknown_value_is_refused_with_the_accepted_ones() {
         let message = parse(&["--netG", "resnet_12blocks"])
             .unwrap_err()

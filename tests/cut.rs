@@ -825,8 +825,9 @@ fn official_cut_checkpoints_load_with_their_architecture_detected() {
     use cyclegan_burn::cut::PatchSampleF;
     use cyclegan_burn::import::pth::write_pth;
     let device = common::device();
-    let dict = read_state_dict(common::crate_dir().join("tests/fixtures/cut/steps_cut.safetensors"))
-        .unwrap();
+    let dict =
+        read_state_dict(common::crate_dir().join("tests/fixtures/cut/steps_cut.safetensors"))
+            .unwrap();
     let dir = std::env::temp_dir().join(format!("cut-pth-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = |net: &str| dir.join(format!("latest_net_{net}.pth"));
@@ -845,6 +846,37 @@ fn official_cut_checkpoints_load_with_their_architecture_detected() {
     let error = PatchSampleF::from_pytorch(path("G"), &device)
         .unwrap_err()
         .to_string();
-    assert!(error.contains("mlp_0.0.weight") && error.contains("latest_net_G.pth"), "{error}");
+    assert!(
+        error.contains("mlp_0.0.weight") && error.contains("latest_net_G.pth"),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// CUT's three networks saved as the official code names them and loaded back into fresh
+/// networks of the same configuration: the same weights, key for key.
+#[test]
+fn cut_nets_round_trip_through_official_files() {
+    use cyclegan_burn::cut::{CutConfig, CutNets};
+    let device = common::device();
+    let base = CutConfig::new();
+    let config = base
+        .clone()
+        .with_networks(base.networks.with_ngf(4).with_ndf(4))
+        .with_netf_nc(8);
+    let nets = CutNets::new(&config.clone().with_seed(1), &device).unwrap();
+    let dir = std::env::temp_dir().join(format!("cut-nets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    nets.save_pytorch_dir(&dir, "latest", "pth").unwrap();
+    for net in ["G", "D", "F"] {
+        assert!(dir.join(format!("latest_net_{net}.pth")).is_file());
+    }
+    let loaded = CutNets::new(&config.with_seed(2), &device)
+        .unwrap()
+        .load_pytorch_dir(&dir, "latest", "pth", &device)
+        .unwrap();
+    assert_eq!(loaded.g.to_state_dict(), nets.g.to_state_dict());
+    assert_eq!(loaded.d.to_state_dict(), nets.d.to_state_dict());
+    assert_eq!(loaded.f.to_state_dict(), nets.f.to_state_dict());
     let _ = std::fs::remove_dir_all(&dir);
 }

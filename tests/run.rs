@@ -38,6 +38,12 @@ fn tiny_config() -> CycleGanConfig {
 }
 
 fn stripes() -> Arc<UnalignedDataset> {
+    stripes_of(6)
+}
+
+/// `len` StripeShapes images per domain at 32², as they are (no resize, crop or flip seed
+/// but 5).
+fn stripes_of(len: usize) -> Arc<UnalignedDataset> {
     let options = DatasetOptions {
         transform: TransformOptions {
             preprocess: Preprocess::None,
@@ -46,7 +52,7 @@ fn stripes() -> Arc<UnalignedDataset> {
         seed: 5,
         ..Default::default()
     };
-    Arc::new(UnalignedDataset::stripe_shapes(32, 6, options).unwrap())
+    Arc::new(UnalignedDataset::stripe_shapes(32, len, options).unwrap())
 }
 
 fn run_options(dir: &std::path::Path, name: &str) -> RunOptions {
@@ -728,17 +734,7 @@ fn a_resumed_cut_run_equals_an_uninterrupted_one() {
     let dir = temp_dir("cut-resume");
     let device = common::device().autodiff();
     let config = tiny_cut_config(CutMode::FastCut);
-    let data = || {
-        let options = DatasetOptions {
-            transform: TransformOptions {
-                preprocess: Preprocess::None,
-                ..Default::default()
-            },
-            seed: 5,
-            ..Default::default()
-        };
-        Arc::new(UnalignedDataset::stripe_shapes(32, 7, options).unwrap())
-    };
+    let data = || stripes_of(7);
     let whole = train_cut(&config, data(), &run_options(&dir, "whole"), &device).unwrap();
     assert_eq!(whole.last_epoch, 3);
     assert_eq!(

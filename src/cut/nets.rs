@@ -7,6 +7,7 @@ use burn::prelude::*;
 use super::{CutConfig, PatchSampleF};
 use crate::error::CycleGanError;
 use crate::import::PytorchLayout;
+use crate::import::pytorch::official_net_file;
 use crate::model::networks::sub_seed;
 use crate::model::{Discriminator, ResnetGenerator};
 
@@ -54,8 +55,7 @@ impl CutNets {
         ext: &str,
         device: &Device,
     ) -> Result<Self, CycleGanError> {
-        let dir = dir.as_ref();
-        let file = |name: &str| dir.join(format!("{prefix}_net_{name}.{ext}"));
+        let file = |name: &str| official_net_file(dir.as_ref(), prefix, name, ext);
         Ok(Self {
             g: self.g.load_pytorch(file("G"), device)?,
             d: self.d.load_pytorch(file("D"), device)?,
@@ -71,8 +71,7 @@ impl CutNets {
         prefix: &str,
         ext: &str,
     ) -> Result<(), CycleGanError> {
-        let dir = dir.as_ref();
-        let file = |name: &str| dir.join(format!("{prefix}_net_{name}.{ext}"));
+        let file = |name: &str| official_net_file(dir.as_ref(), prefix, name, ext);
         self.g.save_pytorch(file("G"))?;
         self.d.save_pytorch(file("D"))?;
         self.f.save_pytorch(file("F"))

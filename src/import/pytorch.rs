@@ -687,8 +687,7 @@ impl CycleGanNets {
         ext: &str,
         device: &Device,
     ) -> Result<Self, CycleGanError> {
-        let dir = dir.as_ref();
-        let file = |name: &str| dir.join(format!("{prefix}_net_{name}.{ext}"));
+        let file = |name: &str| official_net_file(dir.as_ref(), prefix, name, ext);
         Ok(Self {
             g_a: self.g_a.load_pytorch(file("G_A"), device)?,
             g_b: self.g_b.load_pytorch(file("G_B"), device)?,
@@ -696,4 +695,10 @@ impl CycleGanNets {
             d_b: self.d_b.load_pytorch(file("D_B"), device)?,
         })
     }
+}
+
+/// `<dir>/<prefix>_net_<name>.<ext>`: where the official code saves network `name` (`G_A`,
+/// `D_B`, CUT's `G`, `F`, ...) under the label `prefix` (`latest`, an epoch).
+pub fn official_net_file(dir: &Path, prefix: &str, name: &str, ext: &str) -> std::path::PathBuf {
+    dir.join(format!("{prefix}_net_{name}.{ext}"))
 }
