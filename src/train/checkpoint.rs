@@ -107,7 +107,7 @@ impl Checkpointer {
         std::fs::create_dir_all(&tmp).map_err(|e| CycleGanError::io(&tmp, e))?;
         let files = model.resume_files().map_err(|e| record_error(&tmp, e))?;
         for (name, bytes) in files {
-            write_atomic(&tmp.join(name), &bytes)?;
+            write_atomic(tmp.join(name), &bytes)?;
         }
         let state_path = tmp.join("state.json");
         let json = serde_json::to_vec_pretty(state).map_err(|e| record_error(&state_path, e))?;
