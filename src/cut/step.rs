@@ -202,16 +202,15 @@ impl Cut {
         shape_b: [usize; 4],
     ) -> Result<(), CycleGanError> {
         self.nets.g.check_input(shape_a)?;
-        if self.config.nce_idt {
-            self.nets.g.check_input([
-                shape_b[0],
-                self.config.networks.input_nc,
-                shape_b[2],
-                shape_b[3],
-            ])?;
-        }
         self.nets.d.check_input(shape_b)?;
-        if shape_a != shape_b && (self.config.nce_idt || shape_a[0] != shape_b[0]) {
+        // With nce_idt, G translates A and B as one batch: B must have A's shape (then G
+        // takes it too).
+        let matches = if self.config.nce_idt {
+            shape_a == shape_b
+        } else {
+            shape_a[0] == shape_b[0]
+        };
+        if !matches {
             return Err(CycleGanError::InvalidInputShape {
                 shape: shape_b,
                 reason: format!(
@@ -311,33 +310,28 @@ impl Cut {
             zero()
         };
         let uses_nce = config.lambda_nce > 0.0;
-        let (loss_nce, patch_ids) = if uses_nce {
-            let (loss, ids) = self.nce_loss.forward(
-                &self.nets.g,
-                &self.nets.f,
-                real_a,
-                fake_b,
+        // NCE(G(source) = output, source) with the given patches, or patches drawn.
+        let nce_loss = &self.nce_loss;
+        let nets = &self.nets;
+        let mut nce = |source, output, given: &Option<Vec<Vec<usize>>>| {
+            let (loss, ids) = nce_loss.forward(
+                &nets.g,
+                &nets.f,
+                source,
+                output,
                 flipped,
-                given.patch_ids.as_deref(),
+                given.as_deref(),
                 &mut rng,
             );
             (loss, Some(ids))
+        };
+        let (loss_nce, patch_ids) = if uses_nce {
+            nce(real_a, fake_b, &given.patch_ids)
         } else {
             (zero(), None)
         };
         let (loss_nce_y, idt_patch_ids) = match idt_b {
-            Some(idt_b) if uses_nce => {
-                let (loss, ids) = self.nce_loss.forward(
-                    &self.nets.g,
-                    &self.nets.f,
-                    real_b,
-                    idt_b,
-                    flipped,
-                    given.idt_patch_ids.as_deref(),
-                    &mut rng,
-                );
-                (loss, Some(ids))
-            }
+            Some(idt_b) if uses_nce => nce(real_b, idt_b, &given.idt_patch_ids),
             _ => (zero(), None),
         };
         let loss_nce_both = if idt_patch_ids.is_some() {
